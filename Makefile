@@ -1,0 +1,41 @@
+# One entry point per job. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench collector clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# An independent RFC 8785 implementation checks the input-hash vectors.
+CROSSLANG := tests/crosslang/node_modules/.installed
+$(CROSSLANG): tests/crosslang/package-lock.json
+	npm ci --prefix tests/crosslang --no-audit --no-fund --silent
+	touch $(CROSSLANG)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/otel-audit demo
+
+test: setup $(CROSSLANG)
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check otel_audit tests bench
+	$(VENV)/bin/ruff format --check otel_audit tests bench
+
+bench: setup
+	$(PY) bench/bench_hot_path.py
+	$(PY) bench/bench_ingest.py
+
+collector:
+	bash collector-config/build-collector.sh
+
+clean:
+	rm -rf $(VENV) .build

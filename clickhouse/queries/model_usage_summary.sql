@@ -1,0 +1,23 @@
+-- Model usage over [since, until): volume, outcomes, users, latency percentiles, first/last.
+-- One row per RecordId (at-least-once delivery can store a record twice).
+SELECT
+    count() AS predictions,
+    countIf(Outcome = 'ok') AS ok,
+    countIf(Outcome = 'error') AS errors,
+    uniqExactIf(UserId, UserId != '') AS distinct_users,
+    sum(BatchSize) AS rows_predicted,
+    quantileExact(0.5)(LatencyMs) AS latency_p50_ms,
+    quantileExact(0.95)(LatencyMs) AS latency_p95_ms,
+    quantileExact(0.99)(LatencyMs) AS latency_p99_ms,
+    max(LatencyMs) AS latency_max_ms,
+    avg(LatencyMs) AS latency_mean_ms,
+    min(Timestamp) AS first_prediction,
+    max(Timestamp) AS last_prediction
+FROM
+(
+    SELECT RecordId, Outcome, UserId, BatchSize, LatencyMs, Timestamp
+    FROM audit_predictions
+    WHERE ModelName = {model:String}
+      AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
+    LIMIT 1 BY RecordId
+)

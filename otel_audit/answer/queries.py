@@ -1,0 +1,182 @@
+"""Typed compliance queries over ``audit_predictions``.
+
+Every function runs SQL from ``clickhouse/queries/`` with server-side bound parameters and
+returns plain data (dicts, lists, datetimes) that :mod:`otel_audit.answer.reports` renders.
+Times are UTC; naive datetimes are taken as UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from otel_audit.errors import QueryError
+from otel_audit.store.connect import Store, StoreResult
+from otel_audit.store.sql import query_sql
+
+__all__ = [
+    "data_access",
+    "input_lookup",
+    "model_usage",
+    "read_only_query",
+    "request_record",
+    "to_utc",
+    "version_at",
+]
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_FAR_FUTURE = dt.datetime(2262, 4, 11)  # DateTime64(9) ends in 2262
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def to_utc(value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime:
+    """Return *value* as a naive UTC datetime (ISO strings accepted), or *default*.
+
+    Raises:
+        QueryError: *value* is not a datetime or an ISO 8601 string.
+    """
+    if value is None:
+        return default
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise QueryError(f"{value!r} is not an ISO 8601 time (e.g. 2026-03-15T12:00:00Z)") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _period(since: Any, until: Any) -> dict[str, dt.datetime]:
+    start = to_utc(since, _EPOCH)
+    end = to_utc(until, _FAR_FUTURE)
+    if end <= start:
+        raise QueryError(f"empty period: until ({end}) is not after since ({start})")
+    return {"since": start, "until": end}
+
+
+def _run(store: Store, name: str, parameters: dict[str, Any]) -> StoreResult:
+    return store.query(query_sql(name), parameters, settings={"readonly": 2})
+
+
+def model_usage(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
+    """Usage of *model* in ``[since, until)``: counts, outcome/label/version mix, latency, users."""
+    params = {"model": model, **_period(since, until)}
+    summary = _run(store, "model_usage_summary", params).dicts()[0]
+    predictions = summary["predictions"]
+    report: dict[str, Any] = {
+        "report": "model-usage",
+        "model": model,
+        "since": params["since"],
+        "until": params["until"],
+        "total_predictions": predictions,
+    }
+    if not predictions:
+        return report
+    breakdown = {
+        dimension: {
+            row["value"]: row["predictions"]
+            for row in _run(store, "model_usage_breakdown", {**params, "dimension": dimension}).dicts()
+        }
+        for dimension in ("version", "outcome", "label")
+    }
+    report.update(
+        {
+            "ok": summary["ok"],
+            "errors": summary["errors"],
+            "rows_predicted": summary["rows_predicted"],
+            "unique_users": summary["distinct_users"],
+            "outcome_distribution": breakdown["outcome"],
+            "prediction_distribution": {k: v for k, v in breakdown["label"].items() if k != ""},
+            "versions_used": breakdown["version"],
+            "latency_ms": {
+                "p50": summary["latency_p50_ms"],
+                "p95": summary["latency_p95_ms"],
+                "p99": summary["latency_p99_ms"],
+                "max": summary["latency_max_ms"],
+                "mean": summary["latency_mean_ms"],
+            },
+            "first_prediction": summary["first_prediction"],
+            "last_prediction": summary["last_prediction"],
+        }
+    )
+    return report
+
+
+def data_access(
+    store: Store, user_id: str, *, since: Any = None, until: Any = None, limit: int = 1000
+) -> dict[str, Any]:
+    """Every model that answered *user_id* in ``[since, until)``, and the predictions themselves."""
+    params = {"user": user_id, **_period(since, until)}
+    models = _run(store, "data_access_summary", params).dicts()
+    requests = _run(store, "data_access_requests", {**params, "limit": limit}).dicts()
+    return {
+        "report": "data-access",
+        "user_id": user_id,
+        "since": params["since"],
+        "until": params["until"],
+        "total_requests": sum(row["predictions"] for row in models),
+        "models_used": {row["model"]: row["predictions"] for row in models},
+        "models": models,
+        "requests": requests,
+        "requests_truncated": len(requests) >= limit,
+    }
+
+
+def version_at(store: Store, model: str, at: Any) -> dict[str, Any]:
+    """Which version(s) of *model* served at time *at*.
+
+    A version "served at T" when T lies between its first and last recorded prediction. When
+    none does, ``latest_before`` names the last version seen before T.
+    """
+    when = to_utc(at, _EPOCH)
+    versions = _run(store, "version_at", {"model": model, "at": when}).dicts()
+    for row in versions:
+        row["serving_at"] = bool(row["serving_at"])
+    serving = [row["version"] for row in versions if row["serving_at"]]
+    before = [row for row in versions if row["last_prediction"] <= when]
+    latest_before = max(before, key=lambda row: row["last_prediction"])["version"] if before else None
+    return {
+        "report": "version-at",
+        "model": model,
+        "at": when,
+        "serving": serving,
+        "latest_before": latest_before,
+        "versions": versions,
+    }
+
+
+def request_record(store: Store, request_id: str) -> dict[str, Any]:
+    """The full stored record(s) of *request_id* (input, output, model, version, timing…)."""
+    records = _run(store, "request", {"request_id": request_id}).dicts()
+    return {"report": "request", "request_id": request_id, "found": len(records), "records": records}
+
+
+def input_lookup(store: Store, input_hash: str, *, limit: int = 1000) -> dict[str, Any]:
+    """All predictions made for the input whose canonical hash is *input_hash*.
+
+    Raises:
+        QueryError: *input_hash* is not 64 lower-case hex digits.
+    """
+    digest = input_hash.strip().lower()
+    if not _HEX64.match(digest):
+        raise QueryError(f"{input_hash!r} is not a SHA-256 hex digest (64 hex digits)")
+    rows = _run(store, "input_hash", {"input_hash": digest, "limit": limit}).dicts()
+    return {"report": "input", "input_hash": digest, "found": len(rows), "predictions": rows}
+
+
+def read_only_query(store: Store, sql: str, parameters: dict[str, Any] | None = None) -> StoreResult:
+    """Run *sql* with ClickHouse's ``readonly`` setting: writes and DDL are refused.
+
+    Raises:
+        QueryError: the statement is not read-only or fails.
+    """
+    from otel_audit.errors import StoreError
+
+    try:
+        return store.query(sql, parameters or {}, settings={"readonly": 2})
+    except StoreError as error:
+        if "READONLY" in str(error) or "readonly" in str(error):
+            raise QueryError(f"only read-only statements are allowed here: {error}") from None
+        raise QueryError(str(error)) from None

@@ -1,0 +1,236 @@
+"""``otel-audit``: demo, compliance reports and read-only SQL over an audit store.
+
+Every command takes ``--store DSN`` (default ``OTEL_AUDIT_STORE`` or the default on-disk store)
+and the report commands ``--format table|json|csv``. Errors are one line on stderr with a
+non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from otel_audit import envvars
+from otel_audit.answer import queries
+from otel_audit.answer.reports import FORMATS, render_report, render_rows
+from otel_audit.errors import OtelAuditError, StoreLockedError
+from otel_audit.store.connect import Store, open_store
+from otel_audit.store.schema import apply_schema
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="Audit trail of ML predictions: demo, reports, queries.", no_args_is_help=True)
+report_app = typer.Typer(help="Compliance reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+T = TypeVar("T")
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store DSN (chdb:///path, chdb://memory, http://host:8123).", show_default=False),
+]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
+SinceOption = Annotated[str | None, typer.Option(help="Start of the period (ISO 8601, UTC).")]
+UntilOption = Annotated[str | None, typer.Option(help="End of the period, exclusive (ISO 8601, UTC).")]
+
+
+def _dsn(store: str | None) -> str:
+    return store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except StoreLockedError as error:
+        typer.echo(f"otel-audit: {error}", err=True)
+        raise typer.Exit(3) from None
+    except OtelAuditError as error:
+        typer.echo(f"otel-audit: error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _open(store: str | None) -> Store:
+    opened = open_store(_dsn(store))
+    apply_schema(opened)
+    return opened
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        typer.echo(f"otel-audit: error: --format must be one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(2)
+
+
+def _report(store: str | None, fmt: str, build: Callable[[Store], dict[str, Any]]) -> None:
+    _check_format(fmt)
+    with _errors():
+        typer.echo(render_report(build(_open(store)), fmt))
+
+
+_DEMO_MODELS = (
+    ("fraud_detector", ("v3.2.0", "v3.2.1"), ("legitimate", "fraud", "review")),
+    ("sentiment_classifier", ("v2.1.0",), ("positive", "negative", "neutral")),
+    ("credit_scorer", ("v1.4.0", "v1.5.0"), ("approve", "decline")),
+)
+_DEMO_USERS = ("analyst_jane", "api_client_42", "underwriter_li", "ops_bot", "auditor_max")
+
+
+def _demo_prediction(rng: random.Random, index: int, count: int) -> None:
+    import otel_audit
+
+    model, versions, labels = _DEMO_MODELS[index % len(_DEMO_MODELS)]
+    # Versions roll out over time: the newer one serves the second half of the run.
+    version = versions[min(len(versions) - 1, index * len(versions) // max(count, 1))]
+    features = {
+        "transaction_amount": round(rng.uniform(1, 5000), 2),
+        "merchant_category": rng.choice(("electronics", "grocery", "travel", "fuel")),
+        "account_age_days": rng.randint(0, 4000),
+        "text": rng.choice(("Great product, fast shipping!", "Item arrived broken.", "OK.")),
+    }
+    with otel_audit.audit_prediction(
+        model=model,
+        version=version,
+        user_id=rng.choice(_DEMO_USERS),
+        input=features,
+        pipeline_version=f"pipe-{version}",
+    ) as prediction:
+        if model == "credit_scorer" and rng.random() < 0.03:
+            raise ValueError("feature account_age_days out of range")
+        prediction.output = {"label": rng.choice(labels), "score": round(rng.random(), 4)}
+
+
+@app.command()
+def demo(
+    store: StoreOption = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="Predictions to emit.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    fmt: FormatOption = "table",
+) -> None:
+    """Emit synthetic predictions into the store, then print the model-usage report."""
+    import otel_audit
+
+    _check_format(fmt)
+    rng = random.Random(seed)
+    with _errors():
+        runtime = otel_audit.configure(store=_dsn(store), service_name="otel-audit-demo")
+        columns = (TextColumn("auditing predictions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("demo", total=count)
+            for index in range(count):
+                # A failing prediction is audited as an error, as in a real service.
+                with contextlib.suppress(ValueError):
+                    _demo_prediction(rng, index, count)
+                if index % 100 == 99:
+                    progress.advance(task, 100)
+        if not runtime.flush(120):
+            typer.echo("otel-audit: error: timed out flushing records to the store", err=True)
+            raise typer.Exit(2)
+        assert runtime.store is not None
+        typer.echo(f"audited {count} predictions into {runtime.store.dsn}", err=True)
+        typer.echo(render_report(queries.model_usage(runtime.store, _DEMO_MODELS[0][0]), fmt))
+        otel_audit.shutdown()
+
+
+@report_app.command("model-usage")
+def model_usage(
+    model: Annotated[str, typer.Option(help="Model name.")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Volume, outcomes, labels, versions, latency and users of one model."""
+    _report(store, fmt, lambda s: queries.model_usage(s, model, since=since, until=until))
+
+
+@report_app.command("data-access")
+def data_access(
+    user: Annotated[str, typer.Option(help="User id.")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most predictions listed.")] = 1000,
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Every prediction made for one user, and by which models."""
+    _report(store, fmt, lambda s: queries.data_access(s, user, since=since, until=until, limit=limit))
+
+
+@report_app.command("version-at")
+def version_at(
+    model: Annotated[str, typer.Option(help="Model name.")],
+    at: Annotated[str, typer.Option(help="Time (ISO 8601, UTC).")],
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Which version(s) of a model served at a given time."""
+    _report(store, fmt, lambda s: queries.version_at(s, model, at))
+
+
+@report_app.command("request")
+def request(
+    request_id: Annotated[str, typer.Argument(help="Request id.")],
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """The full stored record of one request."""
+    _report(store, fmt, lambda s: queries.request_record(s, request_id))
+
+
+@report_app.command("input")
+def input_hash(
+    digest: Annotated[str, typer.Argument(help="Canonical input hash (SHA-256 hex).")],
+    limit: Annotated[int, typer.Option(min=1, help="Most predictions listed.")] = 1000,
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """All predictions made for one input."""
+    _report(store, fmt, lambda s: queries.input_lookup(s, digest, limit=limit))
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="A read-only SQL statement.")],
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Run read-only SQL against the store (writes and DDL are refused)."""
+    _check_format(fmt)
+    with _errors():
+        result = queries.read_only_query(_open(store), sql)
+        typer.echo(render_rows(result.columns, result.rows, fmt))
+
+
+@app.command()
+def schema(
+    store: StoreOption = None,
+    ttl_days: Annotated[int | None, typer.Option(help="Retention in days (0 = forever, else >= 184).")] = None,
+) -> None:
+    """Create or upgrade the store's schema and print its version."""
+    from otel_audit.store.schema import DEFAULT_TTL_DAYS
+
+    with _errors():
+        days = (
+            ttl_days
+            if ttl_days is not None
+            else envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0)
+        )
+        store_ = open_store(_dsn(store))
+        typer.echo(f"schema version {apply_schema(store_, ttl_days=days)} at {store_.dsn}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

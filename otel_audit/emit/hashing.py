@@ -1,0 +1,295 @@
+"""Canonical JSON and the input hash.
+
+The input hash is the lower-case hex SHA-256 of the UTF-8 bytes of the input's canonical JSON.
+Canonical JSON is RFC 8785 (JSON Canonicalization Scheme) applied to the input after it has
+been *normalized* into plain JSON values by :func:`normalize`. ``docs/input-hash.md`` is the
+specification for other languages; ``tests/data/input_hash_vectors.json`` holds test vectors.
+
+Normalization (Python value → JSON value):
+
+=========================  ====================================================================
+Python                     JSON
+=========================  ====================================================================
+``None``, ``bool``, ``str``  themselves (lone surrogates become U+FFFD)
+``int``                    a number when ``|n| <= 2**53 - 1``, else ``{"$bigint": "<digits>"}``
+``float``                  a number; NaN/±Infinity become ``{"$float": "NaN"|"Infinity"|"-Infinity"}``
+``Decimal``                its string (``"12.50"``); non-finite as ``$float``
+mapping                    object; keys become strings (``true``, ``null``, numbers as JSON text)
+list, tuple                array
+set, frozenset             array sorted by the canonical JSON of the elements
+bytes, bytearray, memoryview  ``{"$bytes": "<standard base64>"}``
+datetime                   ISO 8601; aware ones converted to UTC with a ``Z`` suffix
+date, time                 ISO 8601
+timedelta                  total seconds (number)
+UUID, Path                 their string
+Enum                       its ``value``, normalized
+numpy ndarray              ``{"$ndarray": {"dtype": "<str>", "shape": [..], "data": <nested lists>}}``
+numpy scalar               its Python value
+dataclass instance         object of its fields
+pydantic model             object from ``model_dump()`` (v2) or ``dict()`` (v1)
+anything else              ``{"$object": "<module.QualName>", "repr": "<repr, ≤ 256 chars>"}``
+=========================  ====================================================================
+
+Nesting deeper than :data:`MAX_DEPTH` is cut with ``{"$truncated": "max depth"}``, so a cyclic
+structure cannot hang the export thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as _dt
+import decimal
+import enum
+import hashlib
+import json
+import math
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import PurePath
+from typing import Any
+
+__all__ = [
+    "MAX_DEPTH",
+    "JSONValue",
+    "canonical_json",
+    "hash_input",
+    "normalize",
+]
+
+JSONValue = Any
+"""A value made only of dict (str keys), list, str, int, float, bool and None."""
+
+MAX_DEPTH = 64
+"""Deepest nesting that is normalized; deeper values become ``{"$truncated": "max depth"}``."""
+
+_MAX_SAFE_INT = 2**53 - 1
+_REPR_LIMIT = 256
+
+# Python's repr of a non-integral float equals ECMAScript's Number::toString (what RFC 8785
+# prescribes) inside this range; outside it, formatting is done by _es6_number.
+_PLAIN_FLOAT_MIN = 1e-4
+_PLAIN_FLOAT_MAX = 1e16
+
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=False).encode
+
+
+class _Normalizer:
+    """One normalization pass; collects numbers that need ES6 formatting."""
+
+    __slots__ = ("nonce", "special")
+
+    def __init__(self) -> None:
+        self.special: list[str] | None = None
+        self.nonce = ""
+
+    def number(self, value: float) -> JSONValue:
+        if not math.isfinite(value):
+            return {"$float": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
+        magnitude = abs(value)
+        if value.is_integer():
+            if magnitude <= _MAX_SAFE_INT:
+                return int(value)  # exact, and what ES6 prints for it
+        elif _PLAIN_FLOAT_MIN <= magnitude < _PLAIN_FLOAT_MAX:
+            return value
+        # Stand in a unique string token; canonical_json swaps it for the ES6 text.
+        if self.special is None:
+            self.special = []
+            self.nonce = os.urandom(6).hex()
+        self.special.append(_es6_number(value))
+        return f"\x00{self.nonce}:{len(self.special) - 1}\x00"
+
+    def value(self, obj: Any, depth: int) -> JSONValue:  # noqa: PLR0911, PLR0912
+        # Exact-type checks first: they are the common case and the cheapest.
+        kind = type(obj)
+        if kind is str:
+            return obj
+        if kind is int:
+            return obj if -_MAX_SAFE_INT <= obj <= _MAX_SAFE_INT else {"$bigint": str(obj)}
+        if kind is float:
+            return self.number(obj)
+        if obj is None or kind is bool:
+            return obj
+        if depth >= MAX_DEPTH:
+            return {"$truncated": "max depth"}
+        depth += 1
+        if kind is dict or isinstance(obj, Mapping):
+            return self.mapping(obj, depth)
+        if kind is list or kind is tuple:
+            return [self.value(item, depth) for item in obj]
+        if isinstance(obj, str):
+            return str(obj) if not isinstance(obj, enum.Enum) else self.value(obj.value, depth)
+        if isinstance(obj, enum.Enum):
+            return self.value(obj.value, depth)
+        if isinstance(obj, bool):
+            return bool(obj)
+        if isinstance(obj, int):
+            return self.value(int(obj), depth)
+        if isinstance(obj, float):
+            return self.number(float(obj))
+        if isinstance(obj, (bytes, bytearray, memoryview)):
+            return {"$bytes": base64.b64encode(bytes(obj)).decode("ascii")}
+        if isinstance(obj, (set, frozenset)):
+            items = [self.value(item, depth) for item in obj]
+            return sorted(items, key=lambda item: _canonical_text(item, self))
+        if isinstance(obj, (list, tuple)):
+            return [self.value(item, depth) for item in obj]
+        if isinstance(obj, _dt.datetime):
+            if obj.tzinfo is not None and obj.utcoffset() is not None:
+                return obj.astimezone(_dt.timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+            return obj.isoformat()
+        if isinstance(obj, (_dt.date, _dt.time)):
+            return obj.isoformat()
+        if isinstance(obj, _dt.timedelta):
+            return self.number(obj.total_seconds())
+        if isinstance(obj, decimal.Decimal):
+            if obj.is_finite():
+                return str(obj)
+            return self.number(float(obj))
+        if isinstance(obj, (uuid.UUID, PurePath)):
+            return str(obj)
+        return self.foreign(obj, depth)
+
+    def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, JSONValue]:
+        items = {self.key(k): self.value(v, depth) for k, v in obj.items()}
+        keys = list(items)
+        if all(key.isascii() for key in keys):
+            keys.sort()
+        else:
+            # RFC 8785 orders keys by UTF-16 code units, which differs from code points
+            # only above U+FFFF; encoding every key handles both cases alike.
+            keys.sort(key=lambda key: key.encode("utf-16-be", "surrogatepass"))
+        return {key: items[key] for key in keys}
+
+    def key(self, key: Any) -> str:
+        if type(key) is str:
+            return key
+        if isinstance(key, str):
+            return str(key)
+        if key is None or isinstance(key, (bool, int, float)):
+            normalized = self.value(key, 0)
+            if isinstance(normalized, str):
+                return normalized
+            return _dumps(normalized)
+        return str(key)
+
+    def foreign(self, obj: Any, depth: int) -> JSONValue:
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+            return self.mapping(fields, depth)
+        dump = getattr(obj, "model_dump", None)  # pydantic v2
+        if callable(dump) and not isinstance(obj, type):
+            return self.value(dump(), depth)
+        if _is_numpy(obj):
+            return self.numpy(obj, depth)
+        legacy = getattr(obj, "dict", None)  # pydantic v1
+        if callable(legacy) and hasattr(obj, "__fields__") and not isinstance(obj, type):
+            return self.value(legacy(), depth)
+        kind = type(obj)
+        text = repr(obj)
+        if len(text) > _REPR_LIMIT:
+            text = text[:_REPR_LIMIT]
+        return {"$object": f"{kind.__module__}.{kind.__qualname__}", "repr": text}
+
+    def numpy(self, obj: Any, depth: int) -> JSONValue:
+        if hasattr(obj, "shape") and getattr(obj, "ndim", 0) > 0:
+            array = {"dtype": str(obj.dtype), "shape": list(obj.shape), "data": obj.tolist()}
+            return {"$ndarray": self.mapping(array, depth)}
+        return self.value(obj.item(), depth)
+
+
+def _is_numpy(obj: Any) -> bool:
+    module = type(obj).__module__
+    return module == "numpy" or module.startswith("numpy.")
+
+
+def _es6_number(value: float) -> str:
+    """Format a finite float as ECMAScript's Number::toString does (RFC 8785 §3.2.2.3)."""
+    if value == 0:
+        return "0"
+    sign = "-" if value < 0 else ""
+    mantissa, _, exp_text = repr(abs(value)).partition("e")
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    # value = 0.DIGITS × 10**point
+    point = len(int_part) + (int(exp_text) if exp_text else 0)
+    if int_part == "0":
+        stripped = frac_part.lstrip("0")
+        point = -(len(frac_part) - len(stripped)) + (int(exp_text) if exp_text else 0)
+        digits = stripped
+    digits = digits.rstrip("0") or "0"
+    count = len(digits)
+    if count <= point <= 21:
+        return sign + digits + "0" * (point - count)
+    if 0 < point <= 21:
+        return sign + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return sign + "0." + "0" * (-point) + digits
+    exponent = point - 1
+    head = digits[0] + ("." + digits[1:] if count > 1 else "")
+    return f"{sign}{head}e{'+' if exponent > 0 else '-'}{abs(exponent)}"
+
+
+def _canonical_text(value: JSONValue, normalizer: _Normalizer) -> str:
+    text = _dumps(value)
+    if normalizer.special is not None:
+        nonce = normalizer.nonce
+        for index, number in enumerate(normalizer.special):
+            text = text.replace(f'"\\u0000{nonce}:{index}\\u0000"', number)
+    return text
+
+
+def normalize(obj: Any) -> JSONValue:
+    """Return *obj* as plain JSON values, per the table in this module's docstring."""
+    return canonical_json(obj)[0]
+
+
+def canonical_json(obj: Any) -> tuple[JSONValue, str]:
+    """Normalize *obj* and return ``(normalized_value, canonical_json_text)``.
+
+    The text is RFC 8785 canonical JSON of the normalized value; its UTF-8 bytes are what
+    :func:`hash_input` hashes.
+    """
+    normalizer = _Normalizer()
+    value = normalizer.value(obj, 0)
+    try:
+        text = _canonical_text(value, normalizer)
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        value = _replace_surrogates(value)
+        text = _canonical_text(value, normalizer)
+    if normalizer.special is not None:
+        value = _unplace(value, normalizer)
+    return value, text
+
+
+def _replace_surrogates(value: JSONValue) -> JSONValue:
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
+def _unplace(value: JSONValue, normalizer: _Normalizer) -> JSONValue:
+    """Swap number tokens back for floats so the normalized value holds real numbers."""
+    prefix = f"\x00{normalizer.nonce}:"
+    if isinstance(value, str):
+        if value.startswith(prefix):
+            return float(normalizer.special[int(value[len(prefix) : -1])])  # type: ignore[index]
+        return value
+    if isinstance(value, dict):
+        return {k: _unplace(v, normalizer) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unplace(v, normalizer) for v in value]
+    return value
+
+
+def hash_input(obj: Any) -> str:
+    """Return the lower-case hex SHA-256 of the canonical JSON of *obj*."""
+    return hashlib.sha256(canonical_json(obj)[1].encode("utf-8")).hexdigest()

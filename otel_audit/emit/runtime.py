@@ -1,0 +1,410 @@
+"""Wiring: providers, processors, exporters and the export-thread half of each prediction.
+
+:func:`configure` builds an :class:`AuditRuntime`: its own ``TracerProvider`` and
+``LoggerProvider`` (standard ``OTEL_*`` variables honoured), audit processors that never drop
+silently, a ClickHouse exporter for the store and/or OTLP exporters, and a *finisher* thread
+that turns queued :class:`~otel_audit.emit.prediction.Prediction` objects into a finished span
+and an ``ai.prediction`` log record.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
+from opentelemetry.sdk._logs.export import LogRecordExporter
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.trace import Status, StatusCode
+
+from otel_audit import envvars, semconv
+from otel_audit.emit.hashing import canonical_json, normalize
+from otel_audit.emit.prediction import CallInput, Prediction, label_of, new_request_id
+from otel_audit.errors import ConfigError
+from otel_audit.export.batching import BatchWorker
+from otel_audit.export.processors import AuditLogRecordProcessor, AuditSpanProcessor
+from otel_audit.stats import pipeline_stats
+from otel_audit.store.connect import Store
+
+__all__ = ["AuditRuntime", "configure", "get_runtime", "shutdown"]
+
+_logger = logging.getLogger(__name__)
+
+_DEFAULT_QUEUE_SIZE = 16384
+_DEFAULT_BATCH_SIZE = 8192
+_DEFAULT_DELAY_MS = 1000
+_FINISH_BATCH = 512
+_FINISH_DELAY_S = 0.05
+_ALLOWED_ATTRIBUTE_TYPES = (str, bool, int, float)
+
+_runtime: AuditRuntime | None = None
+_runtime_lock = threading.Lock()
+
+
+def _encode(prediction: Prediction) -> tuple[Any, str, Any]:
+    """Return ``(normalized_input, input_hash, normalized_output)``; never raises."""
+    try:
+        raw = prediction.input
+        if isinstance(raw, CallInput):
+            raw = raw.resolve()
+        value, text = canonical_json(raw)
+    except Exception as error:  # noqa: BLE001 - an odd input must not cost the record
+        pipeline_stats.add("predictions", "encode_errors")
+        value, text = canonical_json({"$unencodable": f"{type(error).__name__}: {error}"})
+    try:
+        output = normalize(prediction.output)
+    except Exception as error:  # noqa: BLE001
+        pipeline_stats.add("predictions", "encode_errors")
+        output = {"$unencodable": f"{type(error).__name__}: {error}"}
+    return value, hashlib.sha256(text.encode("utf-8")).hexdigest(), output
+
+
+def _extra_attributes(attributes: Mapping[str, Any] | None, into: dict[str, Any]) -> None:
+    if not attributes:
+        return
+    for key, value in attributes.items():
+        if key in into:
+            continue  # never let an extra attribute overwrite an audit fact
+        if isinstance(value, _ALLOWED_ATTRIBUTE_TYPES):
+            into[str(key)] = value
+        else:
+            into[str(key)] = str(value)
+
+
+class AuditRuntime:
+    """Everything one configuration of otel-audit owns. Build it with :func:`configure`."""
+
+    def __init__(
+        self,
+        *,
+        tracer_provider: TracerProvider,
+        logger_provider: LoggerProvider,
+        queue_size: int,
+        block_timeout_s: float | None,
+        store: Store | None,
+    ) -> None:
+        self.tracer_provider = tracer_provider
+        self.logger_provider = logger_provider
+        self.tracer = tracer_provider.get_tracer(semconv.SCOPE_NAME, _version())
+        self.logger = logger_provider.get_logger(semconv.SCOPE_NAME, _version())
+        self.store = store
+        self._finisher: BatchWorker[Prediction] = BatchWorker(
+            "otel-audit-predictions",
+            self._finish_batch,
+            signal="predictions",
+            max_queue_size=queue_size,
+            max_batch_size=_FINISH_BATCH,
+            schedule_delay_s=_FINISH_DELAY_S,
+            block_timeout_s=block_timeout_s,
+        )
+        self._closed = False
+        atexit.register(self.shutdown)
+
+    # -- caller thread --------------------------------------------------------------------
+    def prediction(self, **kwargs: Any) -> Prediction:
+        """Return a :class:`Prediction` bound to this runtime (see ``audit_prediction``)."""
+        return Prediction(self, **kwargs)
+
+    def submit(self, prediction: Prediction) -> None:
+        """Queue a finished prediction; waits if the queue is full (see BatchWorker)."""
+        if self._finisher.put(prediction):
+            return
+        # Dropped after the block timeout: the span still has to end.
+        span = prediction.span
+        if span is not None:
+            span.end(end_time=prediction.end_ns)
+
+    encode = staticmethod(_encode)
+
+    # -- export thread --------------------------------------------------------------------
+    def _finish_batch(self, batch: Sequence[Prediction]) -> None:
+        for prediction in batch:
+            try:
+                self._finish(prediction)
+            except Exception:
+                _logger.exception("otel-audit could not finish a prediction record")
+                pipeline_stats.drop("predictions", "finish_error", 1)
+
+    def _finish(self, p: Prediction) -> None:
+        input_value, input_hash, output_value = p.encoded or _encode(p)
+        error = p.error
+        latency_ms = (p.end_ns - p.start_ns) / 1e6
+        attributes: dict[str, Any] = {
+            semconv.GEN_AI_REQUEST_MODEL: p.model,
+            semconv.ML_MODEL_VERSION: p.version,
+            semconv.GEN_AI_OPERATION_NAME: p.operation,
+            semconv.AUDIT_INPUT_HASH: input_hash,
+            semconv.AUDIT_REQUEST_ID: p._request_id or new_request_id(),  # noqa: SLF001
+            semconv.AUDIT_OUTCOME: semconv.OUTCOME_ERROR if error is not None else semconv.OUTCOME_OK,
+            semconv.AUDIT_LATENCY_MS: latency_ms,
+            semconv.AUDIT_BATCH_SIZE: p.batch_size,
+            semconv.AUDIT_SCHEMA_VERSION: semconv.SCHEMA_VERSION,
+        }
+        if p.pipeline_version:
+            attributes[semconv.ML_PIPELINE_VERSION] = p.pipeline_version
+        if p.user_id is not None:
+            attributes[semconv.USER_ID] = str(p.user_id)
+        label = p.label if p.label is not None else (label_of(p.output) if error is None else "")
+        if label:
+            attributes[semconv.AUDIT_OUTPUT_LABEL] = str(label)
+        body: dict[str, Any] = {semconv.BODY_INPUT: input_value, semconv.BODY_OUTPUT: output_value}
+        if error is not None:
+            error_type = f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins.")
+            message = str(error)
+            attributes[semconv.ERROR_TYPE] = error_type
+            attributes[semconv.ERROR_MESSAGE] = message
+            body[semconv.BODY_ERROR] = {"type": error_type, "message": message}
+        _extra_attributes(p.scope_attributes, attributes)
+        _extra_attributes(p.attributes, attributes)
+
+        span = p.span
+        span_context = span.get_span_context() if span is not None else None
+        if span is not None:
+            span.set_attributes(attributes)
+            if error is not None:
+                span.record_exception(error, timestamp=p.end_ns)
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            span.end(end_time=p.end_ns)
+        self.logger.emit(
+            LogRecord(
+                timestamp=p.start_ns,
+                observed_timestamp=p.end_ns,
+                trace_id=span_context.trace_id if span_context else None,
+                span_id=span_context.span_id if span_context else None,
+                trace_flags=span_context.trace_flags if span_context else None,
+                severity_number=SeverityNumber.ERROR if error is not None else SeverityNumber.INFO,
+                severity_text="ERROR" if error is not None else "INFO",
+                body=body,
+                attributes=attributes,
+                event_name=semconv.EVENT_PREDICTION,
+            )
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def flush(self, timeout_s: float = 60.0) -> bool:
+        """Export everything audited so far; ``False`` if *timeout_s* ran out first."""
+        millis = int(timeout_s * 1000)
+        return (
+            self._finisher.force_flush(timeout_s)
+            and self.tracer_provider.force_flush(millis)
+            and self.logger_provider.force_flush(millis)
+        )
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """Flush and stop; records still queued after *timeout_s* are counted as dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self.shutdown)
+        self._finisher.shutdown(timeout_s)
+        self.tracer_provider.shutdown()
+        self.logger_provider.shutdown()
+        dropped = pipeline_stats.dropped()
+        if dropped:
+            _logger.error("otel-audit dropped %d record(s) in this process; see otel_audit.stats()", dropped)
+
+
+def _version() -> str:
+    from otel_audit import __version__
+
+    return __version__
+
+
+def _otlp_exporters(endpoint: str, protocol: str | None) -> tuple[LogRecordExporter, SpanExporter]:
+    protocol = protocol or envvars.env_str("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf"
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        insecure = endpoint.startswith("http://")
+        return OTLPLogExporter(endpoint=endpoint, insecure=insecure), OTLPSpanExporter(
+            endpoint=endpoint, insecure=insecure
+        )
+    if protocol != "http/protobuf":
+        raise ConfigError(f"OTLP protocol {protocol!r} is not supported; use http/protobuf or grpc")
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter as HTTPLogs
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HTTPSpans
+
+    base = endpoint.rstrip("/")
+    return HTTPLogs(endpoint=base + "/v1/logs"), HTTPSpans(endpoint=base + "/v1/traces")
+
+
+def _queue_policy(
+    queue_size: int | None,
+    block_timeout_ms: float | None,
+    export_batch_size: int | None,
+    schedule_delay_ms: float | None,
+) -> dict[str, Any]:
+    """Resolve the queueing options: argument > OTEL_AUDIT_* > OTEL_BLRP_* > default."""
+    size = (
+        queue_size
+        if queue_size is not None
+        else envvars.env_int(envvars.OTEL_AUDIT_QUEUE_SIZE, _DEFAULT_QUEUE_SIZE, minimum=1)
+    )
+    if size < 1:
+        raise ConfigError(f"queue_size must be at least 1, not {size}")
+    block = (
+        block_timeout_ms
+        if block_timeout_ms is not None
+        else envvars.env_int(envvars.OTEL_AUDIT_BLOCK_TIMEOUT_MS, -1, minimum=-1)
+    )
+    batch = export_batch_size or envvars.env_int(
+        envvars.OTEL_AUDIT_EXPORT_BATCH_SIZE,
+        envvars.env_int("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", _DEFAULT_BATCH_SIZE, minimum=1),
+        minimum=1,
+    )
+    delay = (
+        schedule_delay_ms
+        if schedule_delay_ms is not None
+        else envvars.env_int(
+            envvars.OTEL_AUDIT_SCHEDULE_DELAY_MS,
+            envvars.env_int("OTEL_BLRP_SCHEDULE_DELAY", _DEFAULT_DELAY_MS, minimum=0),
+            minimum=0,
+        )
+    )
+    return {
+        "max_queue_size": size,
+        "max_export_batch_size": batch,
+        "schedule_delay_millis": delay,
+        "block_timeout_millis": None if block < 0 else block,
+    }
+
+
+def _resource(service_name: str | None, attributes: Mapping[str, Any] | None) -> Resource:
+    merged: dict[str, Any] = dict(attributes or {})
+    if service_name:
+        merged[SERVICE_NAME] = service_name
+    resource = Resource.create(merged)
+    if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: "otel-audit"}))
+    return resource
+
+
+def _choose_store(store: Store | str | Literal[False] | None, endpoint: str | None) -> Store | str | Literal[False]:
+    """Argument > OTEL_AUDIT_STORE (``none`` = no store) > default path unless OTLP is set."""
+    if store is not None:
+        return store
+    from_env = envvars.env_str(envvars.OTEL_AUDIT_STORE)
+    if from_env and from_env.lower() == "none":
+        return False
+    if from_env:
+        return from_env
+    return False if endpoint else envvars.default_store_dsn()
+
+
+def configure(
+    store: Store | str | Literal[False] | None = None,
+    *,
+    otlp_endpoint: str | None = None,
+    otlp_protocol: str | None = None,
+    service_name: str | None = None,
+    resource_attributes: Mapping[str, Any] | None = None,
+    spans: bool | None = None,
+    ttl_days: int | None = None,
+    queue_size: int | None = None,
+    block_timeout_ms: float | None = None,
+    export_batch_size: int | None = None,
+    schedule_delay_ms: float | None = None,
+    log_processors: Sequence[LogRecordProcessor] = (),
+    log_exporters: Sequence[LogRecordExporter] = (),
+    span_exporters: Sequence[SpanExporter] = (),
+) -> AuditRuntime:
+    """Build the process-wide audit pipeline and return it (replacing any previous one).
+
+    Args:
+        store: store DSN or :class:`Store`; ``False`` for none. ``None`` means
+            ``OTEL_AUDIT_STORE`` or, unless an OTLP endpoint is configured, the default
+            on-disk store (``chdb://~/.local/share/otel-audit/store``).
+        otlp_endpoint: also send records over OTLP (``OTEL_EXPORTER_OTLP_ENDPOINT`` otherwise).
+        otlp_protocol: ``http/protobuf`` (default) or ``grpc``.
+        service_name: ``service.name`` (else ``OTEL_SERVICE_NAME``, else ``otel-audit``).
+        resource_attributes: merged over ``OTEL_RESOURCE_ATTRIBUTES``.
+        spans: also export spans (``OTEL_AUDIT_SPANS``, default true).
+        ttl_days: retention when the schema is created (``OTEL_AUDIT_TTL_DAYS``, default 365).
+        queue_size, block_timeout_ms, export_batch_size, schedule_delay_ms: queueing policy
+            (``OTEL_AUDIT_*``); ``block_timeout_ms=-1`` waits for room forever (the default).
+        log_processors: run on each log record before export (e.g. redaction).
+        log_exporters, span_exporters: extra exporters (each behind an audit processor).
+
+    Raises:
+        ConfigError: an argument is invalid. StoreError: the store cannot be opened.
+    """
+    from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter
+
+    global _runtime
+    policy = _queue_policy(queue_size, block_timeout_ms, export_batch_size, schedule_delay_ms)
+    with_spans = spans if spans is not None else envvars.env_bool(envvars.OTEL_AUDIT_SPANS, True)
+    endpoint = otlp_endpoint or envvars.env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+    resource = _resource(service_name, resource_attributes)
+    store = _choose_store(store, endpoint)
+
+    logs: list[LogRecordExporter] = list(log_exporters)
+    traces: list[SpanExporter] = list(span_exporters)
+    opened: Store | None = None
+    if store is not False:
+        log_exporter = ClickHouseLogRecordExporter(store, ttl_days=ttl_days)
+        opened = log_exporter.store
+        logs.append(log_exporter)
+        if with_spans:
+            traces.append(ClickHouseSpanExporter(opened, create_schema=False))
+    if endpoint:
+        otlp_logs, otlp_spans = _otlp_exporters(endpoint, otlp_protocol)
+        logs.append(otlp_logs)
+        if with_spans:
+            traces.append(otlp_spans)
+    if not logs:
+        raise ConfigError("nothing to export to: give a store, an OTLP endpoint or an exporter")
+
+    tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+    for index, span_exporter in enumerate(traces):
+        tracer_provider.add_span_processor(
+            AuditSpanProcessor(span_exporter, name=f"otel-audit-spans-{index}", **policy)
+        )
+    logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+    for processor in log_processors:
+        logger_provider.add_log_record_processor(processor)
+    for index, log_exporter_ in enumerate(logs):
+        logger_provider.add_log_record_processor(
+            AuditLogRecordProcessor(log_exporter_, name=f"otel-audit-logs-{index}", **policy)
+        )
+    runtime = AuditRuntime(
+        tracer_provider=tracer_provider,
+        logger_provider=logger_provider,
+        queue_size=policy["max_queue_size"],
+        block_timeout_s=None if policy["block_timeout_millis"] is None else policy["block_timeout_millis"] / 1000,
+        store=opened,
+    )
+    with _runtime_lock:
+        previous, _runtime = _runtime, runtime
+    if previous is not None:
+        previous.shutdown()
+    return runtime
+
+
+def get_runtime() -> AuditRuntime:
+    """Return the configured runtime, configuring one from the environment on first use."""
+    runtime = _runtime
+    if runtime is not None and not runtime._closed:  # noqa: SLF001
+        return runtime
+    with _runtime_lock:
+        runtime = _runtime
+        if runtime is not None and not runtime._closed:  # noqa: SLF001
+            return runtime
+    _logger.info("otel-audit was not configured; configuring from the environment")
+    return configure()
+
+
+def shutdown(timeout_s: float = 30.0) -> None:
+    """Flush and stop the process-wide runtime, if any."""
+    global _runtime
+    with _runtime_lock:
+        runtime, _runtime = _runtime, None
+    if runtime is not None:
+        runtime.shutdown(timeout_s)

@@ -1,0 +1,127 @@
+"""``OTEL_AUDIT_*`` environment variables: the only module that reads ``os.environ``.
+
+Precedence everywhere is: explicit argument > environment variable > default constant. A bad
+environment value is logged and replaced by the default; a bad argument raises ``ConfigError``.
+The standard ``OTEL_*`` variables (``OTEL_SERVICE_NAME``, ``OTEL_RESOURCE_ATTRIBUTES``,
+``OTEL_EXPORTER_OTLP_*``, ``OTEL_BLRP_*``) are honoured too; see ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+__all__ = [
+    "OTEL_AUDIT_BLOCK_TIMEOUT_MS",
+    "OTEL_AUDIT_EXPORT_BATCH_SIZE",
+    "OTEL_AUDIT_QUEUE_SIZE",
+    "OTEL_AUDIT_SCHEDULE_DELAY_MS",
+    "OTEL_AUDIT_SPANS",
+    "OTEL_AUDIT_STORE",
+    "OTEL_AUDIT_TTL_DAYS",
+    "default_store_dsn",
+    "env_bool",
+    "env_int",
+    "env_str",
+]
+
+_logger = logging.getLogger(__name__)
+
+OTEL_AUDIT_STORE = "OTEL_AUDIT_STORE"
+"""
+.. envvar:: OTEL_AUDIT_STORE
+
+DSN of the audit store: ``chdb:///abs/path`` (embedded, on disk), ``chdb://memory`` or
+``http(s)://user:password@host:8123/database`` (ClickHouse server). ``none`` disables the store
+(OTLP only). Default: ``chdb://$XDG_DATA_HOME/otel-audit/store`` (``~/.local/share/…``).
+"""
+
+OTEL_AUDIT_QUEUE_SIZE = "OTEL_AUDIT_QUEUE_SIZE"
+"""
+.. envvar:: OTEL_AUDIT_QUEUE_SIZE
+
+Capacity of each in-process queue (predictions awaiting encoding, records awaiting export).
+Default: ``16384``. When a queue is full the caller waits (see ``OTEL_AUDIT_BLOCK_TIMEOUT_MS``).
+"""
+
+OTEL_AUDIT_BLOCK_TIMEOUT_MS = "OTEL_AUDIT_BLOCK_TIMEOUT_MS"
+"""
+.. envvar:: OTEL_AUDIT_BLOCK_TIMEOUT_MS
+
+How long a prediction may wait for room in a full queue before its record is dropped (counted,
+logged, reported by ``otel_audit.stats()``). ``-1`` (default) waits as long as it takes: no
+prediction goes unaudited, at the price of back-pressure on the caller.
+"""
+
+OTEL_AUDIT_EXPORT_BATCH_SIZE = "OTEL_AUDIT_EXPORT_BATCH_SIZE"
+"""
+.. envvar:: OTEL_AUDIT_EXPORT_BATCH_SIZE
+
+Most records per export call (one INSERT). Default: ``OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`` or ``8192``.
+"""
+
+OTEL_AUDIT_SCHEDULE_DELAY_MS = "OTEL_AUDIT_SCHEDULE_DELAY_MS"
+"""
+.. envvar:: OTEL_AUDIT_SCHEDULE_DELAY_MS
+
+Longest time a record waits for its batch to fill. Default: ``OTEL_BLRP_SCHEDULE_DELAY`` or ``1000``.
+"""
+
+OTEL_AUDIT_SPANS = "OTEL_AUDIT_SPANS"
+"""
+.. envvar:: OTEL_AUDIT_SPANS
+
+``true`` (default) also writes prediction spans to ``otel_traces``; ``false`` keeps only the
+log records (``otel_logs`` → ``audit_predictions``), which is all the reports need.
+"""
+
+OTEL_AUDIT_TTL_DAYS = "OTEL_AUDIT_TTL_DAYS"
+"""
+.. envvar:: OTEL_AUDIT_TTL_DAYS
+
+Retention of audit rows in days, applied when the schema is created. Default ``365``; at least
+``184`` (six months, EU AI Act Art. 19(1)/26(6)); ``0`` keeps rows forever.
+"""
+
+
+def env_str(name: str) -> str | None:
+    """Return the stripped value of *name*, or ``None`` when unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return *name* as an int; log and fall back to *default* when it is not one."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        _logger.warning("%s=%r is not an integer; using %d", name, raw, default)
+        return default
+    if minimum is not None and value < minimum:
+        _logger.warning("%s=%d is below %d; using %d", name, value, minimum, default)
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return *name* as a bool (``true/false/1/0/yes/no``); log and default otherwise."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    _logger.warning("%s=%r is not a boolean; using %s", name, raw, default)
+    return default
+
+
+def default_store_dsn() -> str:
+    """Return the DSN of the default on-disk store under the XDG data directory."""
+    base = env_str("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return "chdb://" + str(Path(base) / "otel-audit" / "store")

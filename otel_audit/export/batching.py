@@ -1,0 +1,251 @@
+"""One batching engine for every stage of the audit pipeline, with no silent loss.
+
+The OpenTelemetry SDK's batch processors drop records once their queue is full. An audit trail
+must not, so :class:`BatchWorker` differs in three ways:
+
+* **Back-pressure instead of loss.** ``put`` on a full queue waits for room. It waits forever by
+  default; with a block timeout it gives up after that long, and the record is *counted* as
+  dropped (reason ``queue_full``) and logged.
+* **Retry instead of discard.** A failing export is retried with capped exponential backoff
+  until it succeeds or shutdown's deadline passes; the batch stays in memory meanwhile and the
+  queue fills, so the callers feel the outage instead of the audit log losing it.
+* **Isolation of bad records.** An export that raises :class:`RecordsRejected` (data the store
+  will never accept) is bisected so that only the offending records are dropped, counted with
+  reason ``rejected``; the rest of the batch is stored.
+
+Every drop goes through :class:`~otel_audit.stats.PipelineStats`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+from otel_audit.stats import PipelineStats, pipeline_stats
+
+__all__ = ["BatchWorker", "RecordsRejected"]
+
+T = TypeVar("T")
+_logger = logging.getLogger(__name__)
+
+_RETRY_INITIAL_S = 0.05
+_RETRY_MAX_S = 5.0
+
+
+class RecordsRejected(Exception):  # noqa: N818 - it names what happened to the records
+    """Raised by an export function when the store will never accept (some of) the batch."""
+
+
+class BatchWorker(Generic[T]):
+    """A bounded queue drained in batches by a named daemon thread.
+
+    Args:
+        name: thread name and the key of this queue in the stats.
+        export: called with each batch on the worker thread; raises on failure.
+        signal: the counter namespace (``logs``, ``spans``, ``predictions``).
+        max_queue_size: capacity; ``put`` waits when it is reached.
+        max_batch_size: most items handed to *export* at once.
+        schedule_delay_s: longest wait for a batch to fill.
+        block_timeout_s: longest wait in ``put``; ``None`` waits for as long as it takes.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        export: Callable[[Sequence[T]], None],
+        *,
+        signal: str,
+        max_queue_size: int,
+        max_batch_size: int,
+        schedule_delay_s: float,
+        block_timeout_s: float | None = None,
+        stats: PipelineStats = pipeline_stats,
+    ) -> None:
+        if max_queue_size < 1 or max_batch_size < 1:
+            raise ValueError("max_queue_size and max_batch_size must be at least 1")
+        if schedule_delay_s < 0:
+            raise ValueError("schedule_delay_s must not be negative")
+        self._name = name
+        self._export = export
+        self._signal = signal
+        self._max_queue = max_queue_size
+        self._max_batch = min(max_batch_size, max_queue_size)
+        self._delay = schedule_delay_s
+        self._block_timeout = block_timeout_s
+        self._stats = stats
+        self._queue: deque[T] = deque()
+        self._room = threading.Condition(threading.Lock())
+        self._wake = threading.Event()
+        self._idle = threading.Condition(threading.Lock())
+        self._inflight = 0
+        self._shutdown = False
+        self._deadline: float | None = None
+        self._stop_retry = threading.Event()
+        self._thread = self._start()
+        stats.register_queue(name, self.depth)
+        # The worker thread does not survive fork(); the child gets a fresh, empty one.
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.WeakMethod(self._after_fork)
+            os.register_at_fork(after_in_child=lambda: (m := ref()) and m())
+
+    # -- producer side --------------------------------------------------------------------
+    def put(self, item: T) -> bool:
+        """Queue *item*; wait while the queue is full. Return ``False`` if it was dropped."""
+        queue = self._queue
+        if self._shutdown:
+            self._stats.drop(self._signal, "after_shutdown", 1)
+            return False
+        if len(queue) < self._max_queue:
+            queue.append(item)
+            if len(queue) >= self._max_batch:
+                self._wake.set()
+            return True
+        return self._put_slow(item)
+
+    def _put_slow(self, item: T) -> bool:
+        self._wake.set()
+        deadline = None if self._block_timeout is None else time.monotonic() + self._block_timeout
+        with self._room:
+            while len(self._queue) >= self._max_queue and not self._shutdown:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    self._stats.drop(self._signal, "queue_full", 1, f"queue {self._name} full")
+                    return False
+                self._stats.add(self._signal, "blocked_waits")
+                self._room.wait(remaining if remaining is not None else 1.0)
+            if self._shutdown:
+                self._stats.drop(self._signal, "after_shutdown", 1)
+                return False
+            self._queue.append(item)
+        return True
+
+    def depth(self) -> int:
+        """Items waiting, not counting a batch being exported."""
+        return len(self._queue)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def force_flush(self, timeout_s: float | None = None) -> bool:
+        """Wait until everything queued so far is exported; ``False`` on timeout."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._idle:
+            while self._queue or self._inflight:
+                self._wake.set()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._idle.wait(0.05 if remaining is None else min(remaining, 0.05))
+        return True
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """Export what is queued within *timeout_s*, count the rest as dropped, stop the thread."""
+        if self._shutdown:
+            return
+        self._deadline = time.monotonic() + timeout_s
+        self._shutdown = True
+        self._wake.set()
+        with self._room:
+            self._room.notify_all()
+        self._thread.join(timeout_s + 1.0)
+        self._stop_retry.set()
+        self._thread.join(1.0)
+        left = len(self._queue)
+        if left:
+            self._queue.clear()
+            self._stats.drop(self._signal, "shutdown", left, f"queue {self._name} not drained in time")
+        self._stats.unregister_queue(self._name)
+
+    # -- worker side ----------------------------------------------------------------------
+    def _start(self) -> threading.Thread:
+        thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        thread.start()
+        return thread
+
+    def _after_fork(self) -> None:
+        self._queue = deque()
+        self._room = threading.Condition(threading.Lock())
+        self._idle = threading.Condition(threading.Lock())
+        self._wake = threading.Event()
+        self._stop_retry = threading.Event()
+        self._inflight = 0
+        if not self._shutdown:
+            self._thread = self._start()
+
+    def _run(self) -> None:
+        queue = self._queue
+        while True:
+            if not queue and not self._shutdown:
+                self._wake.wait(self._delay)
+                self._wake.clear()
+            elif len(queue) < self._max_batch and not self._shutdown and self._delay and self._wake.wait(self._delay):
+                # A partial batch waited for the schedule delay, or for a flush.
+                self._wake.clear()
+            self._drain()
+            if self._shutdown and not queue:
+                break
+            if self._past_deadline():
+                break
+            queue = self._queue
+
+    def _past_deadline(self) -> bool:
+        return self._shutdown and self._deadline is not None and time.monotonic() > self._deadline
+
+    def _drain(self) -> None:
+        queue = self._queue
+        while queue:
+            batch: list[T] = []
+            with self._idle:
+                take = min(len(queue), self._max_batch)
+                popleft = queue.popleft
+                batch = [popleft() for _ in range(take)]
+                self._inflight = len(batch)
+            with self._room:
+                self._room.notify_all()
+            self._export_reliably(batch)
+            with self._idle:
+                self._inflight = 0
+                self._idle.notify_all()
+            if self._past_deadline():
+                return
+
+    def _export_reliably(self, batch: list[T]) -> None:
+        backoff = _RETRY_INITIAL_S
+        while True:
+            try:
+                self._export(batch)
+            except RecordsRejected as rejected:
+                self._bisect(batch, rejected)
+                return
+            except Exception as error:  # noqa: BLE001 - any store failure is retried
+                self._stats.add(self._signal, "export_failures")
+                if self._past_deadline():
+                    self._stats.drop(self._signal, "shutdown", len(batch), f"store failing: {error}")
+                    return
+                _logger.warning(
+                    "otel-audit %s: export of %d record(s) failed, retrying in %.2fs: %s",
+                    self._name,
+                    len(batch),
+                    backoff,
+                    error,
+                )
+                self._stats.add(self._signal, "export_retries")
+                if self._stop_retry.wait(backoff):
+                    self._stats.drop(self._signal, "shutdown", len(batch), f"store failing: {error}")
+                    return
+                backoff = min(backoff * 2, _RETRY_MAX_S)
+                continue
+            self._stats.add(self._signal, "exported", len(batch))
+            return
+
+    def _bisect(self, batch: list[T], rejected: RecordsRejected) -> None:
+        if len(batch) == 1:
+            self._stats.drop(self._signal, "rejected", 1, str(rejected))
+            return
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
+            self._export_reliably(half)

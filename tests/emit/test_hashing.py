@@ -1,0 +1,151 @@
+"""Canonical JSON (RFC 8785 after normalization) and the input hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import hashlib
+import json
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy
+import pydantic
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from otel_audit.emit.hashing import MAX_DEPTH, canonical_json, hash_input, normalize
+
+VECTORS = Path(__file__).parents[1] / "data" / "input_hash_vectors.json"
+CROSSLANG = Path(__file__).parents[1] / "crosslang"
+
+
+def _vectors() -> dict[str, Any]:
+    return json.loads(VECTORS.read_text(encoding="utf-8"))
+
+
+class TestVectors:
+    @pytest.mark.parametrize("vector", _vectors()["json"], ids=lambda v: v["name"])
+    def test_json_vector(self, vector: dict[str, str]) -> None:
+        """Each JSON input canonicalizes to the hand-written text and hashes to its SHA-256."""
+        value = json.loads(vector["input"])
+        assert canonical_json(value)[1] == vector["canonical"]
+        assert hash_input(value) == vector["sha256"]
+
+    @pytest.mark.parametrize("vector", _vectors()["python"], ids=lambda v: v["name"])
+    def test_python_vector(self, vector: dict[str, str]) -> None:
+        """Each non-JSON Python value gets the normalized encoding docs/input-hash.md defines."""
+        namespace = {"datetime": datetime, "decimal": decimal, "uuid": uuid, "numpy": numpy}
+        value = eval(vector["python"], namespace)
+        assert canonical_json(value)[1] == vector["canonical"]
+        assert hash_input(value) == vector["sha256"]
+
+    def test_vectors_match_an_independent_rfc8785_implementation(self) -> None:
+        """Node's npm `canonicalize` (RFC 8785) produces the same canonical text and hash."""
+        node = shutil.which("node")
+        assert node, "node is required (installed by .ci/run)"
+        assert (CROSSLANG / "node_modules" / "canonicalize").is_dir(), "run: npm ci --prefix tests/crosslang"
+        out = subprocess.run(
+            [node, str(CROSSLANG / "check_vectors.mjs"), str(VECTORS)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        theirs = json.loads(out)
+        ours = _vectors()["json"]
+        assert len(theirs) == len(ours)
+        for their, our in zip(theirs, ours, strict=True):
+            assert their["canonical"] == our["canonical"], our["name"]
+            assert their["sha256"] == our["sha256"], our["name"]
+
+
+class TestNormalize:
+    def test_hash_is_sha256_of_canonical_text(self) -> None:
+        """hash_input is the hex SHA-256 of the UTF-8 canonical text."""
+        value = {"b": [1, 2.5], "a": "é"}
+        assert hash_input(value) == hashlib.sha256('{"a":"é","b":[1,2.5]}'.encode()).hexdigest()
+
+    def test_key_order_does_not_change_the_hash(self) -> None:
+        """Two dicts with the same items in different insertion order hash alike."""
+        assert hash_input({"x": 1, "y": 2}) == hash_input({"y": 2, "x": 1})
+
+    def test_dataclass_and_pydantic(self) -> None:
+        """Dataclasses and pydantic models encode as objects of their fields."""
+
+        @dataclasses.dataclass
+        class Point:
+            x: int
+            y: float
+
+        class Model(pydantic.BaseModel):
+            name: str
+            point: tuple[int, int]
+
+        assert canonical_json(Point(1, 2.5))[1] == '{"x":1,"y":2.5}'
+        assert canonical_json(Model(name="a", point=(1, 2)))[1] == '{"name":"a","point":[1,2]}'
+
+    def test_unknown_object_is_described_not_raised(self) -> None:
+        """An object with no JSON form becomes a $object description."""
+
+        class Opaque:
+            def __repr__(self) -> str:
+                return "<opaque>"
+
+        assert normalize(Opaque()) == {
+            "$object": f"{__name__}.TestNormalize.test_unknown_object_is_described_not_raised.<locals>.Opaque",
+            "repr": "<opaque>",
+        }
+
+    def test_cycle_is_cut_at_max_depth(self) -> None:
+        """A self-referencing list is truncated instead of recursing forever."""
+        cyclic: list[Any] = []
+        cyclic.append(cyclic)
+        value = normalize(cyclic)
+        depth = 0
+        while isinstance(value, list):
+            value = value[0]
+            depth += 1
+        assert value == {"$truncated": "max depth"}
+        assert depth == MAX_DEPTH
+
+    def test_lone_surrogate_becomes_replacement_character(self) -> None:
+        """A string that is not valid Unicode is encoded with U+FFFD instead of failing."""
+        assert canonical_json({"t": "a\ud800b"})[1] == '{"t":"a\ufffdb"}'
+
+    def test_normalized_value_keeps_real_numbers(self) -> None:
+        """Numbers needing ES6 formatting are floats again in the normalized value."""
+        value, text = canonical_json({"tiny": 1e-7, "huge": 1e300})
+        assert value == {"huge": 1e300, "tiny": 1e-7}
+        assert text == '{"huge":1e+300,"tiny":1e-7}'
+
+
+class TestProperties:
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+            | st.text(),
+            lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(), children, max_size=5),
+            max_leaves=30,
+        )
+    )
+    def test_canonical_text_is_json_of_the_same_value(self, value: Any) -> None:
+        """The canonical text parses back (as a JSON reader with IEEE doubles would) to the input."""
+        text = canonical_json(value)[1]
+        reparsed = json.loads(text, parse_int=_as_double_when_unsafe)
+        assert reparsed == value
+        assert canonical_json(reparsed)[1] == text
+
+
+def _as_double_when_unsafe(digits: str) -> int | float:
+    number = int(digits)
+    return number if abs(number) <= 2**53 - 1 else float(digits)

@@ -1,0 +1,117 @@
+"""Schema: exporter-compatible columns, idempotent versioned migrations, retention."""
+
+from __future__ import annotations
+
+import pytest
+
+from otel_audit.errors import ConfigError
+from otel_audit.store.connect import Store, open_store
+from otel_audit.store.schema import MIN_TTL_DAYS, apply_schema, schema_version
+
+# The OpenTelemetry Collector contrib ClickHouse exporter's tables (Map variant, >= v0.151.0),
+# transcribed from its DDL templates (shared/research/collector.md §1.4-1.5). Pinned here so
+# that a change to our DDL that would break `create_schema: false` fails this test.
+EXPORTER_LOGS = [
+    ("Timestamp", "DateTime64(9)"),
+    ("TraceId", "String"),
+    ("SpanId", "String"),
+    ("TraceFlags", "UInt8"),
+    ("SeverityText", "LowCardinality(String)"),
+    ("SeverityNumber", "UInt8"),
+    ("ServiceName", "LowCardinality(String)"),
+    ("Body", "String"),
+    ("ResourceSchemaUrl", "LowCardinality(String)"),
+    ("ResourceAttributes", "Map(LowCardinality(String), String)"),
+    ("ScopeSchemaUrl", "LowCardinality(String)"),
+    ("ScopeName", "String"),
+    ("ScopeVersion", "LowCardinality(String)"),
+    ("ScopeAttributes", "Map(LowCardinality(String), String)"),
+    ("LogAttributes", "Map(LowCardinality(String), String)"),
+    ("EventName", "String"),
+] + [
+    (f"__otel_materialized_{name}", "LowCardinality(String)")
+    for name in (
+        "k8s.cluster.name",
+        "k8s.container.name",
+        "k8s.deployment.name",
+        "k8s.namespace.name",
+        "k8s.node.name",
+        "k8s.pod.name",
+        "k8s.pod.uid",
+        "deployment.environment.name",
+    )
+]
+EXPORTER_TRACES = [
+    ("Timestamp", "DateTime64(9)"),
+    ("TraceId", "String"),
+    ("SpanId", "String"),
+    ("ParentSpanId", "String"),
+    ("TraceState", "String"),
+    ("SpanName", "LowCardinality(String)"),
+    ("SpanKind", "LowCardinality(String)"),
+    ("ServiceName", "LowCardinality(String)"),
+    ("ResourceAttributes", "Map(LowCardinality(String), String)"),
+    ("ScopeName", "String"),
+    ("ScopeVersion", "String"),
+    ("SpanAttributes", "Map(LowCardinality(String), String)"),
+    ("Duration", "UInt64"),
+    ("StatusCode", "LowCardinality(String)"),
+    ("StatusMessage", "String"),
+    ("Events.Timestamp", "Array(DateTime64(9))"),
+    ("Events.Name", "Array(LowCardinality(String))"),
+    ("Events.Attributes", "Array(Map(LowCardinality(String), String))"),
+    ("Links.TraceId", "Array(String)"),
+    ("Links.SpanId", "Array(String)"),
+    ("Links.TraceState", "Array(String)"),
+    ("Links.Attributes", "Array(Map(LowCardinality(String), String))"),
+]
+
+
+def _columns(store: Store, table: str) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in store.query(f"DESCRIBE TABLE {table}").rows]
+
+
+class TestSchema:
+    def test_otel_logs_columns_match_the_exporter(self, store: Store) -> None:
+        """otel_logs has exactly the exporter's columns and types, in its order."""
+        assert _columns(store, "otel_logs") == EXPORTER_LOGS
+
+    def test_otel_traces_columns_match_the_exporter(self, store: Store) -> None:
+        """otel_traces has exactly the exporter's columns and types, in its order."""
+        assert _columns(store, "otel_traces") == EXPORTER_TRACES
+
+    def test_apply_is_idempotent_and_versioned(self, store: Store) -> None:
+        """Applying twice changes nothing; each schema file is recorded once."""
+        version = schema_version(store)
+        assert version >= 3
+        assert apply_schema(store) == version
+        names = [row[0] for row in store.query("SELECT Name FROM otel_audit_schema_migrations ORDER BY Version").rows]
+        assert names[:4] == ["000_schema_migrations", "001_otel_logs", "002_otel_traces", "003_audit_predictions"]
+        assert len(names) == len(set(names))
+
+    def test_default_retention_is_a_year(self, store: Store) -> None:
+        """audit_predictions and otel_logs drop whole parts after 365 days by default."""
+        for table in ("audit_predictions", "otel_logs"):
+            ddl = store.query(f"SHOW CREATE TABLE {table}").rows[0][0]
+            assert "TTL toDateTime(Timestamp) + toIntervalDay(365)" in ddl
+            assert "ttl_only_drop_parts = 1" in ddl
+
+    def test_retention_is_configurable_and_never_below_six_months(self, store_dsn: str) -> None:
+        """ttl_days sets the TTL; 0 keeps forever; less than six months is refused."""
+        fresh = open_store(store_dsn)
+        with pytest.raises(ConfigError, match="six months"):
+            apply_schema(fresh, ttl_days=MIN_TTL_DAYS - 1)
+        apply_schema(fresh, ttl_days=400)
+        assert "toIntervalDay(400)" in fresh.query("SHOW CREATE TABLE audit_predictions").rows[0][0]
+
+    def test_zero_keeps_forever(self, store_dsn: str) -> None:
+        """ttl_days=0 creates tables without TTL."""
+        fresh = open_store(store_dsn)
+        apply_schema(fresh, ttl_days=0)
+        assert "TTL" not in fresh.query("SHOW CREATE TABLE audit_predictions").rows[0][0]
+
+    def test_audit_predictions_is_partitioned_by_month(self, store: Store) -> None:
+        """The typed table is ordered for per-model queries and partitioned by month."""
+        ddl = store.query("SHOW CREATE TABLE audit_predictions").rows[0][0]
+        assert "PARTITION BY toYYYYMM(Timestamp)" in ddl
+        assert "ORDER BY (ModelName, Timestamp)" in ddl
