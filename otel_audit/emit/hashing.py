@@ -48,12 +48,14 @@ import os
 import uuid
 from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "MAX_DEPTH",
+    "Encoded",
     "JSONValue",
     "canonical_json",
+    "encode",
     "hash_input",
     "normalize",
 ]
@@ -72,17 +74,21 @@ _REPR_LIMIT = 256
 _PLAIN_FLOAT_MIN = 1e-4
 _PLAIN_FLOAT_MAX = 1e16
 
-_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=False).encode
+_UTF16_DIVERGES = "\ue000"
+
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=True).encode
+_dumps_unsorted = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
 class _Normalizer:
     """One normalization pass; collects numbers that need ES6 formatting."""
 
-    __slots__ = ("nonce", "special")
+    __slots__ = ("nonce", "special", "utf16_order")
 
     def __init__(self) -> None:
         self.special: list[str] | None = None
         self.nonce = ""
+        self.utf16_order = False
 
     def number(self, value: float) -> JSONValue:
         if not math.isfinite(value):
@@ -117,7 +123,7 @@ class _Normalizer:
         if kind is dict or isinstance(obj, Mapping):
             return self.mapping(obj, depth)
         if kind is list or kind is tuple:
-            return [self.value(item, depth) for item in obj]
+            return self.sequence(obj, depth)
         if isinstance(obj, str):
             return str(obj) if not isinstance(obj, enum.Enum) else self.value(obj.value, depth)
         if isinstance(obj, enum.Enum):
@@ -134,7 +140,7 @@ class _Normalizer:
             items = [self.value(item, depth) for item in obj]
             return sorted(items, key=lambda item: _canonical_text(item, self))
         if isinstance(obj, (list, tuple)):
-            return [self.value(item, depth) for item in obj]
+            return self.sequence(obj, depth)
         if isinstance(obj, _dt.datetime):
             if obj.tzinfo is not None and obj.utcoffset() is not None:
                 return obj.astimezone(_dt.timezone.utc).replace(tzinfo=None).isoformat() + "Z"
@@ -151,16 +157,34 @@ class _Normalizer:
             return str(obj)
         return self.foreign(obj, depth)
 
+    def element(self, item: Any, depth: int) -> JSONValue:
+        """Normalize one member of a container; the common types are handled inline."""
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            return item
+        if kind is float:
+            if (_PLAIN_FLOAT_MIN <= item < _PLAIN_FLOAT_MAX or -_PLAIN_FLOAT_MAX < item <= -_PLAIN_FLOAT_MIN) and (
+                not item.is_integer()
+            ):
+                return item
+            return self.number(item)
+        if kind is int and -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+            return item
+        return self.value(item, depth)
+
+    def sequence(self, obj: Any, depth: int) -> list[JSONValue]:
+        element = self.element
+        return [element(item, depth) for item in obj]
+
     def mapping(self, obj: Mapping[Any, Any], depth: int) -> dict[str, JSONValue]:
-        items = {self.key(k): self.value(v, depth) for k, v in obj.items()}
-        keys = list(items)
-        if all(key.isascii() for key in keys):
-            keys.sort()
-        else:
-            # RFC 8785 orders keys by UTF-16 code units, which differs from code points
-            # only above U+FFFF; encoding every key handles both cases alike.
-            keys.sort(key=lambda key: key.encode("utf-16-be", "surrogatepass"))
-        return {key: items[key] for key in keys}
+        element = self.element
+        items = {(key if type(key) is str else self.key(key)): element(item, depth) for key, item in obj.items()}
+        joined = "".join(items)
+        if not joined.isascii() and max(joined) >= _UTF16_DIVERGES:
+            # RFC 8785 orders keys by UTF-16 code units, which differs from code-point order
+            # (what json's sort_keys uses) only for characters from U+E000 up.
+            self.utf16_order = True
+        return items
 
     def key(self, key: Any) -> str:
         if type(key) is str:
@@ -231,8 +255,17 @@ def _es6_number(value: float) -> str:
     return f"{sign}{head}e{'+' if exponent > 0 else '-'}{abs(exponent)}"
 
 
+def _utf16_sorted(value: JSONValue) -> JSONValue:
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: key.encode("utf-16-be", "surrogatepass"))
+        return {key: _utf16_sorted(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [_utf16_sorted(item) for item in value]
+    return value
+
+
 def _canonical_text(value: JSONValue, normalizer: _Normalizer) -> str:
-    text = _dumps(value)
+    text = _dumps_unsorted(_utf16_sorted(value)) if normalizer.utf16_order else _dumps(value)
     if normalizer.special is not None:
         nonce = normalizer.nonce
         for index, number in enumerate(normalizer.special):
@@ -251,17 +284,22 @@ def canonical_json(obj: Any) -> tuple[JSONValue, str]:
     The text is RFC 8785 canonical JSON of the normalized value; its UTF-8 bytes are what
     :func:`hash_input` hashes.
     """
+    return _canonical(obj)[:2]
+
+
+def _canonical(obj: Any) -> tuple[JSONValue, str, bytes]:
     normalizer = _Normalizer()
     value = normalizer.value(obj, 0)
     try:
         text = _canonical_text(value, normalizer)
-        text.encode("utf-8")
+        data = text.encode("utf-8")
     except UnicodeEncodeError:
         value = _replace_surrogates(value)
         text = _canonical_text(value, normalizer)
+        data = text.encode("utf-8")
     if normalizer.special is not None:
         value = _unplace(value, normalizer)
-    return value, text
+    return value, text, data
 
 
 def _replace_surrogates(value: JSONValue) -> JSONValue:
@@ -292,4 +330,18 @@ def _unplace(value: JSONValue, normalizer: _Normalizer) -> JSONValue:
 
 def hash_input(obj: Any) -> str:
     """Return the lower-case hex SHA-256 of the canonical JSON of *obj*."""
-    return hashlib.sha256(canonical_json(obj)[1].encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(obj)[2]).hexdigest()
+
+
+def encode(obj: Any) -> Encoded:
+    """Normalize *obj* once and return its value, canonical text and hash together."""
+    value, text, data = _canonical(obj)
+    return Encoded(value, text, hashlib.sha256(data).hexdigest())
+
+
+class Encoded(NamedTuple):
+    """A value normalized for the audit record: JSON value, canonical text, SHA-256 hex."""
+
+    value: JSONValue
+    text: str
+    sha256: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
-import os
+import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,8 +80,12 @@ class audit_scope:  # noqa: N801 - used like contextlib helpers
 
 
 def new_request_id() -> str:
-    """Return a random UUID4 string (cheaper than ``uuid.uuid4()``)."""
-    return str(uuid.UUID(bytes=os.urandom(16), version=4))
+    """Return a random UUID4 string.
+
+    Drawn from ``random`` like the SDK's trace ids: a request id must be unique, not secret,
+    and ``os.urandom`` is a system call on every prediction.
+    """
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 class Prediction:
@@ -155,7 +159,7 @@ class Prediction:
         self.start_ns = 0
         self.end_ns = 0
         self._token: object | None = None
-        self.encoded: tuple[Any, str, Any] | None = None
+        self.encoded: tuple[Any, Any] | None = None
 
     @property
     def request_id(self) -> str:

@@ -10,7 +10,6 @@ and an ``ai.prediction`` log record.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -25,11 +24,12 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Status, StatusCode
 
 from otel_audit import envvars, semconv
-from otel_audit.emit.hashing import canonical_json, normalize
+from otel_audit.emit.hashing import Encoded, canonical_json, encode
 from otel_audit.emit.prediction import CallInput, Prediction, label_of, new_request_id
 from otel_audit.errors import ConfigError
 from otel_audit.export.batching import BatchWorker
 from otel_audit.export.processors import AuditLogRecordProcessor, AuditSpanProcessor
+from otel_audit.export.rows import attach_body_json
 from otel_audit.stats import pipeline_stats
 from otel_audit.store.connect import Store
 
@@ -48,22 +48,22 @@ _runtime: AuditRuntime | None = None
 _runtime_lock = threading.Lock()
 
 
-def _encode(prediction: Prediction) -> tuple[Any, str, Any]:
-    """Return ``(normalized_input, input_hash, normalized_output)``; never raises."""
+def _encode(prediction: Prediction) -> tuple[Encoded, Encoded]:
+    """Return the encoded input and output of *prediction*; never raises."""
     try:
         raw = prediction.input
         if isinstance(raw, CallInput):
             raw = raw.resolve()
-        value, text = canonical_json(raw)
+        encoded_input = encode(raw)
     except Exception as error:  # noqa: BLE001 - an odd input must not cost the record
         pipeline_stats.add("predictions", "encode_errors")
-        value, text = canonical_json({"$unencodable": f"{type(error).__name__}: {error}"})
+        encoded_input = encode({"$unencodable": f"{type(error).__name__}: {error}"})
     try:
-        output = normalize(prediction.output)
+        encoded_output = encode(prediction.output)
     except Exception as error:  # noqa: BLE001
         pipeline_stats.add("predictions", "encode_errors")
-        output = {"$unencodable": f"{type(error).__name__}: {error}"}
-    return value, hashlib.sha256(text.encode("utf-8")).hexdigest(), output
+        encoded_output = encode({"$unencodable": f"{type(error).__name__}: {error}"})
+    return encoded_input, encoded_output
 
 
 def _extra_attributes(attributes: Mapping[str, Any] | None, into: dict[str, Any]) -> None:
@@ -89,7 +89,9 @@ class AuditRuntime:
         queue_size: int,
         block_timeout_s: float | None,
         store: Store | None,
+        cache_body_json: bool = True,
     ) -> None:
+        self._cache_body_json = cache_body_json
         self.tracer_provider = tracer_provider
         self.logger_provider = logger_provider
         self.tracer = tracer_provider.get_tracer(semconv.SCOPE_NAME, _version())
@@ -133,14 +135,14 @@ class AuditRuntime:
                 pipeline_stats.drop("predictions", "finish_error", 1)
 
     def _finish(self, p: Prediction) -> None:
-        input_value, input_hash, output_value = p.encoded or _encode(p)
+        encoded_input, encoded_output = p.encoded or _encode(p)
         error = p.error
         latency_ms = (p.end_ns - p.start_ns) / 1e6
         attributes: dict[str, Any] = {
             semconv.GEN_AI_REQUEST_MODEL: p.model,
             semconv.ML_MODEL_VERSION: p.version,
             semconv.GEN_AI_OPERATION_NAME: p.operation,
-            semconv.AUDIT_INPUT_HASH: input_hash,
+            semconv.AUDIT_INPUT_HASH: encoded_input.sha256,
             semconv.AUDIT_REQUEST_ID: p._request_id or new_request_id(),  # noqa: SLF001
             semconv.AUDIT_OUTCOME: semconv.OUTCOME_ERROR if error is not None else semconv.OUTCOME_OK,
             semconv.AUDIT_LATENCY_MS: latency_ms,
@@ -154,13 +156,15 @@ class AuditRuntime:
         label = p.label if p.label is not None else (label_of(p.output) if error is None else "")
         if label:
             attributes[semconv.AUDIT_OUTPUT_LABEL] = str(label)
-        body: dict[str, Any] = {semconv.BODY_INPUT: input_value, semconv.BODY_OUTPUT: output_value}
+        body: dict[str, Any] = {semconv.BODY_INPUT: encoded_input.value, semconv.BODY_OUTPUT: encoded_output.value}
+        error_text = ""
         if error is not None:
             error_type = f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins.")
             message = str(error)
             attributes[semconv.ERROR_TYPE] = error_type
             attributes[semconv.ERROR_MESSAGE] = message
             body[semconv.BODY_ERROR] = {"type": error_type, "message": message}
+            error_text = f'"{semconv.BODY_ERROR}":{canonical_json(body[semconv.BODY_ERROR])[1]},'
         _extra_attributes(p.scope_attributes, attributes)
         _extra_attributes(p.attributes, attributes)
 
@@ -172,20 +176,26 @@ class AuditRuntime:
                 span.record_exception(error, timestamp=p.end_ns)
                 span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
             span.end(end_time=p.end_ns)
-        self.logger.emit(
-            LogRecord(
-                timestamp=p.start_ns,
-                observed_timestamp=p.end_ns,
-                trace_id=span_context.trace_id if span_context else None,
-                span_id=span_context.span_id if span_context else None,
-                trace_flags=span_context.trace_flags if span_context else None,
-                severity_number=SeverityNumber.ERROR if error is not None else SeverityNumber.INFO,
-                severity_text="ERROR" if error is not None else "INFO",
-                body=body,
-                attributes=attributes,
-                event_name=semconv.EVENT_PREDICTION,
-            )
+        record = LogRecord(
+            timestamp=p.start_ns,
+            observed_timestamp=p.end_ns,
+            trace_id=span_context.trace_id if span_context else None,
+            span_id=span_context.span_id if span_context else None,
+            trace_flags=span_context.trace_flags if span_context else None,
+            severity_number=SeverityNumber.ERROR if error is not None else SeverityNumber.INFO,
+            severity_text="ERROR" if error is not None else "INFO",
+            body=body,
+            attributes=attributes,
+            event_name=semconv.EVENT_PREDICTION,
         )
+        if self._cache_body_json:
+            # Nothing runs between here and the exporters, so the canonical text stays true.
+            attach_body_json(
+                record,
+                f'{{{error_text}"{semconv.BODY_INPUT}":{encoded_input.text},'
+                f'"{semconv.BODY_OUTPUT}":{encoded_output.text}}}',
+            )
+        self.logger.emit(record)
 
     # -- lifecycle ------------------------------------------------------------------------
     def flush(self, timeout_s: float = 60.0) -> bool:
@@ -380,6 +390,7 @@ def configure(
         queue_size=policy["max_queue_size"],
         block_timeout_s=None if policy["block_timeout_millis"] is None else policy["block_timeout_millis"] / 1000,
         store=opened,
+        cache_body_json=not log_processors,
     )
     with _runtime_lock:
         previous, _runtime = _runtime, runtime

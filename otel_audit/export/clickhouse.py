@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from otel_audit import envvars
 from otel_audit.errors import StoreError
 from otel_audit.export.batching import RecordsRejected
-from otel_audit.export.rows import LOG_COLUMNS, SPAN_COLUMNS, log_columns, span_columns
+from otel_audit.export.rows import LOG_COLUMNS, SPAN_COLUMNS, log_table, span_columns
 from otel_audit.store.connect import Store, open_store
 from otel_audit.store.schema import DEFAULT_TTL_DAYS, apply_schema
 
@@ -45,11 +45,20 @@ def resolve_store(store: Store | str | None, *, create_schema: bool, ttl_days: i
     return store
 
 
-def _token(parts: Sequence[Sequence[Any]]) -> str:
+def _token(data: Any) -> str:
+    """Deduplication token of a batch: a hash of its records' Timestamp, TraceId and SpanId."""
     digest = hashlib.sha256()
-    for column in parts:
-        digest.update("\x1f".join(map(str, column)).encode())
-        digest.update(b"\x1e")
+    if isinstance(data, list):
+        for column in data[:3]:
+            digest.update("\x1f".join(map(str, column)).encode())
+            digest.update(b"\x1e")
+    else:
+        for name in ("Timestamp", "TraceId", "SpanId"):
+            for chunk in data.column(name).chunks:
+                for buffer in chunk.buffers():
+                    if buffer is not None:
+                        digest.update(buffer)
+            digest.update(b"\x1e")
     return digest.hexdigest()
 
 
@@ -82,26 +91,24 @@ class _ClickHouseExporter:
         """The store this exporter writes to."""
         return self._store
 
-    def _insert(self, columns: list[list[Any]]) -> None:
-        # Timestamp, TraceId and SpanId identify the records of the batch.
-        token = _token(columns[:3])
-        self._store.insert_columns(
-            self._table,
-            columns,
-            self._columns,
-            settings={**_INSERT_SETTINGS, "insert_deduplication_token": token},
-        )
+    def _insert(self, data: Any) -> None:
+        """Write one encoded batch (column lists, or an Arrow table) with its dedup token."""
+        settings = {**_INSERT_SETTINGS, "insert_deduplication_token": _token(data)}
+        if isinstance(data, list):
+            self._store.insert_columns(self._table, data, self._columns, settings=settings)
+        else:
+            self._store.insert_arrow(self._table, data, settings=settings)
 
-    def _export(self, columns_of: Any, batch: Sequence[Any]) -> None:
+    def _export(self, encode: Any, batch: Sequence[Any]) -> None:
         """Insert *batch*; raise RecordsRejected for data the store can never take."""
         if self._shutdown:
             raise StoreError("exporter is shut down")
         try:
-            columns = columns_of(batch)
-        except (TypeError, ValueError, AttributeError) as error:
+            data = encode(batch)
+        except (TypeError, ValueError, AttributeError, OverflowError) as error:
             raise RecordsRejected(f"cannot map record to {self._table} columns: {error}") from error
         try:
-            self._insert(columns)
+            self._insert(data)
         except StoreError as error:
             if _is_data_error(error):
                 raise RecordsRejected(str(error)) from error
@@ -136,7 +143,7 @@ class ClickHouseLogRecordExporter(_ClickHouseExporter, LogRecordExporter):
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         """Insert *batch*; exceptions propagate so the processor can retry or bisect."""
-        self._export(log_columns, batch)
+        self._export(log_table, batch)
         return LogRecordExportResult.SUCCESS
 
 

@@ -5,7 +5,6 @@ Drop-in replacements for ``BatchLogRecordProcessor`` / ``BatchSpanProcessor`` fo
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,14 +80,9 @@ class AuditLogRecordProcessor(LogRecordProcessor):
         )
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        record = log_record.log_record
-        if record.context is not None:
-            # Keep the record small in the queue: the context may hold large objects.
-            record = copy.copy(record)
-            record.context = Context()
         self._worker.put(
             ReadableLogRecord(
-                log_record=record,
+                log_record=log_record.log_record,
                 resource=log_record.resource or _EMPTY_RESOURCE,
                 instrumentation_scope=log_record.instrumentation_scope,
                 limits=log_record.limits,

@@ -224,6 +224,16 @@ class Store:
             except ClickHouseError as error:
                 raise StoreError(_first_line(error)) from error
 
+    def insert_arrow(self, table: str, data: Any, *, settings: Mapping[str, Any] | None = None) -> None:
+        """Insert a ``pyarrow.Table``; raises :class:`StoreError` on failure."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"store {self.dsn} is closed")
+            try:
+                self._client.insert_arrow(table, data, settings=dict(settings or {}))
+            except ClickHouseError as error:
+                raise StoreError(_first_line(error)) from error
+
     def close(self) -> None:
         """Close the connection (and release an on-disk chDB store for other processes)."""
         with _stores_lock:
