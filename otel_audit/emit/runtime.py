@@ -21,7 +21,8 @@ from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.context import Context
+from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
 from otel_audit import envvars, semconv
 from otel_audit.emit.hashing import Encoded, canonical_json, encode
@@ -43,6 +44,8 @@ _DEFAULT_DELAY_MS = 1000
 _FINISH_BATCH = 512
 _FINISH_DELAY_S = 0.05
 _ALLOWED_ATTRIBUTE_TYPES = (str, bool, int, float)
+
+_NO_SPAN = Context()
 
 _runtime: AuditRuntime | None = None
 _runtime_lock = threading.Lock()
@@ -169,7 +172,6 @@ class AuditRuntime:
         _extra_attributes(p.attributes, attributes)
 
         span = p.span
-        span_context = span.get_span_context() if span is not None else None
         if span is not None:
             span.set_attributes(attributes)
             if error is not None:
@@ -179,9 +181,8 @@ class AuditRuntime:
         record = LogRecord(
             timestamp=p.start_ns,
             observed_timestamp=p.end_ns,
-            trace_id=span_context.trace_id if span_context else None,
-            span_id=span_context.span_id if span_context else None,
-            trace_flags=span_context.trace_flags if span_context else None,
+            # The span's context, not the export thread's: this is what correlates the two.
+            context=set_span_in_context(span) if span is not None else _NO_SPAN,
             severity_number=SeverityNumber.ERROR if error is not None else SeverityNumber.INFO,
             severity_text="ERROR" if error is not None else "INFO",
             body=body,

@@ -94,7 +94,7 @@ class AuditLogRecordProcessor(LogRecordProcessor):
 
     def shutdown(self) -> None:
         self._worker.shutdown()
-        self._exporter.shutdown()
+        self._exporter.shutdown()  # type: ignore[no-untyped-call]
 
 
 class AuditSpanProcessor(SpanProcessor):

@@ -156,7 +156,7 @@ def log_table(batch: Sequence[ReadableLogRecord]) -> Any:  # noqa: PLR0915 - one
     scope_name: list[str] = []
     scope_version: list[str] = []
     event: list[str] = []
-    maps = [([0], [], []) for _ in range(3)]  # resource, scope, log attributes: offsets, keys, values
+    maps: list[tuple[list[int], list[str], list[str]]] = [([0], [], []) for _ in range(3)]  # resource, scope, log attributes: offsets, keys, values
     (res_off, res_k, res_v), (scope_off, scope_k, scope_v), (log_off, log_k, log_v) = maps
     resource_cache: dict[int, tuple[str, str, list[str], list[str]]] = {}
     scope_cache: dict[int, tuple[str, str, str, list[str], list[str]]] = {}
