@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
 from otel_audit import envvars, semconv
