@@ -39,6 +39,8 @@ _ROWS = {
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="microseconds") + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

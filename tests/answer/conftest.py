@@ -74,7 +74,7 @@ def _make(rng: random.Random, index: int) -> Prediction:
         model, version = "credit_scorer", "v9.1"
     failed = rng.random() < 0.08
     error_type = rng.choice(("ValueError", "TimeoutError")) if failed else ""
-    features = {"amount": round(rng.uniform(1, 500), 2), "note": rng.choice(("<b>hi</b> & 'x'", "ok", "é\"quote"))}
+    features = {"amount": round(rng.uniform(1, 500), 2), "note": rng.choice(("<b>hi</b> & 'x'", "ok", 'é"quote'))}
     redaction = {}
     if rng.random() < 0.25:
         redaction = {"audit.redaction.count": str(rng.randint(1, 3)), "audit.redaction.rules": "email"}
