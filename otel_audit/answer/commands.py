@@ -1,17 +1,23 @@
-"""``otel-audit report`` commands added by the answer package: timeline, outcomes, redactions,
-reproduce and the HTML compliance page; each takes ``--format table|json|csv|html`` and ``--out FILE``.
+"""CLI commands of issue 6: more reports, and the Parquet archive.
+
+``otel-audit report version-timeline|outcomes|redactions|reproduce|compliance`` take
+``--format table|json|csv|html`` and ``--out FILE``; ``otel-audit archive --before DATE --to DIR``
+and ``otel-audit restore DIR --into DATABASE`` move whole months to and from Parquet
+(:mod:`otel_audit.store.archive`), with a progress bar on a terminal.
 
 Registered on the CLI by :func:`register`, which ``otel_audit.cli`` calls once.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from otel_audit import envvars
 from otel_audit.answer import queries
@@ -137,3 +143,48 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     ) -> None:
         """One model's compliance page: usage, versions per day, latency, outcomes, redactions."""
         _emit(store, fmt, out, lambda s: queries.compliance(s, model, since=since, until=until))
+
+    @app.command("archive")
+    def archive(
+        *,
+        before: Annotated[str, typer.Option(help="Archive the whole months before this date's month (YYYY-MM-DD).")],
+        to: Annotated[Path, typer.Option("--to", help="New folder for the Parquet files and manifest.json.")],
+        store: StoreOption = None,
+    ) -> None:
+        """Write whole months of audit rows to Parquet with a manifest of row counts and SHA-256s."""
+        from otel_audit.store.archive import archive_months
+
+        with errors_as_exit(), _progress("archiving") as step:
+            files = archive_months(open_cli_store(store), before, to, progress=step)
+        rows = {table: sum(f.rows for f in files if f.table == table) for table in ("audit_predictions", "otel_logs")}
+        months = sorted({f.month for f in files})
+        typer.echo(f"archived {len(months)} month(s) {', '.join(months)} to {to}: {rows}", err=True)
+
+    @app.command("restore")
+    def restore(
+        directory: Annotated[Path, typer.Argument(help="Folder written by `otel-audit archive`.")],
+        *,
+        into: Annotated[str, typer.Option(help="New, empty database to restore into.")] = "otel_audit_restored",
+        store: StoreOption = None,
+    ) -> None:
+        """Verify an archive and load it, exactly, into a separate database without TTL."""
+        from otel_audit.store.archive import restore_archive
+
+        dsn = store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
+        target = dsn.partition("?")[0] + f"?database={into}"
+        with errors_as_exit(), _progress("restoring") as step:
+            files = restore_archive(open_store(target), directory, progress=step)
+        typer.echo(f"restored {sum(f.rows for f in files)} rows from {len(files)} file(s) into {target}", err=True)
+
+
+@contextmanager
+def _progress(verb: str) -> Iterator[Callable[[str, int], None]]:
+    """A rich progress bar on a terminal (silent otherwise), advanced once per file."""
+    columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("", total=None)
+
+        def step(description: str, total: int) -> None:
+            bar.update(task, advance=1, total=total, description=description)
+
+        yield step
