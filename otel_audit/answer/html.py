@@ -132,7 +132,7 @@ def _column_chart(
     label_every = max(1, math.ceil(len(columns) / 16))
     for index, (column, segments) in enumerate(columns):
         x = left + index * slot + (slot - bar_w) / 2
-        base = top + plot_h
+        base = float(top + plot_h)
         for series, value in segments:
             if value <= 0:
                 continue
