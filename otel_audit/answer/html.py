@@ -9,6 +9,7 @@ Charts are drawn from the keys a report has:
 * ``daily`` (rows of ``day``, ``version``, ``predictions``): predictions per day, stacked by version;
 * ``latency_histogram`` (rows of ``low_ms``, ``high_ms``, ``predictions``): latency distribution;
 * ``outcomes`` (rows of ``outcome``, ``error_type``, ``predictions``): outcome and error mix;
+* ``redactions`` (rows of ``attribute``, ``predictions``): predictions per redaction attribute;
 * any other mapping of names to counts (``versions_used``, ``outcome_distribution``…): a bar chart.
 
 Each chart is an ``<svg class="chart" data-chart="NAME">`` whose bars carry ``data-value``.
@@ -36,7 +37,7 @@ h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .85rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td { max-width: 40rem; overflow-wrap: anywhere; }
+td.wrap { max-width: 28rem; overflow-wrap: anywhere; } td table { margin: 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 1.5rem; }
 figure { margin: 0; } figcaption { font-weight: 600; margin-bottom: .3rem; }
 svg.chart { background: #fafafa; border: 1px solid #ddd; }
@@ -225,6 +226,13 @@ def _charts(report: Mapping[str, Any]) -> list[str]:
         charts.append(_latency_chart(report["latency_histogram"]))
     if _is_rows(report.get("outcomes")):
         charts.append(_outcome_chart(report["outcomes"]))
+    if _is_rows(report.get("redactions")):
+        counts: dict[str, int] = {}
+        for row in report["redactions"]:
+            counts[_text(row["attribute"])] = counts.get(_text(row["attribute"]), 0) + int(row["predictions"])
+        items = sorted(((k, float(v)) for k, v in counts.items()), key=lambda item: (-item[1], item[0]))
+        title = "Predictions with redactions, by attribute"
+        charts.append(_figure(title, _bar_chart("redactions", title, items, {})))
     for key, value in _walk_count_maps(report):
         if key.endswith("outcome_distribution") and _is_rows(report.get("outcomes")):
             continue  # the outcome chart above already shows it, split by error type
@@ -250,14 +258,20 @@ def _scalars(report: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any
     for key, value in report.items():
         if isinstance(value, Mapping) and not _is_count_map(value):
             fields.extend(_scalars(value, f"{prefix}{key}."))
-        elif not isinstance(value, (list, Mapping)) and key != "report":
+        elif not isinstance(value, (list, Mapping)) and key not in ("report", "since", "until"):
             fields.append((prefix + str(key), value))
     return fields
 
 
 def _cell(value: Any) -> str:
-    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return f'<td class="num">{_e(value)}</td>' if numeric else f"<td>{_e(value)}</td>"
+    if _is_rows(value):
+        return f"<td>{_table(value)}</td>"  # nested rows (e.g. reproduce's same_input) as a table
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<td class="num">{_e(value)}</td>'
+    text = _text(value)
+    # Only long unbroken values (hashes, JSON) may wrap anywhere; names keep their words whole.
+    wide = len(text) > 40 and max((len(word) for word in text.split()), default=0) > 24
+    return f'<td class="wrap">{escape(text)}</td>' if wide else f"<td>{escape(text)}</td>"
 
 
 def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
@@ -279,6 +293,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     kind = _text(report.get("report", "report"))
     title = _TITLES.get(kind, kind)
     subject = next((_text(report[key]) for key in _SUBJECT_KEYS if report.get(key)), "")
+    subject = "all models" if subject == "*" else subject
     heading = f"{title}: {subject}" if subject else title
     meta = []
     since, until = report.get("since"), report.get("until")
