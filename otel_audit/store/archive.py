@@ -193,8 +193,8 @@ def restore_archive(store: Store, directory: Path, *, progress: Progress | None 
         counts = store.query(query_sql("restore_row_counts")).dicts()[0]
         if any(counts.values()):
             raise StoreError(
-                f"database {store.database} already holds audit rows ({counts}); restore into a new database, "
-                "e.g. --into otel_audit_restored"
+                f"database {store.database} already holds audit rows ({counts}); restore into a new, empty database "
+                "(--into NAME)"
             )
         state = store.query(query_sql("restore_target_state"), {"database": store.database}).dicts()[0]
         if state["ttl_tables"] or state["views"]:
