@@ -96,7 +96,7 @@ class TestArchive:
     def test_restore_into_live_database_is_refused(self, seeded: Seeded, tmp_path: Path) -> None:
         """Restoring into a database that holds audit rows is refused with a hint."""
         archive_months(seeded.store, "2026-04-01", tmp_path / "a")
-        with pytest.raises(StoreError, match="new database"):
+        with pytest.raises(StoreError, match="new, empty database"):
             restore_archive(seeded.store, tmp_path / "a")
 
     def test_existing_archive_and_bad_date(self, seeded: Seeded, tmp_path: Path) -> None:
