@@ -39,6 +39,7 @@ __all__ = [
     "open_note",
     "parse_checkpoint",
     "sign_note",
+    "strict_b64decode",
 ]
 
 _ED25519 = b"\x01"
@@ -56,9 +57,24 @@ def _key_id(name: str, public: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + _ED25519 + public).digest()[:4]
 
 
+def strict_b64decode(text: str) -> bytes:
+    """Decode standard base64, refusing any text that is not the canonical encoding of its bytes.
+
+    Plain decoding ignores the unused low bits of the last character, so two texts would decode
+    to one value; refusing them means that any changed character is detected.
+
+    Raises:
+        ValueError: *text* is not canonical base64.
+    """
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise ValueError("non-canonical base64")
+    return raw
+
+
 def _b64decode(text: str, what: str) -> bytes:
     try:
-        return base64.b64decode(text, validate=True)
+        return strict_b64decode(text)
     except (binascii.Error, ValueError):
         raise KeyFormatError(f"{what} is not valid base64") from None
 
@@ -78,7 +94,7 @@ class NoteVerifier:
         Raises:
             KeyFormatError: *text* is not such a key, or its id does not match the key.
         """
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         if len(parts) != 3:
             raise KeyFormatError("a verifier key looks like name+1a2b3c4d+AbC...= (three '+'-separated parts)")
         name, hex_id, encoded = parts
@@ -124,7 +140,7 @@ class NoteSigner:
         Raises:
             KeyFormatError: *text* is not such a key.
         """
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise KeyFormatError("a signing key looks like PRIVATE+KEY+name+1a2b3c4d+AbC...=")
         _, _, name, hex_id, encoded = parts
@@ -182,7 +198,7 @@ def load_signer(path: Path | str) -> NoteSigner:
 def load_verifier(path_or_text: Path | str) -> NoteVerifier:
     """Read a verifier key from a ``.pub`` file, or parse it if given the key text itself."""
     text = str(path_or_text)
-    if text.count("+") == 2 and not Path(text).exists():
+    if "+" in text and not Path(text).exists():
         return NoteVerifier.parse(text)
     return NoteVerifier.parse(_read(path_or_text, "verifier key"))
 
@@ -213,7 +229,7 @@ def open_note(note: str, verifier: NoteVerifier) -> str:
             raise NoteError(f"malformed signature line {line!r}")
         name, _, encoded = line[len(_SIGNATURE_PREFIX) :].partition(" ")
         try:
-            raw = base64.b64decode(encoded, validate=True)
+            raw = strict_b64decode(encoded)
         except (binascii.Error, ValueError):
             raise NoteError(f"signature of {name!r} is not valid base64") from None
         if len(raw) < 5:
@@ -257,7 +273,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
         raise NoteError(f"checkpoint tree size {size_text!r} is not a decimal number")
     try:
-        root = base64.b64decode(root_text, validate=True)
+        root = strict_b64decode(root_text)
     except (binascii.Error, ValueError):
         raise NoteError("checkpoint root hash is not valid base64") from None
     if len(root) != 32:

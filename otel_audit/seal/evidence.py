@@ -36,7 +36,14 @@ from typing import Any
 from otel_audit.answer import queries
 from otel_audit.answer.reports import render_report
 from otel_audit.seal._errors import NoteError, SealError
-from otel_audit.seal.checkpoint import NoteSigner, NoteVerifier, open_note, parse_checkpoint, sign_note
+from otel_audit.seal.checkpoint import (
+    NoteSigner,
+    NoteVerifier,
+    open_note,
+    parse_checkpoint,
+    sign_note,
+    strict_b64decode,
+)
 from otel_audit.seal.leaf import RECORD_FIELDS, leaf_hash
 from otel_audit.seal.merkle import MerkleTree, verify_consistency, verify_inclusion
 from otel_audit.seal.sealer import load_checkpoints, load_leaves
@@ -164,7 +171,7 @@ def _load_json(path: Path) -> Any:
 
 def _decode_path(nodes: Any, what: str) -> list[bytes]:
     try:
-        return [base64.b64decode(node, validate=True) for node in nodes]
+        return [strict_b64decode(node) for node in nodes]
     except (binascii.Error, ValueError, TypeError):
         raise SealError(f"{what}: a proof hash is not base64") from None
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from otel_audit.emit.hashing import canonical_json
 from otel_audit.seal._errors import NoteError, SealError
-from otel_audit.seal.checkpoint import NoteVerifier, open_note, parse_checkpoint
+from otel_audit.seal.checkpoint import NoteVerifier, open_note, parse_checkpoint, strict_b64decode
 from otel_audit.seal.leaf import is_tombstone, leaf_data, leaf_object
 from otel_audit.seal.merkle import MerkleTree, hash_leaf, verify_inclusion
 from otel_audit.seal.sealer import load_checkpoints, load_leaves
@@ -111,7 +111,7 @@ def verify_receipt(text: str, verifier: NoteVerifier) -> dict[str, Any]:
         if content is not None and hashlib.sha256(content.encode()).hexdigest() != record.get(key):
             raise SealError(f"receipt {name} does not match the hash in the record")
     try:
-        path = [base64.b64decode(node, validate=True) for node in receipt["inclusion_path"]]
+        path = [strict_b64decode(node) for node in receipt["inclusion_path"]]
     except (binascii.Error, ValueError, TypeError):
         raise SealError("receipt inclusion path is not base64") from None
     if not verify_inclusion(hash_leaf(leaf_data(record)), index, size, path, checkpoint.root):
