@@ -176,7 +176,7 @@ def _decode_path(nodes: Any, what: str) -> list[bytes]:
         raise SealError(f"{what}: a proof hash is not base64") from None
 
 
-def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa: PLR0912
+def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa: PLR0912, PLR0915
     """Verify an evidence pack offline.
 
     Returns:
@@ -195,7 +195,10 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
     lines = text.rstrip("\n").split("\n")
     if lines[0] != PACK_FORMAT:
         raise SealError(f"MANIFEST is not an {PACK_FORMAT} manifest")
-    listed = dict(reversed(line.split(" ", 1)) for line in lines[1:])
+    listed: dict[str, str] = {}
+    for line in lines[1:]:
+        digest, _, name = line.partition(" ")
+        listed[name] = digest
     present = {path.name for path in folder.iterdir()} - {_MANIFEST}
     if set(listed) != present:
         raise SealError(f"pack files {sorted(present)} differ from the manifest's {sorted(listed)}")

@@ -254,11 +254,11 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     leaves = load_leaves(store)
     report.leaves = len(leaves)
     by_index: dict[int, dict[str, Any]] = {}
-    for leaf in leaves:
-        index = int(leaf["LeafIndex"])
+    for row in leaves:
+        index = int(row["LeafIndex"])
         if index in by_index:
-            problems.append(Problem("inserted leaf", leaf["RecordId"], index, "two leaves share this index"))
-        by_index[index] = leaf
+            problems.append(Problem("inserted leaf", row["RecordId"], index, "two leaves share this index"))
+        by_index[index] = row
     size = max(by_index, default=-1) + 1
     ordered: list[dict[str, Any] | None] = [by_index.get(i) for i in range(size)]
 
@@ -288,7 +288,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     # Roots: stream the stored leaves through a compact range, compare at each checkpoint size.
     compact = CompactRange()
     sizes = sorted({stored.tree_size for stored, _ in parsed})
-    expected = defaultdict(list)
+    expected: dict[int, list[bytes]] = defaultdict(list)
     for stored, checkpoint in parsed:
         expected[stored.tree_size].append(checkpoint.root if checkpoint else bytes.fromhex(stored.root_hex))
     roots: dict[int, bytes] = {}
@@ -338,11 +338,11 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
         )
 
     # Records: every stored row must hash to its leaf; every leaf in the window needs a record.
-    rows = store.query(query_sql("seal_records"), {"since": start, "until": end}).dicts()
-    report.records_checked = len(rows)
+    stored_rows = store.query(query_sql("seal_records"), {"since": start, "until": end}).dicts()
+    report.records_checked = len(stored_rows)
     records: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        records[row["record_id"]].append(row)
+    for record in stored_rows:
+        records[record["record_id"]].append(record)
     index_of = {leaf["RecordId"]: i for i, leaf in enumerate(ordered) if leaf is not None}
     start_text, end_text = _text(start), _text(end)
     for index, leaf in enumerate(ordered):
