@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from otel_audit.seal._errors import KeyFormatError, NoteError, SealError
 from otel_audit.seal.checkpoint import NoteSigner, NoteVerifier, generate_key, load_signer, load_verifier
+from otel_audit.seal.scheduler import SealScheduler
 from otel_audit.seal.sealer import SealResult, VerifyReport, seal, verify
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "NoteVerifier",
     "SealError",
     "SealResult",
+    "SealScheduler",
     "VerifyReport",
     "generate_key",
     "load_signer",
