@@ -17,6 +17,8 @@ __all__ = [
     "OTEL_AUDIT_EXPORT_BATCH_SIZE",
     "OTEL_AUDIT_QUEUE_SIZE",
     "OTEL_AUDIT_SCHEDULE_DELAY_MS",
+    "OTEL_AUDIT_SEAL_KEY",
+    "OTEL_AUDIT_SEAL_ORIGIN",
     "OTEL_AUDIT_SPANS",
     "OTEL_AUDIT_STORE",
     "OTEL_AUDIT_TTL_DAYS",
@@ -82,6 +84,22 @@ OTEL_AUDIT_TTL_DAYS = "OTEL_AUDIT_TTL_DAYS"
 
 Retention of audit rows in days, applied when the schema is created. Default ``365``; at least
 ``184`` (six months, EU AI Act Art. 19(1)/26(6)); ``0`` keeps rows forever.
+"""
+
+OTEL_AUDIT_SEAL_KEY = "OTEL_AUDIT_SEAL_KEY"
+"""
+.. envvar:: OTEL_AUDIT_SEAL_KEY
+
+Path of the Ed25519 signing key (written by ``otel-audit keygen``) that ``seal`` and
+``evidence`` sign checkpoints and manifests with. No default: sealing needs a key.
+"""
+
+OTEL_AUDIT_SEAL_ORIGIN = "OTEL_AUDIT_SEAL_ORIGIN"
+"""
+.. envvar:: OTEL_AUDIT_SEAL_ORIGIN
+
+Origin line of the signed checkpoints (names the log, e.g. ``audit.example.com/fraud``).
+Default: ``otel-audit.local/<database>``.
 """
 
 
