@@ -16,6 +16,9 @@ __all__ = [
     "OTEL_AUDIT_BLOCK_TIMEOUT_MS",
     "OTEL_AUDIT_EXPORT_BATCH_SIZE",
     "OTEL_AUDIT_QUEUE_SIZE",
+    "OTEL_AUDIT_REDACTION",
+    "OTEL_AUDIT_REDACTION_RULES",
+    "OTEL_AUDIT_REDACTION_SECRET",
     "OTEL_AUDIT_SCHEDULE_DELAY_MS",
     "OTEL_AUDIT_SEAL_KEY",
     "OTEL_AUDIT_SEAL_ORIGIN",
@@ -100,6 +103,32 @@ OTEL_AUDIT_SEAL_ORIGIN = "OTEL_AUDIT_SEAL_ORIGIN"
 
 Origin line of the signed checkpoints (names the log, e.g. ``audit.example.com/fraud``).
 Default: ``otel-audit.local/<database>``.
+"""
+
+
+OTEL_AUDIT_REDACTION = "OTEL_AUDIT_REDACTION"
+"""
+.. envvar:: OTEL_AUDIT_REDACTION
+
+``true`` redacts personal data in-process (``docs/redaction.md``) before any exporter sees a
+record; ``false`` leaves it to a collector. Default: ``true`` when records are written to a
+store directly, ``false`` when they only leave over OTLP (a collector redacts them there).
+"""
+
+OTEL_AUDIT_REDACTION_RULES = "OTEL_AUDIT_REDACTION_RULES"
+"""
+.. envvar:: OTEL_AUDIT_REDACTION_RULES
+
+Path of the redaction rule file. Default: the packaged copy of ``collector-config/redaction.yaml``.
+"""
+
+OTEL_AUDIT_REDACTION_SECRET = "OTEL_AUDIT_REDACTION_SECRET"
+"""
+.. envvar:: OTEL_AUDIT_REDACTION_SECRET
+
+Key of the HMAC-SHA256 behind pseudonym tokens (``[EMAIL:3f9a…]``). Required when a rule uses
+``pseudonymize``; at least 16 bytes recommended. Keep it out of the audit store: whoever holds it
+can test guesses against pseudonyms. Rotating it makes old and new pseudonyms unjoinable.
 """
 
 
