@@ -231,6 +231,11 @@ def schema(
         typer.echo(f"schema version {apply_schema(store_, ttl_days=days)} at {store_.dsn}")
 
 
+from otel_audit import cli_seal  # noqa: E402 - registers commands using the helpers above
+
+cli_seal.register(app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

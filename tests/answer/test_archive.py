@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Seeded, insert_predictions
+from answer_seed import Prediction, Seeded, insert_predictions
 from typer.testing import CliRunner
 
 from otel_audit.answer import queries
@@ -61,8 +61,6 @@ class TestArchive:
         source = open_store(_target(store_dsn, "forever"))
         apply_schema(source, ttl_days=0)
         old = {"timestamp": dt.datetime(2024, 1, 10), "record_id": "a" * 32 + "-" + "b" * 16, "request_id": "old"}
-        from conftest import Prediction
-
         template = Prediction(
             timestamp=old["timestamp"], model="m", version="v", pipeline="p", user="u", request_id="old",
             record_id=old["record_id"], outcome="ok", error_type="", error_message="", latency_ms=1.0,

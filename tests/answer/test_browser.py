@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chromium import load_page
-from conftest import Seeded
+from answer_chromium import load_page
+from answer_seed import Seeded
 from typer.testing import CliRunner
 
 from otel_audit.cli import app

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Seeded
+from answer_seed import Seeded
 from typer.testing import CliRunner
 
 from otel_audit.answer import queries

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import Seeded
+from answer_seed import Seeded, insert_predictions
 
 from otel_audit.answer import queries
 from otel_audit.emit.hashing import hash_input
@@ -116,8 +116,6 @@ class TestReproduce:
 
     def test_tampered_input_is_not_verified(self, seeded: Seeded) -> None:
         """A stored input that no longer matches its hash is reported as unverified."""
-        from conftest import insert_predictions
-
         changed = seeded.predictions[8]
         forged = type(changed)(**{**changed.__dict__, "request_id": "forged", "record_id": "f" * 32 + "-" + "f" * 16})
         insert_predictions(seeded.store, [forged])
