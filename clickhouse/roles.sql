@@ -31,6 +31,20 @@ GRANT CREATE TABLE, CREATE VIEW ON otel_audit.* TO otel_audit_schema_owner;
 GRANT SELECT ON otel_audit.* TO otel_audit_schema_owner;
 GRANT INSERT ON otel_audit.otel_audit_schema_migrations TO otel_audit_schema_owner;
 
+-- `otel-audit seal` (tamper evidence): reads the records, appends leaves and signed checkpoints.
+CREATE ROLE IF NOT EXISTS otel_audit_sealer;
+GRANT SELECT ON otel_audit.* TO otel_audit_sealer;
+GRANT INSERT ON otel_audit.audit_seal_leaves TO otel_audit_sealer;
+GRANT INSERT ON otel_audit.audit_seal_checkpoints TO otel_audit_sealer;
+
+-- GDPR erasure (`otel-audit erase`) rewrites Input/Output (and the log Body) as tombstones, which
+-- needs ALTER UPDATE. No standing role has it: an administrator grants it to one person for one
+-- erasure and revokes it afterwards (docs/security.md), e.g.
+--   GRANT ALTER UPDATE(Input, Output) ON otel_audit.audit_predictions TO alice;
+--   GRANT ALTER UPDATE(Body) ON otel_audit.otel_logs TO alice;
+--   GRANT SELECT ON otel_audit.*, INSERT ON otel_audit.audit_erasures TO alice;
+-- The seal still verifies (tombstones keep the content's SHA-256) and audit_erasures logs it.
+
 -- `otel-audit restore`: builds an evidence copy in its own database (never the live one).
 CREATE ROLE IF NOT EXISTS otel_audit_restorer;
 GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP VIEW, INSERT, SELECT ON otel_audit_restored.* TO otel_audit_restorer;

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Seeded
+from answer_seed import Seeded
 
 from otel_audit.store.connect import Store
 
@@ -101,6 +101,7 @@ COLUMNS = {
     "Errors by type": ["model", "error_type", "errors", "last_seen", "latest_message"],
     "Per-user data access": ["user_id", "model", "predictions", "first_access", "last_access"],
     "Redaction counts": ["model", "attribute", "predictions", "value_sum"],
+    "Seal status": ["sealed_records", "unsealed_records", "checkpoint_size", "last_checkpoint", "erased_records"],
 }
 CASES = {
     "all": {"model": [ALL], "user": [ALL]},
@@ -165,6 +166,9 @@ class TestDashboardPanels:
         assert [(r["user_id"], r["predictions"]) for r in access] == [("u1", len(mine))]
         errors = _run(seeded.store, panels["Error rate"], CASES["all"])
         assert sum(r["errors"] for r in errors) == sum(p.outcome == "error" for p in inside)
+        # Nothing is sealed in the seeded store: every record is pending.
+        seal = _run(seeded.store, panels["Seal status"], CASES["all"])
+        assert (seal[0]["sealed_records"], seal[0]["unsealed_records"]) == (0, len(seeded.predictions))
 
     def test_expand_quotes_variable_values(self) -> None:
         """A variable value with a quote stays one SQL string literal."""
