@@ -1,10 +1,11 @@
 -- Redactions recorded on predictions over [since, until), for one model or all (model = ''):
--- per model and audit.redaction.* attribute, the predictions carrying it and the sum of its
--- numeric values (non-numeric values count as 0).
+-- per model and audit.redaction.* attribute, the predictions carrying it, those where it is a
+-- number above 0 (e.g. something was redacted), and the sum of its numeric values (others count 0).
 SELECT
     model,
     attribute,
     count() AS predictions,
+    countIf(toFloat64OrZero(value) > 0) AS nonzero,
     sum(toFloat64OrZero(value)) AS value_sum
 FROM
 (

@@ -236,7 +236,8 @@ def outcome_mix(store: Store, model: str = "", *, since: Any = None, until: Any 
 def redaction_counts(store: Store, model: str = "", *, since: Any = None, until: Any = None) -> dict[str, Any]:
     """How many predictions carry each ``audit.redaction.*`` attribute, per model, in ``[since, until)``.
 
-    ``value_sum`` adds up numeric attribute values (e.g. a count of redacted fields).
+    ``nonzero`` counts the predictions where the value is a number above 0 (something was
+    redacted, for ``audit.redaction.count``); ``value_sum`` adds the numeric values up.
     """
     params = {"model": model, "prefix": REDACTION_PREFIX, **_period(since, until)}
     rows = _run(store, "redaction_counts", params).dicts()

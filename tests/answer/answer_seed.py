@@ -75,7 +75,7 @@ def make_prediction(rng: random.Random, index: int) -> Prediction:
     features = {"amount": round(rng.uniform(1, 500), 2), "note": rng.choice(("<b>hi</b> & 'x'", "ok", 'é"quote'))}
     redaction = {}
     if rng.random() < 0.25:
-        redaction = {"audit.redaction.count": str(rng.randint(1, 3)), "audit.redaction.rules": "email"}
+        redaction = {"audit.redaction.count": str(rng.randint(0, 3)), "audit.redaction.rules": "email"}
     return Prediction(
         timestamp=when,
         model=model,

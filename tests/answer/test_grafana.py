@@ -100,7 +100,7 @@ COLUMNS = {
     "Error rate": ["time", "errors", "error_rate"],
     "Errors by type": ["model", "error_type", "errors", "last_seen", "latest_message"],
     "Per-user data access": ["user_id", "model", "predictions", "first_access", "last_access"],
-    "Redaction counts": ["model", "attribute", "predictions", "value_sum"],
+    "Redaction counts": ["model", "attribute", "predictions", "nonzero", "value_sum"],
     "Seal status": ["sealed_records", "unsealed_records", "checkpoint_size", "last_checkpoint", "erased_records"],
 }
 CASES = {

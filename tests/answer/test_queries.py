@@ -85,6 +85,13 @@ class TestRedactionCounts:
                 total[p.model, key] += int(value) if value.isdigit() else 0
         assert {(r["model"], r["attribute"]): r["predictions"] for r in report["rows"]} == count
         assert {(r["model"], r["attribute"]): r["value_sum"] for r in report["rows"]} == total
+        nonzero = collections.Counter(
+            (p.model, key)
+            for p in seeded.predictions
+            for key, value in p.redaction.items()
+            if value not in ("0", "email")
+        )
+        assert {(r["model"], r["attribute"]): r["nonzero"] for r in report["rows"] if r["nonzero"]} == nonzero
         assert sum(report["by_attribute"].values()) == sum(count.values()) > 0
 
     def test_store_without_redactions(self, store: object) -> None:
