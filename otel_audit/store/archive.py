@@ -72,10 +72,8 @@ class ArchivedFile:
 
 
 def _pyarrow() -> Any:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - depends on the installation
-        raise ConfigError("archive and restore need pyarrow: pip install 'otel-audit[archive]'") from None
+    import pyarrow.parquet as pq
+
     return pq
 
 
