@@ -73,16 +73,21 @@ def _value(any_value: Any) -> Any:  # noqa: PLR0911 - one return per AnyValue ki
 
 def _text(any_value: Any) -> str:
     """Stringify an attribute ``AnyValue`` as the SDK path does (empty value -> ``""``)."""
-    if any_value.WhichOneof("value") == "string_value":
-        return any_value.string_value  # type: ignore[no-any-return]
+    text = any_value.string_value
+    if text:  # a non-empty string_value is the oneof's only member: the common case, one lookup
+        return text  # type: ignore[no-any-return]
     value = _value(any_value)
     return "" if value is None else attribute_text(value)
 
 
 def _items(attributes: Iterable[Any], keys: list[str], values: list[str]) -> None:
+    keys_append = keys.append
+    values_append = values.append
     for item in attributes:
-        keys.append(item.key)
-        values.append(_text(item.value))
+        keys_append(item.key)
+        value = item.value
+        text = value.string_value
+        values_append(text if text else _text(value))
 
 
 def _attr_dict(attributes: Iterable[Any]) -> dict[str, str]:

@@ -31,6 +31,7 @@ makes real chDB inserts fail until it is attached again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -40,6 +41,7 @@ import signal
 import socket
 import threading
 import time
+import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,6 +61,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from otel_audit import semconv
 from otel_audit.errors import ConfigError, OtelAuditError, StoreError
 from otel_audit.export.batching import RecordsRejected
 from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter
@@ -283,9 +286,9 @@ class AuditServer:
             self.spool.commit(batch)
 
     def _store_batch(self, batch: list[Entry]) -> None:
-        self.spool.begin(batch)
+        retry = self.spool.begin(batch)
         stored: list[tuple[str, int]] = []
-        for kind, exporter, message_type, encode, name in (
+        for kind, exporter, message_type, encoder, name in (
             (KIND_LOGS, self._logs, ExportLogsServiceRequest, otlp_log_table, "logs"),
             (KIND_SPANS, self._spans, ExportTraceServiceRequest, otlp_span_columns, "spans"),
         ):
@@ -300,8 +303,23 @@ class AuditServer:
                     pipeline_stats.drop(name, "spool_corrupt", entry.records)
                     self.counters.add(f"{name}.dropped")
             records = sum(entry.records for entry in entries)
+            token = self.spool.token(batch, kind)
+            encode = encoder
+            if retry:
+                # The first attempt may have landed, or left only its token behind: store what is missing.
+                try:
+                    missing = _missing_rows(self.store, name, encoder(requests))
+                except (TypeError, ValueError, AttributeError, OverflowError) as error:
+                    pipeline_stats.drop(name, "rejected", records, str(error))
+                    self.counters.add(f"{name}.dropped", records)
+                    continue
+                if missing is None:
+                    stored.append((name, records))
+                    continue
+                encode = lambda _requests, data=missing: data  # noqa: E731 - already encoded
+                token = f"{token}:retry:{uuid.uuid4().hex}"
             try:
-                exporter.export_encoded(encode, requests, token=self.spool.token(batch, kind))
+                exporter.export_encoded(encode, requests, token=token)
             except RecordsRejected as error:
                 pipeline_stats.drop(name, "rejected", records, str(error))
                 self.counters.add(f"{name}.dropped", records)
@@ -355,6 +373,40 @@ class AuditServer:
             return True
         expected = f"Bearer {self.config.token}".encode()
         return header is not None and hmac.compare_digest(header.encode(), expected)
+
+
+def _row_keys(name: str, data: Any) -> list[str]:
+    """The key of every row of encoded *data*, as ``clickhouse/queries/serve_present_*.sql`` builds it."""
+    if name == "spans":
+        return [f"{ts}/{trace}/{span}" for ts, trace, span in zip(data[0], data[1], data[2], strict=True)]
+    stamps = data.column("Timestamp").cast("int64").to_pylist()
+    traces, spans = data.column("TraceId").to_pylist(), data.column("SpanId").to_pylist()
+    bodies = data.column("Body").to_pylist()
+    request_ids = [dict(pairs).get(semconv.AUDIT_REQUEST_ID, "") for pairs in data.column("LogAttributes").to_pylist()]
+    return [
+        f"{ts}/{trace}/{span}/{request_id}/{hashlib.md5(body.encode()).hexdigest()}"
+        for ts, trace, span, request_id, body in zip(stamps, traces, spans, request_ids, bodies, strict=True)
+    ]
+
+
+def _missing_rows(store: Store, name: str, data: Any) -> Any:
+    """The rows of encoded *data* not yet in the store (``None`` if all are there)."""
+    keys = _row_keys(name, data)
+    if not keys:
+        return None
+    stamps = [int(key.split("/", 1)[0]) for key in keys]
+    sql = query_sql(f"serve_present_{name}")
+    present = {row[0] for row in store.query(sql, {"lo": min(stamps), "hi": max(stamps), "keys": keys}).rows}
+    keep = [index for index, key in enumerate(keys) if key not in present]
+    if not keep:
+        return None
+    if len(keep) == len(keys):
+        return data
+    if name == "logs":
+        import pyarrow as pa
+
+        return data.take(pa.array(keep, pa.int64()))
+    return [[column[index] for index in keep] for column in data]
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -524,7 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _otlp(self, signal_name: str) -> None:
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        reply = "json" if content_type == "application/json" else "protobuf"
+        reply = "protobuf" if content_type in ("application/x-protobuf", "application/protobuf") else "json"
         app = self.server.app
         try:
             self._authorize()

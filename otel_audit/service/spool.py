@@ -12,10 +12,13 @@ only after ``fsync``, so an acknowledged request survives ``kill -9`` and power 
 page cache alike; a torn tail (a crash mid-append, never acknowledged) is cut off on recovery.
 
 Exactly-once into the store: before inserting a batch, the writer records the batch's exact
-range as *in flight* in the checkpoint (fsync'd); the insert's deduplication token is derived
-from the spool id and that range. After a crash, recovery re-forms exactly that batch first,
-so its re-insert carries the same token and ClickHouse discards it if the first one landed
-(``non_replicated_deduplication_window`` on the tables).
+range as *in flight* in the checkpoint (fsync'd), and the first insert carries a deduplication
+token derived from the spool id and that range. After a crash (or a failed write), recovery
+re-forms exactly that batch and :meth:`Spool.begin` says so; the writer then asks the store
+which of its rows are already there and inserts only the missing ones. Relying on the token
+alone is not enough: a ``kill -9`` in the middle of an insert can leave the token in chDB's
+deduplication log without the part it names, and the re-insert would then be discarded
+(found by ``tests/service/test_server.py::TestDurability::test_kill_9_mid_stream``).
 """
 
 from __future__ import annotations
@@ -221,13 +224,20 @@ class Spool:
         first, last = batch[0], batch[-1]
         return f"otel-audit-spool:{self.spool_id}:{kind}:{first.segment}.{first.offset}-{last.segment}.{last.end}"
 
-    def begin(self, batch: list[Entry]) -> None:
-        """Record *batch* as in flight (fsync'd), before it is inserted."""
+    def begin(self, batch: list[Entry]) -> bool:
+        """Record *batch* as in flight (fsync'd), before it is inserted.
+
+        Returns:
+            True if *batch* was already in flight: an insert of it may have been attempted (before
+            a crash, or a failed write), so the caller must check what reached the store.
+        """
         first, last = batch[0], batch[-1]
         inflight = (first.segment, first.offset, last.segment, last.end)
-        if inflight != self._inflight:
-            self._inflight = inflight
-            self._write_checkpoint()
+        if inflight == self._inflight:
+            return True
+        self._inflight = inflight
+        self._write_checkpoint()
+        return False
 
     def commit(self, batch: list[Entry]) -> None:
         """Mark *batch* stored: forget it and delete the segments nothing needs any more."""
