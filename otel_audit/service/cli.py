@@ -40,6 +40,9 @@ def serve(  # noqa: PLR0917 - typer options are parameters
     max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MiB.")] = 16.0,
     max_records: Annotated[int, typer.Option(min=1, help="Most records per request.")] = 100_000,
     drain_timeout: Annotated[float, typer.Option(help="Seconds to flush the spool on shutdown.")] = 30.0,
+    map_workers: Annotated[
+        int, typer.Option(min=0, help="Processes mapping OTLP to columns beside the inserts (0 = in the writer).")
+    ] = 0,
 ) -> None:
     """Own the store: receive OTLP (HTTP + gRPC), spool durably, store, answer queries."""
     from otel_audit.service.remote import read_token
@@ -58,6 +61,7 @@ def serve(  # noqa: PLR0917 - typer options are parameters
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             max_records=max_records,
             drain_timeout_s=drain_timeout,
+            map_workers=map_workers,
             ttl_days=envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0),
             fault_injection=envvars.env_bool(envvars.OTEL_AUDIT_SERVE_FAULTS, False),
         )

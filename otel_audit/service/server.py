@@ -36,6 +36,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import socket
@@ -43,7 +44,7 @@ import threading
 import time
 import uuid
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,6 +109,7 @@ class ServeConfig:
     drain_timeout_s: float = 30.0
     ttl_days: int = 365
     fault_injection: bool = False
+    map_workers: int = 0
 
     def __post_init__(self) -> None:
         if not _is_loopback(self.host) and not self.token:
@@ -167,6 +169,12 @@ class AuditServer:
         if self.spool.recovered_records:
             _logger.warning("replaying %d spooled record(s) into the store", self.spool.recovered_records)
         self.counters.add("spool.replayed", self.spool.recovered_records)
+        self._mapper: ProcessPoolExecutor | None = None
+        if config.map_workers:
+            context = multiprocessing.get_context("spawn")  # never fork a process holding chDB and gRPC threads
+            self._mapper = ProcessPoolExecutor(
+                config.map_workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+            )
         self._stopping = threading.Event()
         self._kill_after_insert = False
         self._writer = threading.Thread(target=self._write_loop, name="otel-audit-serve-writer", daemon=True)
@@ -227,6 +235,8 @@ class AuditServer:
         self._stopping.set()
         self.spool.wake()
         self._writer.join(max(0.1, deadline - time.monotonic()))
+        if self._mapper is not None:
+            self._mapper.shutdown(wait=True, cancel_futures=True)
         self.spool.close()
         self.store.close()
         if not drained:
@@ -262,12 +272,22 @@ class AuditServer:
 
     def _write_loop(self) -> None:
         delay = _RETRY_INITIAL_S
+        batch: list[Entry] = []
+        mapped: dict[int, Future[Any]] = {}
+        following: list[Entry] = []
+        following_mapped: dict[int, Future[Any]] = {}
         while not self._stopping.is_set():
-            batch = self.spool.take(self.config.batch_records, timeout=0.2)
             if not batch:
-                continue
+                batch = self.spool.take(self.config.batch_records, timeout=0.2)
+                if not batch:
+                    continue
+                mapped = self._submit(batch)
+            if not following:
+                # Map the next batch (in a worker process) while this one is inserted.
+                following = self.spool.take_after(batch[-1], self.config.batch_records)
+                following_mapped = self._submit(following) if following else {}
             try:
-                self._store_batch(batch)
+                self._store_batch(batch, mapped)
             except StoreError as error:
                 self.counters.add("store.retries")
                 self.counters.last_error = str(error)[:500]
@@ -281,45 +301,56 @@ class AuditServer:
                 self.counters.add("store.retries")
                 self._stopping.wait(delay)
                 delay = min(delay * 2, _RETRY_MAX_S)
+                mapped = self._submit(batch)
                 continue
             delay = _RETRY_INITIAL_S
             self.spool.commit(batch)
+            batch, mapped, following, following_mapped = following, following_mapped, [], {}
 
-    def _store_batch(self, batch: list[Entry]) -> None:
+    def _submit(self, batch: list[Entry]) -> dict[int, Future[Any]]:
+        """Start mapping *batch*'s requests to columns, one job per signal."""
+        jobs: dict[int, Future[Any]] = {}
+        for kind in (KIND_LOGS, KIND_SPANS):
+            payloads = [self.spool.read(entry) for entry in batch if entry.kind == kind]
+            if payloads:
+                if self._mapper is None:
+                    jobs[kind] = Future()
+                    try:
+                        jobs[kind].set_result(map_payloads(kind, payloads))
+                    except Exception as error:  # noqa: BLE001 - handed to the writer like a worker's error
+                        jobs[kind].set_exception(error)
+                else:
+                    jobs[kind] = self._mapper.submit(map_payloads, kind, payloads)
+        return jobs
+
+    def _store_batch(self, batch: list[Entry], mapped: dict[int, Future[Any]]) -> None:
         retry = self.spool.begin(batch)
         stored: list[tuple[str, int]] = []
-        for kind, exporter, message_type, encoder, name in (
-            (KIND_LOGS, self._logs, ExportLogsServiceRequest, otlp_log_table, "logs"),
-            (KIND_SPANS, self._spans, ExportTraceServiceRequest, otlp_span_columns, "spans"),
-        ):
-            entries = [entry for entry in batch if entry.kind == kind]
-            if not entries:
+        for kind, exporter, name in ((KIND_LOGS, self._logs, "logs"), (KIND_SPANS, self._spans, "spans")):
+            if kind not in mapped:
                 continue
-            requests = []
-            for entry in entries:
-                try:
-                    requests.append(message_type.FromString(self.spool.read(entry)))
-                except DecodeError:
-                    pipeline_stats.drop(name, "spool_corrupt", entry.records)
-                    self.counters.add(f"{name}.dropped")
-            records = sum(entry.records for entry in entries)
+            records = sum(entry.records for entry in batch if entry.kind == kind)
+            try:
+                data, corrupt = mapped[kind].result()
+                if isinstance(data, _LogTable):
+                    data = data.table
+            except (TypeError, ValueError, AttributeError, OverflowError) as error:
+                pipeline_stats.drop(name, "rejected", records, str(error))
+                self.counters.add(f"{name}.dropped", records)
+                continue
+            if corrupt:
+                pipeline_stats.drop(name, "spool_corrupt", corrupt)
+                self.counters.add(f"{name}.dropped", corrupt)
             token = self.spool.token(batch, kind)
-            encode = encoder
             if retry:
                 # The first attempt may have landed, or left only its token behind: store what is missing.
-                try:
-                    missing = _missing_rows(self.store, name, encoder(requests))
-                except (TypeError, ValueError, AttributeError, OverflowError) as error:
-                    pipeline_stats.drop(name, "rejected", records, str(error))
-                    self.counters.add(f"{name}.dropped", records)
-                    continue
-                if missing is None:
+                data = _missing_rows(self.store, name, data)
+                if data is None:
                     stored.append((name, records))
                     continue
-                encode = lambda _requests, data=missing: data  # noqa: E731 - already encoded
                 token = f"{token}:retry:{uuid.uuid4().hex}"
             try:
-                exporter.export_encoded(encode, requests, token=token)
+                exporter.export_encoded(lambda _requests, data=data: data, [data], token=token)
             except RecordsRejected as error:
                 pipeline_stats.drop(name, "rejected", records, str(error))
                 self.counters.add(f"{name}.dropped", records)
@@ -373,6 +404,57 @@ class AuditServer:
             return True
         expected = f"Bearer {self.config.token}".encode()
         return header is not None and hmac.compare_digest(header.encode(), expected)
+
+
+def map_payloads(kind: int, payloads: list[bytes]) -> tuple[Any, int]:
+    """Map spooled protobuf requests of one signal to insertable data; return it and the unreadable count.
+
+    Runs in a worker process (``--map-workers``), so it takes and returns picklable values:
+    log tables travel as Arrow IPC bytes.
+    """
+    message_type = ExportLogsServiceRequest if kind == KIND_LOGS else ExportTraceServiceRequest
+    requests = []
+    corrupt = 0
+    for payload in payloads:
+        try:
+            requests.append(message_type.FromString(payload))
+        except DecodeError:
+            corrupt += 1
+    if kind == KIND_SPANS:
+        return otlp_span_columns(requests), corrupt
+    return _LogTable(otlp_log_table(requests)), corrupt
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker-process initializer: exit when the server is gone (even after ``kill -9``)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="otel-audit-map-parent-watch", daemon=True).start()
+
+
+class _LogTable:
+    """An Arrow table that pickles as Arrow IPC (fast across the worker-process boundary)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        import pyarrow as pa
+
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, self.table.schema) as writer:
+            writer.write_table(self.table)
+        return _read_ipc, (sink.getvalue().to_pybytes(),)
+
+
+def _read_ipc(data: bytes) -> _LogTable:
+    import pyarrow as pa
+
+    return _LogTable(pa.ipc.open_stream(data).read_all())
 
 
 def _row_keys(name: str, data: Any) -> list[str]:

@@ -212,6 +212,23 @@ class Spool:
                 records += entry.records
             return batch
 
+    def take_after(self, after: Entry, max_records: int) -> list[Entry]:
+        """Return the batch that follows *after* (not yet committed), without waiting; may be empty.
+
+        Lets the writer prepare the next batch while the current one is being inserted.
+        """
+        with self._lock:
+            batch: list[Entry] = []
+            records = 0
+            for entry in self._pending:
+                if (entry.segment, entry.offset) <= (after.segment, after.offset):
+                    continue
+                if batch and records + entry.records > max_records:
+                    break
+                batch.append(entry)
+                records += entry.records
+            return batch
+
     def read(self, entry: Entry) -> bytes:
         """Return the payload of *entry*."""
         fd = self._readers.get(entry.segment)

@@ -408,7 +408,8 @@ class TestDurability:
 
     def test_store_failing_then_recovering(self, serve_factory: Any) -> None:
         """While the store refuses writes, requests are still acked and spooled; after recovery all are stored once."""
-        server = serve_factory(env={"OTEL_AUDIT_SERVE_FAULTS": "1"})
+        # Mapping in a worker process: the retried batch reuses what the worker mapped.
+        server = serve_factory(env={"OTEL_AUDIT_SERVE_FAULTS": "1"}, args=["--map-workers", "1"])
         server.fault("detach_logs")
         for batch in range(10):
             body = json.dumps(_logs_json(f"down{batch}", 10)).encode()
