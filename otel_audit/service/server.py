@@ -505,6 +505,13 @@ class _HttpServer(ThreadingHTTPServer):
         super().__init__(address, handler)
 
 
+def _content_length(headers: Any) -> int:
+    try:
+        return max(0, int(headers.get("Content-Length") or 0))
+    except ValueError:
+        return 0
+
+
 class _HttpError(Exception):
     def __init__(self, status: int, message: str, *, close: bool = False, retry_after: int | None = None) -> None:
         super().__init__(message)
@@ -651,8 +658,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.app.fault(json.loads(self._read_body())["action"])
                 self._send_json(200, {"ok": True})
             else:
-                self._discard(int(self.headers.get("Content-Length") or 0))
-                raise _HttpError(404, f"no such endpoint {path[:100]}")
+                raise _HttpError(404, f"no such endpoint {path[:100]}", close=True)
         except _HttpError as error:
             self._fail(error)
 
@@ -663,7 +669,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._authorize()
             if content_type not in ("application/x-protobuf", "application/protobuf", "application/json"):
-                self._discard(min(int(self.headers.get("Content-Length") or 0), _DRAIN_BYTES))
+                self._discard(min(_content_length(self.headers), _DRAIN_BYTES))
                 raise _HttpError(415, f"unsupported Content-Type {content_type!r}; use application/x-protobuf or json")
             body = self._read_body()
             try:

@@ -92,6 +92,7 @@ class Spool:
         self._pending_records = 0
         self._inflight: tuple[int, int, int, int] | None = None
         self._readers: dict[int, int] = {}
+        self._closed = False
         id_file = self.directory / "spool.id"
         if not id_file.exists():
             id_file.write_text(uuid.uuid4().hex)
@@ -164,6 +165,8 @@ class Spool:
         """
         header = _HEADER.pack(_MAGIC, kind, records, len(payload), zlib.crc32(payload))
         with self._lock:
+            if self._closed:
+                raise OSError("the spool is closed (server shutting down)")
             if self._pending_bytes + len(payload) > self.max_bytes and self._pending:
                 raise SpoolFullError(f"spool holds {self._pending_bytes} bytes not yet stored")
             if self._current_size >= self._segment_bytes:
@@ -296,6 +299,7 @@ class Spool:
     def close(self) -> None:
         """Close the files (the spool stays on disk for the next start)."""
         with self._lock:
+            self._closed = True
             with contextlib.suppress(OSError):
                 os.close(self._writer)
             for fd in self._readers.values():

@@ -88,3 +88,10 @@ class TestSpool:
             spool.commit(batch)
         assert len(list(tmp_path.glob("*.wal"))) == 1
         assert spool.depth() == {"requests": 0, "records": 0, "bytes": 0}
+
+    def test_closed_spool_refuses_appends(self, tmp_path: Path) -> None:
+        """After close (shutdown), an append fails instead of writing to a stale descriptor."""
+        spool = Spool(tmp_path)
+        spool.close()
+        with pytest.raises(OSError, match="closed"):
+            spool.append(KIND_LOGS, b"late", 1)
