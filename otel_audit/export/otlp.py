@@ -29,6 +29,7 @@ from otel_audit.export.rows import LOG_COLUMNS, SPAN_COLUMNS, _map_array, attrib
 
 __all__ = [
     "MalformedRequestError",
+    "any_value_to_python",
     "count_logs",
     "count_spans",
     "decode_request",
@@ -51,7 +52,7 @@ class MalformedRequestError(ValueError):
 # --- AnyValue -> Python value -> the rows.py text rules -------------------------------------
 
 
-def _value(any_value: Any) -> Any:  # noqa: PLR0911 - one return per AnyValue kind
+def any_value_to_python(any_value: Any) -> Any:  # noqa: PLR0911 - one return per AnyValue kind
     """Return the Python value of an OTLP ``AnyValue`` (``None`` when empty)."""
     kind = any_value.WhichOneof("value")
     if kind == "string_value":
@@ -63,9 +64,9 @@ def _value(any_value: Any) -> Any:  # noqa: PLR0911 - one return per AnyValue ki
     if kind == "double_value":
         return any_value.double_value
     if kind == "array_value":
-        return [_value(item) for item in any_value.array_value.values]
+        return [any_value_to_python(item) for item in any_value.array_value.values]
     if kind == "kvlist_value":
-        return {item.key: _value(item.value) for item in any_value.kvlist_value.values}
+        return {item.key: any_value_to_python(item.value) for item in any_value.kvlist_value.values}
     if kind == "bytes_value":
         return any_value.bytes_value
     return None
@@ -76,7 +77,7 @@ def _text(any_value: Any) -> str:
     text = any_value.string_value
     if text:  # a non-empty string_value is the oneof's only member: the common case, one lookup
         return text  # type: ignore[no-any-return]
-    value = _value(any_value)
+    value = any_value_to_python(any_value)
     return "" if value is None else attribute_text(value)
 
 
@@ -142,7 +143,7 @@ def otlp_log_table(requests: Sequence[ExportLogsServiceRequest]) -> Any:
                     sev_text.append(record.severity_text)
                     sev_num.append(record.severity_number)
                     service.append(service_name)
-                    body.append(body_text(_value(record.body)) if record.HasField("body") else "")
+                    body.append(body_text(any_value_to_python(record.body)) if record.HasField("body") else "")
                     res_url.append(r_url)
                     res_k.extend(r_keys)
                     res_v.extend(r_values)

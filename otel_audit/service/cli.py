@@ -26,6 +26,11 @@ def _fail(error: OtelAuditError) -> typer.Exit:
     return typer.Exit(3 if isinstance(error, StoreLockedError) else 2)
 
 
+def _env_path(name: str) -> Path | None:
+    value = envvars.env_str(name)
+    return Path(value) if value else None
+
+
 def serve(  # noqa: PLR0917 - typer options are parameters
     store: Annotated[str | None, typer.Option("--store", help="Store DSN the server owns.", show_default=False)] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (non-loopback needs a token).")] = "127.0.0.1",
@@ -43,6 +48,22 @@ def serve(  # noqa: PLR0917 - typer options are parameters
     map_workers: Annotated[
         int, typer.Option(min=0, help="Processes mapping OTLP to columns beside the inserts (0 = in the writer).")
     ] = 0,
+    redact: Annotated[
+        bool | None,
+        typer.Option(
+            "--redact/--no-redact",
+            help="Redact personal data at intake with the rule file (default OTEL_AUDIT_REDACTION, else on).",
+            show_default=False,
+        ),
+    ] = None,
+    redaction_rules: Annotated[
+        Path | None, typer.Option(help="Rule file (default OTEL_AUDIT_REDACTION_RULES or the packaged one).")
+    ] = None,
+    seal_key: Annotated[
+        Path | None,
+        typer.Option(help="Seal stored records on a schedule with this signing key (else OTEL_AUDIT_SEAL_KEY)."),
+    ] = None,
+    seal_interval: Annotated[float, typer.Option(min=0.01, help="Seconds between scheduled seals.")] = 60.0,
 ) -> None:
     """Own the store: receive OTLP (HTTP + gRPC), spool durably, store, answer queries."""
     from otel_audit.service.remote import read_token
@@ -62,6 +83,11 @@ def serve(  # noqa: PLR0917 - typer options are parameters
             max_records=max_records,
             drain_timeout_s=drain_timeout,
             map_workers=map_workers,
+            redact=redact if redact is not None else envvars.env_bool(envvars.OTEL_AUDIT_REDACTION, True),
+            redaction_rules=redaction_rules,
+            seal_key=seal_key or _env_path(envvars.OTEL_AUDIT_SEAL_KEY),
+            seal_interval_s=seal_interval,
+            seal_origin=envvars.env_str(envvars.OTEL_AUDIT_SEAL_ORIGIN),
             ttl_days=envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0),
             fault_injection=envvars.env_bool(envvars.OTEL_AUDIT_SERVE_FAULTS, False),
         )

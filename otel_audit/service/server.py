@@ -74,6 +74,7 @@ from otel_audit.export.otlp import (
     validate_logs,
     validate_spans,
 )
+from otel_audit.service.redaction import redact_logs_request, redact_traces_request
 from otel_audit.service.remote import SERVE_FILE
 from otel_audit.service.spool import KIND_LOGS, KIND_SPANS, Entry, Spool, SpoolFullError
 from otel_audit.service.wire import decode_value, encode_value
@@ -110,6 +111,11 @@ class ServeConfig:
     ttl_days: int = 365
     fault_injection: bool = False
     map_workers: int = 0
+    redact: bool = True
+    redaction_rules: Path | None = None
+    seal_key: Path | None = None
+    seal_interval_s: float = 60.0
+    seal_origin: str | None = None
 
     def __post_init__(self) -> None:
         if not _is_loopback(self.host) and not self.token:
@@ -120,6 +126,14 @@ class ServeConfig:
         for name in ("max_body_bytes", "max_decoded_bytes", "max_records", "batch_records", "max_spool_bytes"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
+        if self.seal_interval_s <= 0:
+            raise ConfigError("seal_interval_s must be positive")
+
+
+def _redactor(config: ServeConfig) -> Any:
+    from otel_audit.redact import Redactor, load_rules
+
+    return Redactor(load_rules(config.redaction_rules))
 
 
 def _is_loopback(host: str) -> bool:
@@ -162,6 +176,8 @@ class AuditServer:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.counters = _Counters()
+        # Redaction runs at the door, so personal data never reaches the spool or the store.
+        self._redactor = _redactor(config) if config.redact else None
         self.store: Store = open_store(config.store)
         self._logs = ClickHouseLogRecordExporter(self.store, ttl_days=config.ttl_days)
         self._spans = ClickHouseSpanExporter(self.store, create_schema=False)
@@ -186,6 +202,12 @@ class AuditServer:
         if config.grpc_port is not None:
             self._grpc, self.grpc_port = _start_grpc(self, config.host, config.grpc_port)
         self._started = time.time()
+        self._sealer: Any = None
+        self._signer: Any = None
+        if config.seal_key is not None:
+            from otel_audit.seal import load_signer
+
+            self._signer = load_signer(config.seal_key)  # a bad key fails at start, not an hour later
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -193,6 +215,12 @@ class AuditServer:
         """Start the writer and the HTTP listener; publish the serve file."""
         self._writer.start()
         self._http_thread.start()
+        if self._signer is not None:
+            from otel_audit.seal.scheduler import SealScheduler
+
+            self._sealer = SealScheduler(
+                self.store, self._signer, interval_s=self.config.seal_interval_s, origin=self.config.seal_origin
+            )
         self._write_serve_file()
 
     @property
@@ -235,6 +263,8 @@ class AuditServer:
         self._stopping.set()
         self.spool.wake()
         self._writer.join(max(0.1, deadline - time.monotonic()))
+        if self._sealer is not None:
+            self._sealer.shutdown(max(1.0, deadline - time.monotonic()))  # seals what the drain stored
         if self._mapper is not None:
             self._mapper.shutdown(wait=True, cancel_futures=True)
         self.spool.close()
@@ -258,9 +288,13 @@ class AuditServer:
         if total > self.config.max_records:
             raise MalformedRequestError(f"{total} records in one request; the limit is {self.config.max_records}")
         if rejected:
-            encoded = message.SerializeToString()
             pipeline_stats.drop(signal_name, "invalid", rejected, reason)
             self.counters.add(f"{signal_name}.rejected", rejected)
+        if self._redactor is not None:
+            redact = redact_logs_request if signal_name == "logs" else redact_traces_request
+            self.counters.add(f"{signal_name}.redactions", redact(self._redactor, message))
+        if rejected or self._redactor is not None:
+            encoded = message.SerializeToString()
         accepted = total - rejected
         if accepted:
             self.spool.append(_SIGNALS[signal_name], encoded, accepted)
@@ -384,6 +418,15 @@ class AuditServer:
             "spool": {**self.spool.depth(), "replayed_records": counters.get("spool.replayed", 0)},
             "retries": counters.get("store.retries", 0),
             "last_store_error": self.counters.last_error,
+            "seal": None
+            if self._sealer is None
+            else {
+                "interval_s": self._sealer.interval_s,
+                "runs": self._sealer.runs,
+                "failures": self._sealer.failures,
+                "sealed": self._sealer.sealed,
+                "tree_size": getattr(self._sealer.last, "tree_size", None),
+            },
             "pipeline": pipeline_stats.snapshot()["counters"],
         }
 

@@ -1,0 +1,112 @@
+"""serve redacts OTLP requests at the door (nothing personal reaches spool or store) and seals on a schedule."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from serve_process import ServeProcess
+
+from otel_audit import semconv
+from otel_audit.store.connect import open_store
+
+_EMAIL = "ann.lee@example.org"
+_PHONE = "+44 20 7946 0958"
+
+
+def _request(prefix: str) -> bytes:
+    attributes = {
+        semconv.GEN_AI_REQUEST_MODEL: "door_model",
+        semconv.ML_MODEL_VERSION: "v1",
+        semconv.AUDIT_REQUEST_ID: prefix,
+        "customer.contact": f"write to {_EMAIL}",
+    }
+    body = {"kvlistValue": {"values": [
+        {"key": "input", "value": {"kvlistValue": {"values": [
+            {"key": "note", "value": {"stringValue": f"call {_PHONE} or {_EMAIL}"}},
+            {"key": "password", "value": {"stringValue": "hunter2"}},
+        ]}}},
+    ]}}  # fmt: skip
+    record = {
+        "timeUnixNano": str(time.time_ns()),
+        "eventName": semconv.EVENT_PREDICTION,
+        "body": body,
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+    }
+    document: dict[str, Any] = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+    return json.dumps(document).encode()
+
+
+def _spooled_bytes(server: ServeProcess) -> bytes:
+    spool = Path(str(server.path) + ".spool")
+    return b"".join(path.read_bytes() for path in spool.rglob("*") if path.is_file())
+
+
+class TestServeRedaction:
+    def test_personal_data_never_reaches_spool_or_store(self, serve_factory: Any) -> None:
+        """With the default rules, e-mail, phone and a password are gone before spooling; counts are recorded."""
+        server = serve_factory("redacting", env={"OTEL_AUDIT_SERVE_FAULTS": "1"})
+        server.fault("detach_logs")  # keep the request in the spool, so the spool itself can be inspected
+        status, _ = server.post("/v1/logs", _request("door-1"), "application/json")
+        assert status == 200
+        spooled = _spooled_bytes(server)
+        assert b"door-1" in spooled
+        assert _EMAIL.encode() not in spooled and b"7946" not in spooled and b"hunter2" not in spooled
+        server.fault("attach_logs")
+        server.wait_drained()
+        store = open_store(server.dsn)  # through the front door of the running server
+        [(body, attributes)] = store.query(
+            "SELECT Body, LogAttributes FROM otel_logs WHERE LogAttributes['audit.request.id'] = 'door-1'"
+        ).rows
+        assert json.loads(body) == {"input": {"note": "call [PHONE] or [EMAIL]"}}
+        assert attributes["customer.contact"] == "write to [EMAIL]"
+        assert attributes["audit.redaction.email"] == "2" and attributes["audit.redaction.credential"] == "1"
+        assert server.terminate() == 0
+
+    def test_no_redact_keeps_the_data(self, serve_factory: Any) -> None:
+        """--no-redact stores what was sent (for deployments whose collector already redacted)."""
+        server = serve_factory("plain", args=["--no-redact"])
+        status, _ = server.post("/v1/logs", _request("door-2"), "application/json")
+        assert status == 200
+        server.wait_drained()
+        [(body,)] = (
+            open_store(server.dsn)
+            .query("SELECT Body FROM otel_logs WHERE LogAttributes['audit.request.id'] = 'door-2'")
+            .rows
+        )
+        assert _EMAIL in body and "hunter2" in body
+        assert server.terminate() == 0
+
+
+class TestScheduledSeal:
+    def test_serve_seals_on_a_schedule_and_the_store_verifies(self, serve_factory: Any, tmp_path: Path) -> None:
+        """With --seal-key, serve seals stored records every interval; verify passes once it stops."""
+        import subprocess
+        import sys
+
+        from serve_process import ROOT
+
+        keys = tmp_path / "keys"
+        subprocess.run(
+            [sys.executable, "-m", "otel_audit.cli", "keygen", "audit.test", "--out", str(keys)],
+            cwd=ROOT, check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        server = serve_factory("sealed", args=["--seal-key", str(keys / "audit.test.key"), "--seal-interval", "0.2"])
+        for index in range(3):
+            status, _ = server.post("/v1/logs", _request(f"sealed-{index}"), "application/json")
+            assert status == 200
+        server.wait_drained()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (server.status()["seal"] or {}).get("sealed", 0) < 3:
+            time.sleep(0.1)
+        seal_status = server.status()["seal"]
+        assert seal_status["sealed"] == 3 and seal_status["failures"] == 0 and seal_status["tree_size"] == 3
+        assert server.terminate() == 0
+        verified = subprocess.run(
+            [sys.executable, "-m", "otel_audit.cli", "verify", "--store", server.dsn,
+             "--key", str(keys / "audit.test.pub")],
+            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stdout + verified.stderr
