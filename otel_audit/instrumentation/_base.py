@@ -13,7 +13,7 @@ import contextvars
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "OTEL_AUDIT_BATCH_MAX_ROWS",
     "BatchAttributes",
     "Patcher",
+    "audited_acall",
     "audited_call",
     "batch_max_rows",
     "inside_audited_call",
@@ -208,29 +209,12 @@ def audited_call(
     if _active.get() or not is_instrumentation_enabled():
         return call()
     try:
-        described = facts()
-        prediction: Prediction | None = None
-        if described is not None:
-            attributes = BatchAttributes(
-                {semconv.AUDIT_INSTRUMENTATION: framework, **described.attributes},
-                input=described.input,
-                max_rows=described.max_rows,
-                rows=described.rows,
-            )
-            prediction = get_runtime().prediction(
-                model=described.model,
-                version=described.version,
-                input=described.input,
-                operation=described.operation,
-                batch_size=described.batch_size,
-                attributes=attributes,
-            )
-            prediction.start()
+        prediction, attributes = _begin(facts, framework)
     except Exception:  # noqa: BLE001 - auditing must never break the prediction
         pipeline_stats.add("instrumentation", "setup_errors")
         _warn_once(framework, f"otel-audit could not audit a {framework} call; it ran unaudited")
         return call()
-    if prediction is None:
+    if prediction is None or attributes is None:
         return call()
     token = _active.set(True)
     try:
@@ -240,6 +224,76 @@ def audited_call(
         _finish(framework, prediction, error=error)
         raise
     _active.reset(token)
+    _record_output(framework, prediction, attributes, result, output=output, finish=finish)
+    _finish(framework, prediction)
+    return result
+
+
+async def audited_acall(
+    framework: str,
+    facts: Callable[[], CallFacts | None],
+    call: Callable[[], Awaitable[Any]],
+    *,
+    output: Callable[[Any], Any] | None = None,
+    finish: Callable[[Prediction, Any], None] | None = None,
+) -> Any:
+    """:func:`audited_call` for a coroutine: await *call* as one audited prediction."""
+    if _active.get() or not is_instrumentation_enabled():
+        return await call()
+    try:
+        prediction, attributes = _begin(facts, framework)
+    except Exception:  # noqa: BLE001 - auditing must never break the prediction
+        pipeline_stats.add("instrumentation", "setup_errors")
+        _warn_once(framework, f"otel-audit could not audit a {framework} call; it ran unaudited")
+        return await call()
+    if prediction is None or attributes is None:
+        return await call()
+    token = _active.set(True)
+    try:
+        result = await call()
+    except BaseException as error:
+        _active.reset(token)
+        _finish(framework, prediction, error=error)
+        raise
+    _active.reset(token)
+    _record_output(framework, prediction, attributes, result, output=output, finish=finish)
+    _finish(framework, prediction)
+    return result
+
+
+def _begin(
+    facts: Callable[[], CallFacts | None], framework: str = ""
+) -> tuple[Prediction | None, BatchAttributes | None]:
+    described = facts()
+    if described is None:
+        return None, None
+    attributes = BatchAttributes(
+        {semconv.AUDIT_INSTRUMENTATION: framework, **described.attributes},
+        input=described.input,
+        max_rows=described.max_rows,
+        rows=described.rows,
+    )
+    prediction = get_runtime().prediction(
+        model=described.model,
+        version=described.version,
+        input=described.input,
+        operation=described.operation,
+        batch_size=described.batch_size,
+        attributes=attributes,
+    )
+    prediction.start()
+    return prediction, attributes
+
+
+def _record_output(
+    framework: str,
+    prediction: Prediction,
+    attributes: BatchAttributes,
+    result: Any,
+    *,
+    output: Callable[[Any], Any] | None,
+    finish: Callable[[Prediction, Any], None] | None,
+) -> None:
     try:
         recorded = output(result) if output is not None else result
         prediction.output = recorded
@@ -249,8 +303,6 @@ def audited_call(
     except Exception:  # noqa: BLE001
         pipeline_stats.add("instrumentation", "output_errors")
         _warn_once(framework + ".output", f"otel-audit could not record a {framework} output")
-    _finish(framework, prediction)
-    return result
 
 
 def _finish(framework: str, prediction: Prediction, error: BaseException | None = None) -> None:
