@@ -71,9 +71,7 @@ class TestAuditMiddleware:
         assert record["Outcome"] == "error"
         assert record["ErrorType"] == "RuntimeError"
 
-    def test_large_bodies_are_recorded_as_size_and_digest(
-        self, runtime: otel_audit.AuditRuntime, store: Store
-    ) -> None:
+    def test_large_bodies_are_recorded_as_size_and_digest(self, runtime: otel_audit.AuditRuntime, store: Store) -> None:
         """A body over max_body_bytes is stored as its size and SHA-256, not its text."""
         app = _app()
         app.add_middleware(AuditMiddleware, routes=["/predict"], max_body_bytes=8)

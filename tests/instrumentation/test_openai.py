@@ -36,9 +36,7 @@ class _ChatHandler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "created": 1_700_000_000,
                 "model": request["model"] + "-2026-01-01",
-                "choices": [
-                    {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Yes."}}
-                ],
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Yes."}}],
                 "usage": {"prompt_tokens": 12, "completion_tokens": 2, "total_tokens": 14},
             },
         )
