@@ -6,11 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
+import tomllib
 
 import otel_audit
 
