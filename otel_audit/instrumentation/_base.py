@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from otel_audit import envvars, semconv
 from otel_audit.emit.hashing import canonical_json, hash_input
 from otel_audit.emit.prediction import Prediction
-from otel_audit.emit.runtime import get_runtime
+from otel_audit.emit.runtime import AuditRuntime, get_runtime
 from otel_audit.stats import pipeline_stats
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "batch_max_rows",
     "inside_audited_call",
     "rows_of",
+    "run_unaudited",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ _MARKER = "_otel_audit_original"
 
 _active: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_audit_instrumented_call", default=False)
 _last_warning: dict[str, float] = {}
+_retry_at = [0.0]
 
 
 def batch_max_rows() -> int:
@@ -211,9 +213,9 @@ def audited_call(
     try:
         prediction, attributes = _begin(facts, framework)
     except Exception:  # noqa: BLE001 - auditing must never break the prediction
-        pipeline_stats.add("instrumentation", "setup_errors")
+        pipeline_stats.drop("instrumentation", "setup_error", 1)
         _warn_once(framework, f"otel-audit could not audit a {framework} call; it ran unaudited")
-        return call()
+        return run_unaudited(call)
     if prediction is None or attributes is None:
         return call()
     token = _active.set(True)
@@ -243,9 +245,13 @@ async def audited_acall(
     try:
         prediction, attributes = _begin(facts, framework)
     except Exception:  # noqa: BLE001 - auditing must never break the prediction
-        pipeline_stats.add("instrumentation", "setup_errors")
+        pipeline_stats.drop("instrumentation", "setup_error", 1)
         _warn_once(framework, f"otel-audit could not audit a {framework} call; it ran unaudited")
-        return await call()
+        token = _active.set(True)  # its nested calls are not retried
+        try:
+            return await call()
+        finally:
+            _active.reset(token)
     if prediction is None or attributes is None:
         return await call()
     token = _active.set(True)
@@ -273,7 +279,7 @@ def _begin(
         max_rows=described.max_rows,
         rows=described.rows,
     )
-    prediction = get_runtime().prediction(
+    prediction = _runtime().prediction(
         model=described.model,
         version=described.version,
         input=described.input,
@@ -283,6 +289,26 @@ def _begin(
     )
     prediction.start()
     return prediction, attributes
+
+
+def run_unaudited(call: Callable[[], Any]) -> Any:
+    """Run *call* with auditing off for the instrumented calls it makes (training, failed set-up)."""
+    token = _active.set(True)
+    try:
+        return call()
+    finally:
+        _active.reset(token)
+
+
+def _runtime() -> AuditRuntime:
+    """:func:`get_runtime`, not retried for a minute after configuring from the environment failed."""
+    if time.monotonic() < _retry_at[0]:
+        raise RuntimeError("otel-audit configuration failed recently; not retried yet")
+    try:
+        return get_runtime()
+    except Exception:
+        _retry_at[0] = time.monotonic() + _WARN_INTERVAL_S
+        raise
 
 
 def _record_output(
@@ -309,7 +335,7 @@ def _finish(framework: str, prediction: Prediction, error: BaseException | None 
     try:
         prediction.finish(error)
     except Exception:  # noqa: BLE001
-        pipeline_stats.add("instrumentation", "finish_errors")
+        pipeline_stats.drop("instrumentation", "finish_error", 1)
         _warn_once(framework + ".finish", f"otel-audit could not queue a {framework} record")
 
 

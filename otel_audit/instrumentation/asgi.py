@@ -43,8 +43,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_audit import envvars, semconv
 from otel_audit.emit.prediction import Prediction, audit_scope, new_request_id
-from otel_audit.emit.runtime import get_runtime
-from otel_audit.instrumentation._base import Patcher
+from otel_audit.instrumentation._base import Patcher, _runtime
 from otel_audit.stats import pipeline_stats
 
 __all__ = ["AsgiInstrumentor", "AuditMiddleware"]
@@ -178,7 +177,7 @@ class AuditMiddleware:
             request_id = new_request_id()
             user_id = self._user(scope)
             route = scope.get("route")
-            prediction = get_runtime().prediction(
+            prediction = _runtime().prediction(
                 model=self.model or path,
                 version=self.version,
                 user_id=user_id,
@@ -191,7 +190,7 @@ class AuditMiddleware:
                 },
             )
         except Exception:
-            pipeline_stats.add("instrumentation", "setup_errors")
+            pipeline_stats.drop("instrumentation", "setup_error", 1)
             _logger.warning("otel-audit could not audit a request; it ran unaudited", exc_info=True)
             await self.app(scope, receive, send)
             return
@@ -250,7 +249,7 @@ def _finish(
             prediction.label = str(status[0])
         prediction.finish(error)
     except Exception:
-        pipeline_stats.add("instrumentation", "finish_errors")
+        pipeline_stats.drop("instrumentation", "finish_error", 1)
         _logger.warning("otel-audit could not queue a request record", exc_info=True)
 
 

@@ -32,7 +32,14 @@ from typing import Any
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 from otel_audit import semconv
-from otel_audit.instrumentation._base import CallFacts, Patcher, audited_call, batch_max_rows, method_wrapper
+from otel_audit.instrumentation._base import (
+    CallFacts,
+    Patcher,
+    audited_call,
+    batch_max_rows,
+    method_wrapper,
+    run_unaudited,
+)
 
 __all__ = ["METHODS", "SklearnInstrumentor", "fingerprint", "label"]
 
@@ -42,6 +49,9 @@ METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function",
 """Methods audited on every estimator class that defines them."""
 
 _FINGERPRINT_DEPTH = 32
+
+_FITTING = ("fit", "fit_transform", "fit_predict", "partial_fit")
+"""Training methods: the transforms and predictions they make internally are not audited."""
 
 
 @dataclass(frozen=True)
@@ -163,11 +173,11 @@ def _identity(estimator: Any) -> tuple[str, str]:
     return model, version
 
 
-def _defining_classes(classes: Collection[type]) -> dict[tuple[type, str], None]:
-    """Each (class, method) pair where one of :data:`METHODS` is actually defined."""
+def _defining_classes(classes: Collection[type], methods: Collection[str]) -> dict[tuple[type, str], None]:
+    """Each (class, method) pair where one of *methods* is actually defined."""
     owners: dict[tuple[type, str], None] = {}
     for klass in classes:
-        for method in METHODS:
+        for method in methods:
             for base in klass.__mro__:
                 if method in vars(base):
                     attribute = vars(base)[method]
@@ -193,8 +203,10 @@ class SklearnInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         framework = f"sklearn {sklearn_version}"
         classes = [klass for _, klass in all_estimators()]
         extra: Collection[type] = kwargs.get("estimator_classes", ())
-        for base, method in _defining_classes([*classes, *extra]):
+        for base, method in _defining_classes([*classes, *extra], METHODS):
             self._patcher.wrap(base, method, _wrapper_factory(method, framework, max_rows))
+        for base, method in _defining_classes([*classes, *extra], _FITTING):
+            self._patcher.wrap(base, method, _quiet_wrapper)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         self._patcher.restore()
@@ -230,13 +242,22 @@ def _wrapper_factory(method: str, framework: str, max_rows: int) -> Callable[[Ca
     return make_wrapper
 
 
+def _quiet_wrapper(original: Any) -> Any:
+    def quiet(wrapped: Callable[..., Any], estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return run_unaudited(lambda: wrapped(estimator, *args, **kwargs))
+
+    if inspect.isfunction(original):
+        return method_wrapper(original, quiet)
+    return _DescriptorWrapper(original, quiet)
+
+
 class _DescriptorWrapper:
     """Wrap a method descriptor (``available_if``) so ``hasattr`` answers as before."""
 
     def __init__(self, descriptor: Any, audit: Callable[..., Any]) -> None:
         self._descriptor = descriptor
         self._audit = audit
-        functools.update_wrapper(self, descriptor, updated=())
+        functools.update_wrapper(self, descriptor, updated=())  # type: ignore[arg-type]
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         bound = self._descriptor.__get__(instance, owner)  # raises AttributeError when unavailable

@@ -112,13 +112,14 @@ def _facts(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any], framework
 
     recorded = to_plain(args[0]) if len(args) == 1 and not kwargs else to_plain({"args": list(args), **kwargs})
     first = args[0] if args else next(iter(kwargs.values()), None)
-    batched = isinstance(first, torch.Tensor) and first.dim() >= 2
+    rows = int(first.shape[0]) if isinstance(first, torch.Tensor) and first.dim() >= 2 else 0
+    batched = rows > 0
     model, version = _identity(module)
     return CallFacts(
         model=model,
         version=version,
         input=recorded,
-        batch_size=int(first.shape[0]) if batched else 1,
+        batch_size=rows or 1,
         attributes={semconv.ML_FRAMEWORK: framework},
         rows=batched and len(args) == 1 and not kwargs,
         max_rows=max_rows,

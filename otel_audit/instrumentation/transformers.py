@@ -33,7 +33,7 @@ _instruments = ("transformers >= 4.40",)
 
 
 def _facts(pipeline: Any, args: tuple[Any, ...], kwargs: dict[str, Any], framework: str, max_rows: int) -> CallFacts:
-    inputs = args[0] if args else kwargs.get("inputs", kwargs.get("text_inputs"))
+    inputs: Any = args[0] if args else kwargs.get("inputs", kwargs.get("text_inputs"))
     model = getattr(pipeline, "model", None)
     config = getattr(model, "config", None)
     name, version = _labels.get(model, (None, None)) if model is not None else (None, None)

@@ -126,6 +126,18 @@ class TestSklearnInstrumentor:
         [hit] = report["batch_rows"]
         assert (hit["row"], hit["row_output"], hit["batch_size"]) == (4, str(int(outputs[4])), 6)
 
+    def test_fitting_is_not_audited(
+        self, runtime: otel_audit.AuditRuntime, store: Store, instrumentors: list[Any]
+    ) -> None:
+        """fit and fit_transform (and the transforms they run inside) leave no record."""
+        features, labels = _data()
+        instrumentors.append(SklearnInstrumentor())
+        SklearnInstrumentor().instrument()
+        pipeline = make_pipeline(StandardScaler(), LogisticRegression()).fit(features, labels)
+        StandardScaler().fit_transform(features)
+        pipeline.predict(features[:1])
+        assert [r["Operation"] for r in records(runtime, store)] == ["predict"]
+
     def test_fingerprint_is_stable_and_follows_refit(self) -> None:
         """Equal fits give equal fingerprints; refitting on other data changes it."""
         features, labels = _data()
