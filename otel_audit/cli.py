@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import random
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
@@ -102,6 +103,7 @@ def _demo_prediction(rng: random.Random, index: int, count: int) -> None:
         input=features,
         pipeline_version=f"pipe-{version}",
     ) as prediction:
+        time.sleep(rng.lognormvariate(-8.5, 0.6))  # stand-in for inference, ~0.2 ms
         if model == "credit_scorer" and rng.random() < 0.03:
             raise ValueError("feature account_age_days out of range")
         prediction.output = {"label": rng.choice(labels), "score": round(rng.random(), 4)}
@@ -225,6 +227,11 @@ def schema(
         )
         store_ = open_store(_dsn(store))
         typer.echo(f"schema version {apply_schema(store_, ttl_days=days)} at {store_.dsn}")
+
+
+from otel_audit import cli_seal  # noqa: E402 - registers commands using the helpers above
+
+cli_seal.register(app)
 
 
 def main() -> None:

@@ -16,7 +16,12 @@ __all__ = [
     "OTEL_AUDIT_BLOCK_TIMEOUT_MS",
     "OTEL_AUDIT_EXPORT_BATCH_SIZE",
     "OTEL_AUDIT_QUEUE_SIZE",
+    "OTEL_AUDIT_REDACTION",
+    "OTEL_AUDIT_REDACTION_RULES",
+    "OTEL_AUDIT_REDACTION_SECRET",
     "OTEL_AUDIT_SCHEDULE_DELAY_MS",
+    "OTEL_AUDIT_SEAL_KEY",
+    "OTEL_AUDIT_SEAL_ORIGIN",
     "OTEL_AUDIT_SPANS",
     "OTEL_AUDIT_STORE",
     "OTEL_AUDIT_TTL_DAYS",
@@ -82,6 +87,48 @@ OTEL_AUDIT_TTL_DAYS = "OTEL_AUDIT_TTL_DAYS"
 
 Retention of audit rows in days, applied when the schema is created. Default ``365``; at least
 ``184`` (six months, EU AI Act Art. 19(1)/26(6)); ``0`` keeps rows forever.
+"""
+
+OTEL_AUDIT_SEAL_KEY = "OTEL_AUDIT_SEAL_KEY"
+"""
+.. envvar:: OTEL_AUDIT_SEAL_KEY
+
+Path of the Ed25519 signing key (written by ``otel-audit keygen``) that ``seal`` and
+``evidence`` sign checkpoints and manifests with. No default: sealing needs a key.
+"""
+
+OTEL_AUDIT_SEAL_ORIGIN = "OTEL_AUDIT_SEAL_ORIGIN"
+"""
+.. envvar:: OTEL_AUDIT_SEAL_ORIGIN
+
+Origin line of the signed checkpoints (names the log, e.g. ``audit.example.com/fraud``).
+Default: ``otel-audit.local/<database>``.
+"""
+
+
+OTEL_AUDIT_REDACTION = "OTEL_AUDIT_REDACTION"
+"""
+.. envvar:: OTEL_AUDIT_REDACTION
+
+``true`` redacts personal data in-process (``docs/redaction.md``) before any exporter sees a
+record; ``false`` leaves it to a collector. Default: ``true`` when records are written to a
+store directly, ``false`` when they only leave over OTLP (a collector redacts them there).
+"""
+
+OTEL_AUDIT_REDACTION_RULES = "OTEL_AUDIT_REDACTION_RULES"
+"""
+.. envvar:: OTEL_AUDIT_REDACTION_RULES
+
+Path of the redaction rule file. Default: the packaged copy of ``collector-config/redaction.yaml``.
+"""
+
+OTEL_AUDIT_REDACTION_SECRET = "OTEL_AUDIT_REDACTION_SECRET"
+"""
+.. envvar:: OTEL_AUDIT_REDACTION_SECRET
+
+Key of the HMAC-SHA256 behind pseudonym tokens (``[EMAIL:3f9a…]``). Required when a rule uses
+``pseudonymize``; at least 16 bytes recommended. Keep it out of the audit store: whoever holds it
+can test guesses against pseudonyms. Rotating it makes old and new pseudonyms unjoinable.
 """
 
 

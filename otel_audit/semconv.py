@@ -19,6 +19,9 @@ __all__ = [
     "AUDIT_LATENCY_MS",
     "AUDIT_OUTCOME",
     "AUDIT_OUTPUT_LABEL",
+    "AUDIT_REDACTION_COUNT",
+    "AUDIT_REDACTION_ERROR",
+    "AUDIT_REDACTION_PREFIX",
     "AUDIT_REQUEST_ID",
     "AUDIT_SCHEMA_VERSION",
     "BODY_ERROR",
@@ -104,6 +107,15 @@ AUDIT_BATCH_SIZE: Final = "audit.batch.size"
 
 AUDIT_OUTPUT_LABEL: Final = "audit.output.label"
 """Short label of the output (class, decision) for distribution reports; optional."""
+
+AUDIT_REDACTION_PREFIX: Final = "audit.redaction."
+"""Prefix of the per-detector counts in-process redaction records, ``audit.redaction.<name>``."""
+
+AUDIT_REDACTION_COUNT: Final = "audit.redaction.count"
+"""Total replacements redaction made on a record (set by the in-process processors, 0 included)."""
+
+AUDIT_REDACTION_ERROR: Final = "audit.redaction.error"
+"""``1`` when redaction failed and the record's data was withheld (fail closed)."""
 
 AUDIT_SCHEMA_VERSION: Final = "audit.schema.version"
 """Version of these conventions the record follows (:data:`SCHEMA_VERSION`)."""

@@ -63,7 +63,7 @@ def _run(store: Store, name: str, parameters: dict[str, Any]) -> StoreResult:
 def model_usage(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
     """Usage of *model* in ``[since, until)``: counts, outcome/label/version mix, latency, users."""
     params = {"model": model, **_period(since, until)}
-    summary = _run(store, "model_usage_summary", params).dicts()[0]
+    summary = _run(store, "model_usage", params).dicts()[0]
     predictions = summary["predictions"]
     report: dict[str, Any] = {
         "report": "model-usage",
@@ -74,22 +74,15 @@ def model_usage(store: Store, model: str, *, since: Any = None, until: Any = Non
     }
     if not predictions:
         return report
-    breakdown = {
-        dimension: {
-            row["value"]: row["predictions"]
-            for row in _run(store, "model_usage_breakdown", {**params, "dimension": dimension}).dicts()
-        }
-        for dimension in ("version", "outcome", "label")
-    }
     report.update(
         {
             "ok": summary["ok"],
             "errors": summary["errors"],
             "rows_predicted": summary["rows_predicted"],
             "unique_users": summary["distinct_users"],
-            "outcome_distribution": breakdown["outcome"],
-            "prediction_distribution": {k: v for k, v in breakdown["label"].items() if k != ""},
-            "versions_used": breakdown["version"],
+            "outcome_distribution": _by_count(summary["outcomes"]),
+            "prediction_distribution": _by_count(summary["labels"]),
+            "versions_used": _by_count(summary["versions"]),
             "latency_ms": {
                 "p50": summary["latency_p50_ms"],
                 "p95": summary["latency_p95_ms"],
@@ -102,6 +95,11 @@ def model_usage(store: Store, model: str, *, since: Any = None, until: Any = Non
         }
     )
     return report
+
+
+def _by_count(counts: dict[str, int]) -> dict[str, int]:
+    """*counts* ordered by count, largest first, then by value."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def data_access(

@@ -13,15 +13,17 @@ import atexit
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 from opentelemetry._logs import LogRecord, SeverityNumber
+from opentelemetry.context import Context
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
 from otel_audit import envvars, semconv
 from otel_audit.emit.hashing import Encoded, canonical_json, encode
@@ -43,6 +45,8 @@ _DEFAULT_DELAY_MS = 1000
 _FINISH_BATCH = 512
 _FINISH_DELAY_S = 0.05
 _ALLOWED_ATTRIBUTE_TYPES = (str, bool, int, float)
+
+_NO_SPAN = Context()
 
 _runtime: AuditRuntime | None = None
 _runtime_lock = threading.Lock()
@@ -171,7 +175,6 @@ class AuditRuntime:
         _extra_attributes(p.attributes, attributes)
 
         span = p.span
-        span_context = span.get_span_context() if span is not None else None
         if span is not None:
             span.set_attributes(attributes)
             if error is not None:
@@ -181,9 +184,8 @@ class AuditRuntime:
         record = LogRecord(
             timestamp=p.start_ns,
             observed_timestamp=p.end_ns,
-            trace_id=span_context.trace_id if span_context else None,
-            span_id=span_context.span_id if span_context else None,
-            trace_flags=span_context.trace_flags if span_context else None,
+            # The span's context, not the export thread's: this is what correlates the two.
+            context=set_span_in_context(span) if span is not None else _NO_SPAN,
             severity_number=SeverityNumber.ERROR if error is not None else SeverityNumber.INFO,
             severity_text="ERROR" if error is not None else "INFO",
             body=body,
@@ -299,6 +301,17 @@ def _resource(service_name: str | None, attributes: Mapping[str, Any] | None) ->
     return resource
 
 
+def _redactor(redact: bool | str | Path | None, *, direct_store: bool) -> Any:
+    """The Redactor to run in-process, or None (see configure's *redact*)."""
+    if redact is None:
+        redact = envvars.env_bool(envvars.OTEL_AUDIT_REDACTION, direct_store)
+    if redact is False:
+        return None
+    from otel_audit.redact import Redactor, load_rules
+
+    return Redactor(load_rules(None if redact is True else redact))
+
+
 def _choose_store(store: Store | str | Literal[False] | None, endpoint: str | None) -> Store | str | Literal[False]:
     """Argument > OTEL_AUDIT_STORE (``none`` = no store) > default path unless OTLP is set."""
     if store is not None:
@@ -324,6 +337,7 @@ def configure(
     block_timeout_ms: float | None = None,
     export_batch_size: int | None = None,
     schedule_delay_ms: float | None = None,
+    redact: bool | str | Path | None = None,
     log_processors: Sequence[LogRecordProcessor] = (),
     log_exporters: Sequence[LogRecordExporter] = (),
     span_exporters: Sequence[SpanExporter] = (),
@@ -342,7 +356,10 @@ def configure(
         ttl_days: retention when the schema is created (``OTEL_AUDIT_TTL_DAYS``, default 365).
         queue_size, block_timeout_ms, export_batch_size, schedule_delay_ms: queueing policy
             (``OTEL_AUDIT_*``); ``block_timeout_ms=-1`` waits for room forever (the default).
-        log_processors: run on each log record before export (e.g. redaction).
+        redact: redact personal data in-process before export (``docs/redaction.md``): ``True``,
+            ``False``, or a rule-file path. Default ``OTEL_AUDIT_REDACTION``, else on when
+            writing to a store directly and off for OTLP only (a collector redacts there).
+        log_processors: run on each log record before export (after redaction).
         log_exporters, span_exporters: extra exporters (each behind an audit processor).
 
     Raises:
@@ -373,6 +390,13 @@ def configure(
             traces.append(otlp_spans)
     if not logs:
         raise ConfigError("nothing to export to: give a store, an OTLP endpoint or an exporter")
+    processors = list(log_processors)
+    redactor = _redactor(redact, direct_store=store is not False)
+    if redactor is not None:
+        from otel_audit.redact import RedactingLogRecordProcessor, RedactingSpanExporter
+
+        processors.insert(0, RedactingLogRecordProcessor(redactor))
+        traces = [RedactingSpanExporter(exporter, redactor) for exporter in traces]
 
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     for index, span_exporter in enumerate(traces):
@@ -380,7 +404,7 @@ def configure(
             AuditSpanProcessor(span_exporter, name=f"otel-audit-spans-{index}", **policy)
         )
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    for processor in log_processors:
+    for processor in processors:
         logger_provider.add_log_record_processor(processor)
     for index, log_exporter_ in enumerate(logs):
         logger_provider.add_log_record_processor(
@@ -392,7 +416,7 @@ def configure(
         queue_size=policy["max_queue_size"],
         block_timeout_s=None if policy["block_timeout_millis"] is None else policy["block_timeout_millis"] / 1000,
         store=opened,
-        cache_body_json=not log_processors,
+        cache_body_json=not processors,
     )
     with _runtime_lock:
         previous, _runtime = _runtime, runtime

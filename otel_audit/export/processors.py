@@ -47,7 +47,46 @@ def _suppressed_export(exporter: Any, signal: str, success: Any) -> Any:
     return export
 
 
-class AuditLogRecordProcessor(LogRecordProcessor):
+class _BatchingMixin:
+    """The queue, flush and shutdown both audit processors share."""
+
+    _exporter: Any
+    _worker: BatchWorker[Any]
+
+    def _start_worker(
+        self,
+        exporter: Any,
+        success: Any,
+        *,
+        signal: str,
+        name: str,
+        max_queue_size: int,
+        max_export_batch_size: int,
+        schedule_delay_millis: float,
+        block_timeout_millis: float | None,
+        stats: PipelineStats,
+    ) -> None:
+        self._exporter = exporter
+        self._worker = BatchWorker(
+            name,
+            _suppressed_export(exporter, signal, success),
+            signal=signal,
+            max_queue_size=max_queue_size,
+            max_batch_size=max_export_batch_size,
+            schedule_delay_s=schedule_delay_millis / 1000,
+            block_timeout_s=None if block_timeout_millis is None else block_timeout_millis / 1000,
+            stats=stats,
+        )
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._worker.force_flush(timeout_millis / 1000) and bool(self._exporter.force_flush(timeout_millis))
+
+    def shutdown(self) -> None:
+        self._worker.shutdown()
+        self._exporter.shutdown()
+
+
+class AuditLogRecordProcessor(_BatchingMixin, LogRecordProcessor):
     """Batches log records to *exporter*; a full queue makes ``on_emit`` wait, never drop.
 
     Args:
@@ -67,15 +106,15 @@ class AuditLogRecordProcessor(LogRecordProcessor):
         name: str = "otel-audit-logs",
         stats: PipelineStats = pipeline_stats,
     ) -> None:
-        self._exporter = exporter
-        self._worker: BatchWorker[ReadableLogRecord] = BatchWorker(
-            name,
-            _suppressed_export(exporter, "log records", LogRecordExportResult.SUCCESS),
+        self._start_worker(
+            exporter,
+            LogRecordExportResult.SUCCESS,
             signal="logs",
+            name=name,
             max_queue_size=max_queue_size,
-            max_batch_size=max_export_batch_size,
-            schedule_delay_s=schedule_delay_millis / 1000,
-            block_timeout_s=None if block_timeout_millis is None else block_timeout_millis / 1000,
+            max_export_batch_size=max_export_batch_size,
+            schedule_delay_millis=schedule_delay_millis,
+            block_timeout_millis=block_timeout_millis,
             stats=stats,
         )
 
@@ -89,15 +128,8 @@ class AuditLogRecordProcessor(LogRecordProcessor):
             )
         )
 
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._worker.force_flush(timeout_millis / 1000) and bool(self._exporter.force_flush(timeout_millis))
 
-    def shutdown(self) -> None:
-        self._worker.shutdown()
-        self._exporter.shutdown()
-
-
-class AuditSpanProcessor(SpanProcessor):
+class AuditSpanProcessor(_BatchingMixin, SpanProcessor):
     """Batches ended spans to *exporter* with the same no-loss policy as the log processor."""
 
     def __init__(
@@ -111,15 +143,15 @@ class AuditSpanProcessor(SpanProcessor):
         name: str = "otel-audit-spans",
         stats: PipelineStats = pipeline_stats,
     ) -> None:
-        self._exporter = exporter
-        self._worker: BatchWorker[ReadableSpan] = BatchWorker(
-            name,
-            _suppressed_export(exporter, "spans", SpanExportResult.SUCCESS),
+        self._start_worker(
+            exporter,
+            SpanExportResult.SUCCESS,
             signal="spans",
+            name=name,
             max_queue_size=max_queue_size,
-            max_batch_size=max_export_batch_size,
-            schedule_delay_s=schedule_delay_millis / 1000,
-            block_timeout_s=None if block_timeout_millis is None else block_timeout_millis / 1000,
+            max_export_batch_size=max_export_batch_size,
+            schedule_delay_millis=schedule_delay_millis,
+            block_timeout_millis=block_timeout_millis,
             stats=stats,
         )
 
@@ -129,10 +161,3 @@ class AuditSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         if span.context is not None and span.context.trace_flags.sampled:
             self._worker.put(span)
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._worker.force_flush(timeout_millis / 1000) and bool(self._exporter.force_flush(timeout_millis))
-
-    def shutdown(self) -> None:
-        self._worker.shutdown()
-        self._exporter.shutdown()

@@ -182,7 +182,7 @@ class Store:
         """Run a statement that returns no rows (DDL, ``SYSTEM``)."""
         with self._lock:
             try:
-                return self._client.command(sql, parameters=parameters, settings=dict(settings or {}))
+                return self._client.command(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
             except ClickHouseError as error:
                 raise StoreError(f"{_first_line(error)}") from error
 
@@ -196,10 +196,10 @@ class Store:
         """Run a SELECT with server-side bound *parameters*."""
         with self._lock:
             try:
-                result = self._client.query(sql, parameters=parameters, settings=dict(settings or {}))
+                result = self._client.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
             except ClickHouseError as error:
                 raise StoreError(_first_line(error)) from error
-            return StoreResult(result.column_names, result.result_rows)
+            return StoreResult(result.column_names, [tuple(row) for row in result.result_rows])
 
     def insert_columns(
         self,

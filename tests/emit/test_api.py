@@ -235,6 +235,9 @@ class TestAwkwardInputs:
             assert json.loads(rows[index]["Input"]) == json.loads(canonical)
             assert rows[index]["InputHash"] == otel_audit.hash_input(value)
         assert json.loads(rows[4]["Input"]) == {"$float": "NaN"}
+        # The stored Input is exactly the hashed canonical text: checkable with SQL alone.
+        mismatched = "SELECT count() FROM audit_predictions WHERE lower(hex(SHA256(Input))) != InputHash"
+        assert store.query(mismatched).rows[0][0] == 0
         assert json.loads(rows[1]["Input"]) == {"$bytes": "AP9yYXc="}
 
     def test_input_whose_encoding_raises_is_still_audited(self, runtime: otel_audit.AuditRuntime, store: Store) -> None:

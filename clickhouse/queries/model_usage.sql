@@ -1,4 +1,5 @@
--- Model usage over [since, until): volume, outcomes, users, latency percentiles, first/last.
+-- Model usage over [since, until), in one pass: volume, outcomes, users, latency percentiles,
+-- first/last, and the version, outcome and label distributions (as maps value -> count).
 -- One row per RecordId (at-least-once delivery can store a record twice).
 SELECT
     count() AS predictions,
@@ -12,10 +13,13 @@ SELECT
     max(LatencyMs) AS latency_max_ms,
     avg(LatencyMs) AS latency_mean_ms,
     min(Timestamp) AS first_prediction,
-    max(Timestamp) AS last_prediction
+    max(Timestamp) AS last_prediction,
+    sumMap(map(ModelVersion, toUInt64(1))) AS versions,
+    sumMap(map(Outcome, toUInt64(1))) AS outcomes,
+    sumMapIf(map(OutputLabel, toUInt64(1)), OutputLabel != '') AS labels
 FROM
 (
-    SELECT RecordId, Outcome, UserId, BatchSize, LatencyMs, Timestamp
+    SELECT RecordId, Outcome, UserId, BatchSize, LatencyMs, Timestamp, ModelVersion, OutputLabel
     FROM audit_predictions
     WHERE ModelName = {model:String}
       AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}

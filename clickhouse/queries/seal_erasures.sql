@@ -1,0 +1,4 @@
+-- The erasure log, oldest first.
+SELECT ErasedAt, RecordId, RequestId, Selector, Reason
+FROM audit_erasures
+ORDER BY ErasedAt, RecordId

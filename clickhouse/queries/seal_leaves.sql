@@ -1,0 +1,4 @@
+-- The Merkle tree's leaves in tree order.
+SELECT LeafIndex, RecordId, Timestamp, LeafHash
+FROM audit_seal_leaves
+ORDER BY LeafIndex

@@ -1,0 +1,246 @@
+"""Evidence packs: what an auditor needs to check one model's records offline.
+
+A pack is a folder:
+
+==================  =================================================================
+file                content
+==================  =================================================================
+``records.parquet``  the model's records in the period, one per RecordId: the leaf fields
+                     (:data:`otel_audit.seal.leaf.RECORD_FIELDS`), ``input``/``output`` as
+                     stored (tombstones if erased) and ``leaf_index``
+``proofs.json``      the inclusion path of every record in the latest checkpoint's tree
+``checkpoints.json`` every signed checkpoint up to the latest, and the RFC 9162 consistency
+                     proof from each to the next
+``erasures.json``    the erasure-log rows of the pack's records
+``model-usage.json`` the ``otel-audit report model-usage`` report for the same model and period
+``pack.json``        what the pack covers: model, period, origin, tree size, counts, verifier key
+``MANIFEST``         a signed note: ``otel-audit-evidence/1`` then ``<sha256 hex> <file>`` per file
+==================  =================================================================
+
+:func:`verify_pack` needs only the folder and the verifier key. It checks the manifest's
+signature, that the folder holds exactly the listed files with those checksums, every checkpoint
+signature and consistency proof, and every record's leaf and inclusion proof.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+from otel_audit.answer import queries
+from otel_audit.answer.reports import render_report
+from otel_audit.seal._errors import NoteError, SealError
+from otel_audit.seal.checkpoint import (
+    NoteSigner,
+    NoteVerifier,
+    open_note,
+    parse_checkpoint,
+    sign_note,
+    strict_b64decode,
+)
+from otel_audit.seal.leaf import RECORD_FIELDS, leaf_hash
+from otel_audit.seal.merkle import MerkleTree, verify_consistency, verify_inclusion
+from otel_audit.seal.sealer import load_checkpoints, load_leaves
+from otel_audit.store.connect import Store
+from otel_audit.store.sql import query_sql
+
+__all__ = ["PACK_FORMAT", "build_pack", "verify_pack"]
+
+PACK_FORMAT = "otel-audit-evidence/1"
+_MANIFEST = "MANIFEST"
+_FILES = ("checkpoints.json", "erasures.json", "model-usage.json", "pack.json", "proofs.json", "records.parquet")
+_EPOCH = dt.datetime(1970, 1, 1)
+_FAR_FUTURE = dt.datetime(2262, 4, 11)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+def _records_table(rows: list[dict[str, Any]], indexes: list[int]) -> Any:
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {"leaf_index": pa.array(indexes, pa.uint64())}
+    for name in (*RECORD_FIELDS, "input", "output"):
+        values = [row[name] for row in rows]
+        if name == "attributes":
+            columns[name] = pa.array([list(value.items()) for value in values], pa.map_(pa.string(), pa.string()))
+        elif name == "latency_ms":
+            columns[name] = pa.array(values, pa.float64())
+        elif name == "batch_size":
+            columns[name] = pa.array(values, pa.uint32())
+        else:
+            columns[name] = pa.array(values, pa.string())
+    return pa.table(columns)
+
+
+def build_pack(
+    store: Store, signer: NoteSigner, model: str, out: Path, *, since: Any = None, until: Any = None
+) -> dict[str, Any]:
+    """Write the evidence pack of *model* over ``[since, until)`` into the empty folder *out*.
+
+    Returns:
+        The content of ``pack.json``.
+
+    Raises:
+        SealError: *out* is not empty, nothing is sealed, a record of the period is not sealed
+            yet or no longer matches its leaf.
+    """
+    import pyarrow.parquet as pq
+
+    start, end = queries.to_utc(since, _EPOCH), queries.to_utc(until, _FAR_FUTURE)
+    if out.exists() and any(out.iterdir()):
+        raise SealError(f"{out} is not empty; an evidence pack needs a new folder")
+    checkpoints = load_checkpoints(store)
+    if not checkpoints:
+        raise SealError("nothing is sealed yet; run `otel-audit seal` first")
+    latest = checkpoints[-1]
+    leaves = load_leaves(store)[: latest.tree_size]
+    index_of = {leaf["RecordId"]: i for i, leaf in enumerate(leaves)}
+    rows = store.query(query_sql("seal_model_records"), {"model": model, "since": start, "until": end}).dicts()
+    indexes = []
+    for row in rows:
+        index = index_of.get(row["record_id"])
+        if index is None:
+            raise SealError(f"record {row['record_id']} is not sealed yet; run `otel-audit seal` first")
+        if leaf_hash(row).hex() != leaves[index]["LeafHash"]:
+            raise SealError(f"record {row['record_id']} differs from its sealed leaf; run `otel-audit verify`")
+        indexes.append(index)
+    tree = MerkleTree([bytes.fromhex(leaf["LeafHash"]) for leaf in leaves])
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(_records_table(rows, indexes), out / "records.parquet")
+    proofs = [
+        {
+            "record_id": row["record_id"],
+            "leaf_index": index,
+            "path": [_b64(node) for node in tree.inclusion_proof(index, latest.tree_size)],
+        }
+        for row, index in zip(rows, indexes, strict=True)
+    ]
+    (out / "proofs.json").write_text(_json({"tree_size": latest.tree_size, "proofs": proofs}), encoding="utf-8")
+    consistency = [
+        {
+            "from": old.tree_size,
+            "to": new.tree_size,
+            "proof": [_b64(node) for node in tree.consistency_proof(old.tree_size, new.tree_size)],
+        }
+        for old, new in itertools.pairwise(checkpoints)
+    ]
+    notes = [{"tree_size": cp.tree_size, "note": cp.note} for cp in checkpoints]
+    (out / "checkpoints.json").write_text(_json({"checkpoints": notes, "consistency": consistency}), encoding="utf-8")
+    wanted = {row["record_id"] for row in rows}
+    erasures = [row for row in store.query(query_sql("seal_erasures")).dicts() if row["RecordId"] in wanted]
+    (out / "erasures.json").write_text(_json(erasures), encoding="utf-8")
+    usage = queries.model_usage(store, model, since=start, until=end)
+    (out / "model-usage.json").write_text(render_report(usage, "json") + "\n", encoding="utf-8")
+    pack = {
+        "format": PACK_FORMAT,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "model": model,
+        "since": start.isoformat(),
+        "until": end.isoformat(),
+        "origin": parse_checkpoint(latest.note.partition("\n\n")[0] + "\n").origin,
+        "tree_size": latest.tree_size,
+        "root": latest.root_hex,
+        "records": len(rows),
+        "erased_records": len({row["RecordId"] for row in erasures}),
+        "verifier_key": str(signer.verifier),
+    }
+    (out / "pack.json").write_text(_json(pack), encoding="utf-8")
+    lines = [PACK_FORMAT] + [f"{hashlib.sha256((out / name).read_bytes()).hexdigest()} {name}" for name in _FILES]
+    (out / _MANIFEST).write_text(sign_note("\n".join(lines) + "\n", signer), encoding="utf-8")
+    return pack
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SealError(f"{path.name}: {error}") from None
+
+
+def _decode_path(nodes: Any, what: str) -> list[bytes]:
+    try:
+        return [strict_b64decode(node) for node in nodes]
+    except (binascii.Error, ValueError, TypeError):
+        raise SealError(f"{what}: a proof hash is not base64") from None
+
+
+def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa: PLR0912, PLR0915
+    """Verify an evidence pack offline.
+
+    Returns:
+        ``pack.json``'s content plus ``verified_records``.
+
+    Raises:
+        SealError: the first problem found (altered, missing or extra file, bad signature or proof).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        manifest = (folder / _MANIFEST).read_text(encoding="utf-8")
+        text = open_note(manifest, verifier)
+    except (OSError, UnicodeDecodeError, NoteError) as error:
+        raise SealError(f"MANIFEST: {error}") from None
+    lines = text.rstrip("\n").split("\n")
+    if lines[0] != PACK_FORMAT:
+        raise SealError(f"MANIFEST is not an {PACK_FORMAT} manifest")
+    listed: dict[str, str] = {}
+    for line in lines[1:]:
+        digest, _, name = line.partition(" ")
+        listed[name] = digest
+    present = {path.name for path in folder.iterdir()} - {_MANIFEST}
+    if set(listed) != present:
+        raise SealError(f"pack files {sorted(present)} differ from the manifest's {sorted(listed)}")
+    for name, digest in listed.items():
+        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest:
+            raise SealError(f"{name}: checksum differs from the manifest (the file was altered)")
+
+    pack = _load_json(folder / "pack.json")
+    stored = _load_json(folder / "checkpoints.json")
+    checkpoints = []
+    for item in stored["checkpoints"]:
+        try:
+            checkpoint = parse_checkpoint(open_note(item["note"], verifier))
+        except NoteError as error:
+            raise SealError(f"checkpoint of tree size {item.get('tree_size')}: {error}") from None
+        checkpoints.append(checkpoint)
+    if not checkpoints:
+        raise SealError("the pack has no checkpoint")
+    for proof, old, new in zip(stored["consistency"], checkpoints, checkpoints[1:], strict=False):
+        nodes = _decode_path(proof["proof"], "consistency proof")
+        if not verify_consistency(old.size, new.size, old.root, new.root, nodes):
+            raise SealError(f"checkpoint {old.size} is not a prefix of checkpoint {new.size}")
+    if len(stored["consistency"]) != len(checkpoints) - 1:
+        raise SealError("checkpoints.json lacks a consistency proof")
+    latest = checkpoints[-1]
+    proofs = _load_json(folder / "proofs.json")
+    if proofs["tree_size"] != latest.size or pack["tree_size"] != latest.size:
+        raise SealError("proofs.json or pack.json name another tree size than the latest checkpoint")
+    records = pq.read_table(folder / "records.parquet").to_pylist()
+    if len(records) != len(proofs["proofs"]) or len(records) != pack["records"]:
+        raise SealError("records.parquet, proofs.json and pack.json disagree on the number of records")
+    for record, proof in zip(records, proofs["proofs"], strict=True):
+        record["attributes"] = dict(record["attributes"])
+        index = record["leaf_index"]
+        if proof["record_id"] != record["record_id"] or proof["leaf_index"] != index:
+            raise SealError(f"record {record['record_id']}: its proof is for another record")
+        if record["model_name"] != pack["model"]:
+            raise SealError(f"record {record['record_id']} is of model {record['model_name']}, not {pack['model']}")
+        nodes = _decode_path(proof["path"], f"record {record['record_id']}")
+        if not verify_inclusion(leaf_hash(record), index, latest.size, nodes, latest.root):
+            raise SealError(f"record {record['record_id']} (leaf {index}) is not in the signed tree")
+    usage = _load_json(folder / "model-usage.json")
+    if usage.get("total_predictions") != len(records):
+        raise SealError("model-usage.json counts another number of predictions than records.parquet holds")
+    return {**pack, "verified_records": len(records)}

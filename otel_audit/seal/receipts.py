@@ -1,0 +1,128 @@
+"""Per-prediction receipts: an inclusion proof a person can check offline.
+
+A receipt is one canonical JSON object (RFC 8785, as :mod:`otel_audit.emit.hashing` writes it)
+followed by a newline::
+
+    {"checkpoint": "<signed note>", "format": "otel-audit-receipt/1",
+     "inclusion_path": ["<base64 hash>", ...], "input": "<stored input text>" | null,
+     "leaf_index": 7, "output": "<stored output text>" | null,
+     "record": {<leaf object, see otel_audit.seal.leaf>}, "tree_size": 12}
+
+:func:`verify_receipt` accepts the file only if its bytes are exactly that canonical encoding, so
+changing any byte of it makes verification fail. It needs only the verifier key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+
+from otel_audit.emit.hashing import canonical_json
+from otel_audit.seal._errors import NoteError, SealError
+from otel_audit.seal.checkpoint import NoteVerifier, open_note, parse_checkpoint, strict_b64decode
+from otel_audit.seal.leaf import is_tombstone, leaf_data, leaf_object
+from otel_audit.seal.merkle import MerkleTree, hash_leaf, verify_inclusion
+from otel_audit.seal.sealer import load_checkpoints, load_leaves
+from otel_audit.store.connect import Store
+from otel_audit.store.sql import query_sql
+
+__all__ = ["RECEIPT_FORMAT", "build_receipt", "encode_receipt", "verify_receipt"]
+
+RECEIPT_FORMAT = "otel-audit-receipt/1"
+_KEYS = {"checkpoint", "format", "inclusion_path", "input", "leaf_index", "output", "record", "tree_size"}
+
+
+def build_receipt(store: Store, request_id: str, *, record_id: str | None = None) -> dict[str, Any]:
+    """The receipt of the record of *request_id*, proven against the latest checkpoint.
+
+    Raises:
+        SealError: no such record, several records and no *record_id*, the record is not sealed
+            yet, or it no longer matches its leaf.
+    """
+    rows = store.query(query_sql("seal_request_records"), {"request_id": request_id}).dicts()
+    if record_id is not None:
+        rows = [row for row in rows if row["record_id"] == record_id]
+    if not rows:
+        raise SealError(f"no audit record with request id {request_id!r}")
+    if len(rows) > 1:
+        ids = ", ".join(row["record_id"] for row in rows)
+        raise SealError(f"request id {request_id!r} has several records ({ids}); pick one with --record-id")
+    record = rows[0]
+    leaves = load_leaves(store)
+    index = next((i for i, leaf in enumerate(leaves) if leaf["RecordId"] == record["record_id"]), None)
+    checkpoints = load_checkpoints(store)
+    if index is None or not checkpoints or checkpoints[-1].tree_size <= index:
+        raise SealError(f"record {record['record_id']} is not sealed yet; run `otel-audit seal`")
+    leaf = leaf_object(record)
+    digest = hash_leaf(leaf_data(leaf))
+    if digest.hex() != leaves[index]["LeafHash"]:
+        raise SealError(f"record {record['record_id']} differs from its sealed leaf; run `otel-audit verify`")
+    latest = checkpoints[-1]
+    tree = MerkleTree([bytes.fromhex(row["LeafHash"]) for row in leaves[: latest.tree_size]])
+    path = tree.inclusion_proof(index, latest.tree_size)
+    return {
+        "format": RECEIPT_FORMAT,
+        "record": leaf,
+        "input": None if is_tombstone(record["input"]) else record["input"],
+        "output": None if is_tombstone(record["output"]) else record["output"],
+        "leaf_index": index,
+        "tree_size": latest.tree_size,
+        "inclusion_path": [base64.b64encode(node).decode() for node in path],
+        "checkpoint": latest.note,
+    }
+
+
+def encode_receipt(receipt: dict[str, Any]) -> str:
+    """The receipt file text: canonical JSON and a newline."""
+    return canonical_json(receipt)[1] + "\n"
+
+
+def verify_receipt(text: str, verifier: NoteVerifier) -> dict[str, Any]:
+    """Check a receipt offline and return what it proves.
+
+    Returns:
+        ``record_id``, ``request_id``, ``timestamp``, ``model``, ``leaf_index``, ``tree_size``,
+        ``origin`` and ``root`` (hex).
+
+    Raises:
+        SealError: the receipt is malformed, altered, or not signed by *verifier*.
+    """
+    try:
+        receipt = json.loads(text)
+    except ValueError:
+        raise SealError("receipt is not JSON") from None
+    if not isinstance(receipt, dict) or set(receipt) != _KEYS or receipt["format"] != RECEIPT_FORMAT:
+        raise SealError(f"not an {RECEIPT_FORMAT} receipt")
+    if encode_receipt(receipt) != text:
+        raise SealError("receipt bytes are not its canonical encoding (it was edited)")
+    try:
+        checkpoint = parse_checkpoint(open_note(receipt["checkpoint"], verifier))
+    except NoteError as error:
+        raise SealError(f"receipt checkpoint: {error}") from None
+    record = receipt["record"]
+    index, size = receipt["leaf_index"], receipt["tree_size"]
+    if not isinstance(record, dict) or not isinstance(index, int) or size != checkpoint.size:
+        raise SealError("receipt tree size differs from its checkpoint's")
+    for name, key in (("input", "input_sha256"), ("output", "output_sha256")):
+        content = receipt[name]
+        if content is not None and hashlib.sha256(content.encode()).hexdigest() != record.get(key):
+            raise SealError(f"receipt {name} does not match the hash in the record")
+    try:
+        path = [strict_b64decode(node) for node in receipt["inclusion_path"]]
+    except (binascii.Error, ValueError, TypeError):
+        raise SealError("receipt inclusion path is not base64") from None
+    if not verify_inclusion(hash_leaf(leaf_data(record)), index, size, path, checkpoint.root):
+        raise SealError("inclusion proof does not lead to the signed root: the record or proof was altered")
+    return {
+        "record_id": record.get("record_id"),
+        "request_id": record.get("request_id"),
+        "timestamp": record.get("timestamp"),
+        "model": record.get("model_name"),
+        "leaf_index": index,
+        "tree_size": size,
+        "origin": checkpoint.origin,
+        "root": checkpoint.root.hex(),
+    }

@@ -1,0 +1,411 @@
+"""Seal ``audit_predictions`` into a Merkle tree with signed checkpoints, and verify it.
+
+Sealing order: the records not yet in the tree, by ``Timestamp`` then ``RecordId``, one per
+``RecordId`` (at-least-once duplicates are sealed once). Each :func:`seal` appends one batch and
+signs one checkpoint over the whole tree; a record that arrives after its time was sealed goes
+into the next batch, so nothing is skipped. One sealer per store at a time (``serve`` or a
+scheduled ``otel-audit seal``); a lock serializes sealers inside one process.
+
+:func:`verify` trusts nothing in the store: it recomputes every leaf from the stored records,
+every root from the leaves, checks every checkpoint's signature, and reports problems ordered
+by tree position, so the first one names the first bad record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from otel_audit.answer.queries import to_utc
+from otel_audit.seal._errors import NoteError, SealError
+from otel_audit.seal.checkpoint import (
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    format_checkpoint,
+    open_note,
+    parse_checkpoint,
+    sign_note,
+)
+from otel_audit.seal.leaf import is_tombstone, leaf_hash
+from otel_audit.seal.merkle import CompactRange
+from otel_audit.store.connect import Store
+from otel_audit.store.sql import query_sql
+
+__all__ = [
+    "Problem",
+    "SealResult",
+    "VerifyReport",
+    "default_origin",
+    "load_checkpoints",
+    "load_leaves",
+    "seal",
+    "verify",
+]
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_FAR_FUTURE = dt.datetime(2262, 4, 11)
+_NO_LIMIT = 2**62
+_seal_lock = threading.Lock()
+_LEAF_COLUMNS = ["LeafIndex", "RecordId", "Timestamp", "LeafHash"]
+
+
+def default_origin(store: Store) -> str:
+    """The checkpoint origin used when none is given: ``otel-audit.local/<database>``."""
+    return f"otel-audit.local/{store.database}"
+
+
+@dataclass(frozen=True)
+class SealResult:
+    """What one :func:`seal` did."""
+
+    sealed: int
+    tree_size: int
+    root: bytes
+    note: str | None
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """One row of ``audit_seal_checkpoints``."""
+
+    tree_size: int
+    root_hex: str
+    note: str
+    sealed_at: dt.datetime
+
+
+def load_checkpoints(store: Store) -> list[StoredCheckpoint]:
+    """All stored checkpoints, smallest tree first."""
+    rows = store.query(query_sql("seal_checkpoints")).rows
+    return [StoredCheckpoint(int(size), root, note, at) for size, root, note, at in rows]
+
+
+def load_leaves(store: Store) -> list[dict[str, Any]]:
+    """All stored leaves (``LeafIndex``, ``RecordId``, ``Timestamp`` text, ``LeafHash`` hex), in order."""
+    return store.query(query_sql("seal_leaves")).dicts()
+
+
+def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: int | None = None) -> SealResult:
+    """Append the unsealed records to the tree and sign a checkpoint of it.
+
+    Args:
+        store: the audit store.
+        signer: the checkpoint signing key.
+        origin: the checkpoint origin line (default :func:`default_origin`).
+        limit: seal at most this many records now (the rest go to the next call).
+
+    Returns:
+        How many records were sealed, and the new tree size, root and signed note (``None``
+        when there was nothing to seal).
+
+    Raises:
+        SealError: the stored tree no longer matches its last checkpoint (run ``verify``).
+    """
+    origin = origin or default_origin(store)
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be >= 1, not {limit}")
+    with _seal_lock:
+        compact = CompactRange()
+        checkpoints = load_checkpoints(store)
+        last = checkpoints[-1] if checkpoints else None
+        signed_root = compact.root().hex() if last is not None and last.tree_size == 0 else None
+        for (leaf_hex,) in store.query(query_sql("seal_leaf_hashes")).rows:
+            compact.append(bytes.fromhex(leaf_hex))
+            if last is not None and compact.size == last.tree_size:
+                signed_root = compact.root().hex()
+        if last is not None and signed_root != last.root_hex:
+            raise SealError(
+                f"the stored tree does not match its checkpoint of size {last.tree_size}; "
+                "run `otel-audit verify` before sealing more"
+            )
+        if compact.size and (last is None or compact.size != last.tree_size):
+            # Leaves without a checkpoint (a sealer stopped between the two inserts): sign them alone first.
+            _sign(store, signer, origin, compact)
+        rows = store.query(query_sql("seal_unsealed"), {"limit": limit or _NO_LIMIT}).dicts()
+        if not rows:
+            root = compact.root()
+            return SealResult(0, compact.size, root, None)
+        start = compact.size
+        hashes = []
+        for row in rows:
+            digest = leaf_hash(row)
+            hashes.append(digest.hex())
+            compact.append(digest)
+        store.insert_columns(
+            "audit_seal_leaves",
+            [
+                list(range(start, start + len(rows))),
+                [row["record_id"] for row in rows],
+                [row["timestamp"] for row in rows],
+                hashes,
+            ],
+            _LEAF_COLUMNS,
+        )
+        note = _sign(store, signer, origin, compact)
+        return SealResult(len(rows), compact.size, compact.root(), note)
+
+
+def _sign(store: Store, signer: NoteSigner, origin: str, compact: CompactRange) -> str:
+    root = compact.root()
+    note = sign_note(format_checkpoint(origin, compact.size, root), signer)
+    store.insert_columns(
+        "audit_seal_checkpoints", [[compact.size], [root.hex()], [note]], ["TreeSize", "RootHash", "Note"]
+    )
+    return note
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One verification failure, located in the tree when possible."""
+
+    kind: str
+    record_id: str
+    leaf_index: int | None
+    detail: str
+    rank: float | None = field(default=None, compare=False, repr=False)
+    """Sort position in the tree when it differs from leaf_index (a range-wide problem sorts after
+    the specific problems of its range)."""
+
+    def __str__(self) -> str:
+        where = f"record {self.record_id or '?'}" + (
+            f" (leaf {self.leaf_index})" if self.leaf_index is not None else ""
+        )
+        return f"{where}: {self.kind}: {self.detail}"
+
+
+@dataclass
+class VerifyReport:
+    """The result of :func:`verify`."""
+
+    records_checked: int = 0
+    leaves: int = 0
+    checkpoints: int = 0
+    tree_size: int = 0
+    root: str = ""
+    origin: str = ""
+    unsealed: int = 0
+    erased_records: int = 0
+    erasures_logged: int = 0
+    last_erasure: dt.datetime | None = None
+    signatures_checked: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.problems
+
+    @property
+    def first_bad(self) -> Problem | None:
+        """The problem earliest in the tree (then unsealed records, by time)."""
+        return self.problems[0] if self.problems else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the JSON report."""
+        return {
+            "ok": self.ok,
+            "first_bad_record": self.first_bad.record_id if self.first_bad else None,
+            "first_problem": str(self.first_bad) if self.first_bad else None,
+            "records_checked": self.records_checked,
+            "leaves": self.leaves,
+            "checkpoints": self.checkpoints,
+            "tree_size": self.tree_size,
+            "root": self.root,
+            "origin": self.origin,
+            "unsealed_records": self.unsealed,
+            "erased_records": self.erased_records,
+            "erasures_logged": self.erasures_logged,
+            "last_erasure": self.last_erasure,
+            "signatures_checked": self.signatures_checked,
+            "problems": [str(problem) for problem in self.problems],
+        }
+
+
+def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept together on purpose
+    store: Store,
+    verifier: NoteVerifier | None,
+    *,
+    since: Any = None,
+    until: Any = None,
+    allow_unsealed: bool = False,
+) -> VerifyReport:
+    """Recompute the tree from the stored records and check it against the signed checkpoints.
+
+    Args:
+        store: the audit store.
+        verifier: the checkpoint verifier key; ``None`` skips signature checks (reported).
+        since: check records from this time on (leaves of older records are still hashed into
+            the roots, but their records may be gone, e.g. after retention).
+        until: check records before this time.
+        allow_unsealed: do not count records (and leaves) not yet covered by a checkpoint as
+            problems, e.g. while a scheduled sealer lags.
+
+    Returns:
+        A :class:`VerifyReport`; its ``problems`` are ordered by tree position.
+    """
+    start, end = to_utc(since, _EPOCH), to_utc(until, _FAR_FUTURE)
+    report = VerifyReport(signatures_checked=verifier is not None)
+    problems: list[Problem] = []
+    leaves = load_leaves(store)
+    report.leaves = len(leaves)
+    by_index: dict[int, dict[str, Any]] = {}
+    for row in leaves:
+        index = int(row["LeafIndex"])
+        if index in by_index:
+            problems.append(Problem("inserted leaf", row["RecordId"], index, "two leaves share this index"))
+        by_index[index] = row
+    size = max(by_index, default=-1) + 1
+    ordered: list[dict[str, Any] | None] = [by_index.get(i) for i in range(size)]
+
+    checkpoints = load_checkpoints(store)
+    report.checkpoints = len(checkpoints)
+    parsed: list[tuple[StoredCheckpoint, Checkpoint | None]] = []
+    origins = set()
+    for stored in checkpoints:
+        checkpoint: Checkpoint | None = None
+        try:
+            text = open_note(stored.note, verifier) if verifier else stored.note.partition("\n\n")[0] + "\n"
+            checkpoint = parse_checkpoint(text)
+            origins.add(checkpoint.origin)
+            if checkpoint.size != stored.tree_size or checkpoint.root.hex() != stored.root_hex:
+                raise NoteError("the checkpoint row's size or root differs from its signed note")
+        except NoteError as error:
+            first = _range_start(checkpoints, stored)
+            problems.append(
+                Problem("bad checkpoint", _record_at(ordered, first), first, f"tree size {stored.tree_size}: {error}")
+            )
+            checkpoint = None
+        parsed.append((stored, checkpoint))
+    if len(origins) > 1:
+        problems.append(Problem("bad checkpoint", "", 0, f"checkpoints name several origins: {sorted(origins)}"))
+    report.origin = next(iter(origins), "")
+
+    # Roots: stream the stored leaves through a compact range, compare at each checkpoint size.
+    compact = CompactRange()
+    sizes = sorted({stored.tree_size for stored, _ in parsed})
+    expected: dict[int, list[bytes]] = defaultdict(list)
+    for stored, checkpoint in parsed:
+        expected[stored.tree_size].append(checkpoint.root if checkpoint else bytes.fromhex(stored.root_hex))
+    roots: dict[int, bytes] = {}
+    if 0 in expected:
+        roots[0] = compact.root()
+    for index, leaf in enumerate(ordered):
+        if leaf is None:
+            problems.append(Problem("deleted leaf", "", index, "this tree position has no stored leaf"))
+            compact.append(b"\x00" * 32)
+        else:
+            compact.append(bytes.fromhex(leaf["LeafHash"]))
+        if compact.size in expected:
+            roots[compact.size] = compact.root()
+    previous = 0
+    for tree_size in sizes:
+        if tree_size > size:
+            problems.append(
+                Problem(
+                    "deleted leaf",
+                    _record_at(ordered, size),
+                    size,
+                    f"a checkpoint covers {tree_size} leaves but only {size} are stored",
+                )
+            )
+        elif any(root != roots.get(tree_size) for root in expected[tree_size]):
+            problems.append(
+                Problem(
+                    "root mismatch",
+                    _record_at(ordered, previous),
+                    previous,
+                    f"the leaves do not hash to the signed root of tree size {tree_size}",
+                    rank=tree_size - 0.5,
+                )
+            )
+        # Inside one seal batch, leaves follow (Timestamp, RecordId): a swap shows up here.
+        for index in range(previous + 1, min(tree_size, size)):
+            before, leaf = ordered[index - 1], ordered[index]
+            if before and leaf and (leaf["Timestamp"], leaf["RecordId"]) < (before["Timestamp"], before["RecordId"]):
+                problems.append(Problem("reordered", leaf["RecordId"], index, "leaf is out of sealing order"))
+        previous = tree_size
+    last_size = sizes[-1] if sizes else 0
+    report.tree_size = last_size
+    report.root = roots.get(last_size, b"").hex() if sizes else ""
+    if size > last_size and not allow_unsealed:
+        problems.append(
+            Problem("unsigned leaf", _record_at(ordered, last_size), last_size, "leaves beyond the last checkpoint")
+        )
+
+    # Records: every stored row must hash to its leaf; every leaf in the window needs a record.
+    stored_rows = store.query(query_sql("seal_records"), {"since": start, "until": end}).dicts()
+    report.records_checked = len(stored_rows)
+    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in stored_rows:
+        records[record["record_id"]].append(record)
+    index_of = {leaf["RecordId"]: i for i, leaf in enumerate(ordered) if leaf is not None}
+    start_text, end_text = _text(start), _text(end)
+    for index, leaf in enumerate(ordered):
+        if leaf is None:
+            continue
+        copies = records.get(leaf["RecordId"], [])
+        if not copies:
+            if start_text <= leaf["Timestamp"] < end_text:
+                problems.append(Problem("deleted record", leaf["RecordId"], index, "sealed record is missing"))
+            continue
+        for row in copies:
+            if leaf_hash(row).hex() != leaf["LeafHash"]:
+                problems.append(
+                    Problem("modified record", leaf["RecordId"], index, "stored record differs from the sealed one")
+                )
+                break
+            if row["timestamp"] != leaf["Timestamp"]:
+                problems.append(Problem("modified leaf", leaf["RecordId"], index, "leaf timestamp was altered"))
+                break
+    unsealed = sorted(
+        (copies[0]["timestamp"], record_id) for record_id, copies in records.items() if record_id not in index_of
+    )
+    report.unsealed = len(unsealed)
+    if not allow_unsealed:
+        problems.extend(
+            Problem(
+                "unsealed record", record_id, None, f"record of {timestamp} is in no checkpoint (inserted, or run seal)"
+            )
+            for timestamp, record_id in unsealed
+        )
+
+    # Erasures: tombstones must be logged.
+    logged = store.query(query_sql("seal_erasures")).dicts()
+    logged_ids = {row["RecordId"] for row in logged}
+    report.erasures_logged = len(logged)
+    report.last_erasure = max((row["ErasedAt"] for row in logged), default=None)
+    for record_id, copies in records.items():
+        if any(is_tombstone(row["input"]) or is_tombstone(row["output"]) for row in copies):
+            report.erased_records += 1
+            if record_id not in logged_ids:
+                problems.append(
+                    Problem("unlogged erasure", record_id, index_of.get(record_id), "content erased outside `erase`")
+                )
+    problems.sort(key=lambda problem: _rank(problem, size))
+    report.problems = problems
+    return report
+
+
+def _rank(problem: Problem, size: int) -> float:
+    if problem.rank is not None:
+        return problem.rank
+    return problem.leaf_index if problem.leaf_index is not None else size
+
+
+def _text(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond:06d}000"
+
+
+def _range_start(checkpoints: Iterable[StoredCheckpoint], stored: StoredCheckpoint) -> int:
+    smaller = [other.tree_size for other in checkpoints if other.tree_size < stored.tree_size]
+    return max(smaller, default=0)
+
+
+def _record_at(ordered: list[dict[str, Any] | None], index: int) -> str:
+    leaf = ordered[index] if 0 <= index < len(ordered) else None
+    return leaf["RecordId"] if leaf else ""

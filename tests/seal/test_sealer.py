@@ -1,0 +1,197 @@
+"""Sealing audit_predictions and verifying it, including the five tamperings an attacker with DB access can try."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+
+from otel_audit.seal import SealError
+from otel_audit.seal.checkpoint import NoteSigner, open_note, parse_checkpoint
+from otel_audit.seal.sealer import load_checkpoints, load_leaves, seal, verify
+from otel_audit.store.connect import Store
+
+_SYNC = {"mutations_sync": 2}
+_INSERT = {"insert_deduplicate": 0}  # the tables' dedup window would drop a look-alike block
+
+
+def _record_id(store: Store, request_id: str) -> str:
+    return store.query("SELECT RecordId FROM audit_predictions WHERE RequestId = {r:String}", {"r": request_id}).rows[
+        0
+    ][0]
+
+
+@pytest.fixture
+def sealed(filled: Store, signer: NoteSigner) -> Store:
+    """The 12-prediction store, sealed once."""
+    assert seal(filled, signer).sealed == 12
+    return filled
+
+
+class TestSeal:
+    def test_clean_store_verifies(self, sealed: Store, signer: NoteSigner) -> None:
+        """A freshly sealed store verifies, with signatures checked and nothing unsealed."""
+        report = verify(sealed, signer.verifier)
+        assert report.ok, report.problems
+        assert (report.records_checked, report.leaves, report.checkpoints, report.tree_size) == (12, 12, 1, 12)
+        assert report.signatures_checked and report.unsealed == 0
+
+    def test_checkpoint_is_a_signed_c2sp_note(self, sealed: Store, signer: NoteSigner) -> None:
+        """The stored checkpoint is origin, size, base64 root, blank line, one em-dash signature line."""
+        stored = load_checkpoints(sealed)[-1]
+        lines = stored.note.split("\n")
+        assert lines[0] == f"otel-audit.local/{sealed.database}" and lines[1] == "12" and lines[3] == ""
+        assert lines[4].startswith("\u2014 audit.test ") and stored.note.endswith("\n")
+        checkpoint = parse_checkpoint(open_note(stored.note, signer.verifier))
+        assert checkpoint.root.hex() == stored.root_hex and checkpoint.size == 12
+
+    def test_sealing_order_is_timestamp_then_record_id(self, sealed: Store) -> None:
+        """Leaves follow the records' Timestamp, then RecordId."""
+        leaves = load_leaves(sealed)
+        assert [int(leaf["LeafIndex"]) for leaf in leaves] == list(range(12))
+        keys = [(leaf["Timestamp"], leaf["RecordId"]) for leaf in leaves]
+        assert keys == sorted(keys)
+
+    def test_nothing_new_means_no_new_checkpoint(self, sealed: Store, signer: NoteSigner) -> None:
+        """Sealing again with no new record signs nothing."""
+        result = seal(sealed, signer)
+        assert result.sealed == 0 and result.note is None and len(load_checkpoints(sealed)) == 1
+
+    def test_late_records_are_sealed_in_a_later_checkpoint(
+        self, sealed: Store, signer: NoteSigner, emit: Callable[..., None]
+    ) -> None:
+        """A record timestamped before sealed ones, arriving later, joins the next checkpoint at the tree's end."""
+        sealed.command(
+            "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
+            "SELECT Timestamp - INTERVAL 1 HOUR, TraceId, 'feedfacefeedface', ServiceName, Body, "
+            "mapUpdate(LogAttributes, map('audit.request.id', 'late')), EventName "
+            "FROM otel_logs WHERE LogAttributes['audit.request.id'] = 'r0'",
+            settings=_INSERT,
+        )
+        emit(2, start=100)
+        assert verify(sealed, signer.verifier, allow_unsealed=True).unsealed == 3
+        result = seal(sealed, signer)
+        assert result.sealed == 3 and result.tree_size == 15
+        leaves = load_leaves(sealed)
+        late = _record_id(sealed, "late")
+        assert leaves[12]["RecordId"] == late and leaves[12]["Timestamp"] < leaves[0]["Timestamp"]
+        report = verify(sealed, signer.verifier)
+        assert report.ok, report.problems
+        assert report.checkpoints == 2
+
+    def test_duplicates_are_sealed_once(self, filled: Store, signer: NoteSigner) -> None:
+        """Rows delivered twice (same RecordId) give one leaf, and both copies verify."""
+        filled.command(
+            "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
+            "SELECT Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName FROM otel_logs",
+            settings={"insert_deduplicate": 0},
+        )
+        assert filled.query("SELECT count() FROM audit_predictions").rows[0][0] == 24
+        assert seal(filled, signer).sealed == 12
+        report = verify(filled, signer.verifier)
+        assert report.ok and report.records_checked == 24 and report.leaves == 12
+
+    def test_seal_refuses_to_extend_a_tampered_tree(self, sealed: Store, signer: NoteSigner) -> None:
+        """If the stored leaves no longer hash to the last checkpoint, seal stops."""
+        sealed.command("ALTER TABLE audit_seal_leaves DELETE WHERE LeafIndex = 3", settings=_SYNC)
+        with pytest.raises(SealError, match="does not match its checkpoint"):
+            seal(sealed, signer)
+
+
+class TestTamperDetection:
+    def test_modified_field(self, sealed: Store, signer: NoteSigner) -> None:
+        """Changing one field of one record names that record."""
+        sealed.command("ALTER TABLE audit_predictions UPDATE OutputLabel = 'ok' WHERE RequestId = 'r4'", settings=_SYNC)
+        report = verify(sealed, signer.verifier)
+        assert not report.ok and report.first_bad is not None
+        assert report.first_bad.kind == "modified record"
+        assert report.first_bad.record_id == _record_id(sealed, "r4")
+
+    def test_modified_content(self, sealed: Store, signer: NoteSigner) -> None:
+        """Changing the stored input text (not the hash columns) is detected too."""
+        sealed.command(
+            "ALTER TABLE audit_predictions UPDATE Input = replace(Input, '4111', '5500') WHERE RequestId = 'r7'",
+            settings=_SYNC,
+        )
+        report = verify(sealed, signer.verifier)
+        assert report.first_bad is not None and report.first_bad.record_id == _record_id(sealed, "r7")
+
+    def test_deleted_record(self, sealed: Store, signer: NoteSigner) -> None:
+        """Deleting a record names it as deleted."""
+        record_id = _record_id(sealed, "r5")
+        sealed.command("ALTER TABLE audit_predictions DELETE WHERE RequestId = 'r5'", settings=_SYNC)
+        report = verify(sealed, signer.verifier)
+        assert report.first_bad is not None
+        assert (report.first_bad.kind, report.first_bad.record_id) == ("deleted record", record_id)
+
+    def test_inserted_record(self, sealed: Store, signer: NoteSigner) -> None:
+        """A record inserted after sealing is named as in no checkpoint."""
+        sealed.command(
+            "INSERT INTO audit_predictions SELECT * REPLACE ('forged-1' AS RecordId) "
+            "FROM audit_predictions WHERE RequestId = 'r2'",
+            settings=_INSERT,
+        )
+        report = verify(sealed, signer.verifier)
+        assert report.first_bad is not None
+        assert (report.first_bad.kind, report.first_bad.record_id) == ("unsealed record", "forged-1")
+
+    def test_inserted_record_with_forged_leaf(self, sealed: Store, signer: NoteSigner) -> None:
+        """Appending a matching leaf for a forged record does not help: it is covered by no checkpoint."""
+        sealed.command(
+            "INSERT INTO audit_predictions SELECT * REPLACE ('forged-2' AS RecordId) "
+            "FROM audit_predictions WHERE RequestId = 'r2'",
+            settings=_INSERT,
+        )
+        sealed.command(
+            "INSERT INTO audit_seal_leaves (LeafIndex, RecordId, Timestamp, LeafHash) "
+            "SELECT 12, 'forged-2', Timestamp, LeafHash FROM audit_seal_leaves WHERE LeafIndex = 11",
+            settings=_INSERT,
+        )
+        report = verify(sealed, signer.verifier)
+        assert report.first_bad is not None and report.first_bad.leaf_index == 12
+        assert report.first_bad.record_id == "forged-2"
+
+    def test_reordering(self, sealed: Store, signer: NoteSigner) -> None:
+        """Swapping two leaves' positions names the leaf found out of order."""
+        leaves = load_leaves(sealed)
+        for index, other in ((2, 3), (3, 2)):
+            sealed.command(
+                "ALTER TABLE audit_seal_leaves UPDATE RecordId = {r:String}, Timestamp = {t:String}, "
+                "LeafHash = {h:String} WHERE LeafIndex = {i:UInt64}",
+                {
+                    "r": leaves[other]["RecordId"],
+                    "t": leaves[other]["Timestamp"],
+                    "h": leaves[other]["LeafHash"],
+                    "i": index,
+                },
+                settings=_SYNC,
+            )
+        report = verify(sealed, signer.verifier)
+        assert report.first_bad is not None
+        assert report.first_bad.kind == "reordered" and report.first_bad.leaf_index == 3
+        assert report.first_bad.record_id == leaves[2]["RecordId"]
+        assert any(problem.kind == "root mismatch" for problem in report.problems)
+
+    def test_checkpoint_signed_by_wrong_key(self, sealed: Store, signer: NoteSigner, emit: Callable[..., None]) -> None:
+        """A checkpoint signed by another key names the first record it covers."""
+        emit(3, start=50)
+        seal(sealed, NoteSigner("audit.test", os.urandom(32)))
+        report = verify(sealed, signer.verifier)
+        assert report.first_bad is not None
+        assert report.first_bad.kind == "bad checkpoint" and report.first_bad.leaf_index == 12
+        assert report.first_bad.record_id == load_leaves(sealed)[12]["RecordId"]
+        assert "not signed by key" in report.first_bad.detail
+
+    def test_window_skips_records_gone_by_retention(self, sealed: Store, signer: NoteSigner) -> None:
+        """With --since after a deleted record's time, its absence is not a problem (retention)."""
+        leaves = load_leaves(sealed)
+        sealed.command(
+            "ALTER TABLE audit_predictions DELETE WHERE RecordId = {r:String}",
+            {"r": leaves[0]["RecordId"]},
+            settings=_SYNC,
+        )
+        assert not verify(sealed, signer.verifier).ok
+        since = leaves[1]["Timestamp"].replace(" ", "T")[:26]
+        report = verify(sealed, signer.verifier, since=since)
+        assert report.ok, report.problems
