@@ -1,8 +1,9 @@
 """Per-call overhead of each instrumentor: the same call, bare vs instrumented, in one process.
 
 Every case runs its call *n* times uninstrumented, then *n* times instrumented with records going
-to an embedded chDB store (the real default), and repeats that pair; the best wall time per call of
-each side is kept. The export threads run meanwhile, so their GIL share is part of the overhead.
+to an embedded chDB store (the real default), and repeats that pair; the best time per call of each
+side is kept. The export threads run meanwhile, so their GIL share is part of the wall-time
+overhead; the caller-thread CPU column (``time.thread_time``) is the cost on the caller alone.
 The final flush (everything exported) is timed separately.
 
 Run: python bench/bench_instrumentation.py [--n 2000] [--repeat 3]
@@ -29,14 +30,17 @@ import numpy as np
 import otel_audit
 
 
-def _per_call(call: Callable[[], Any], n: int) -> float:
-    start = time.perf_counter()
+def _per_call(call: Callable[[], Any], n: int) -> tuple[float, float]:
+    """Wall time and caller-thread CPU time per call."""
+    start, cpu = time.perf_counter(), time.thread_time()
     for _ in range(n):
         call()
-    return (time.perf_counter() - start) / n
+    return (time.perf_counter() - start) / n, (time.thread_time() - cpu) / n
 
 
-def _measure(call: Callable[[], Any], instrumentor: Any, n: int, repeat: int, **options: Any) -> tuple[float, float]:
+def _measure(
+    call: Callable[[], Any], instrumentor: Any, n: int, repeat: int, **options: Any
+) -> tuple[float, float, float, float]:
     bare, audited = [], []
     for _ in range(repeat):
         bare.append(_per_call(call, n))
@@ -45,7 +49,7 @@ def _measure(call: Callable[[], Any], instrumentor: Any, n: int, repeat: int, **
             audited.append(_per_call(call, n))
         finally:
             instrumentor.uninstrument()
-    return min(bare), min(audited)
+    return min(b[0] for b in bare), min(a[0] for a in audited), min(b[1] for b in bare), min(a[1] for a in audited)
 
 
 class _Chat(BaseHTTPRequestHandler):
@@ -185,8 +189,7 @@ def main() -> None:
         otel_audit.configure(store=f"chdb://{tmp}/store", service_name="bench")
         for name, call, instrumentor, count in _cases(args.n):
             call()
-            bare, audited = _measure(call, instrumentor, count, args.repeat)
-            rows.append((name, count, bare, audited))
+            rows.append((name, count, *_measure(call, instrumentor, count, args.repeat)))
         import openai
 
         from otel_audit.instrumentation.openai import OpenAIInstrumentor
@@ -200,17 +203,17 @@ def main() -> None:
 
             chat()
             count = args.n // 10
-            bare, audited = _measure(chat, OpenAIInstrumentor(), count, args.repeat)
-            rows.append(("openai chat.completions (loopback server)", count, bare, audited))
+            measured = _measure(chat, OpenAIInstrumentor(), count, args.repeat)
+            rows.append(("openai chat.completions (loopback server)", count, *measured))
         start = time.perf_counter()
         otel_audit.flush()
         flush_s = time.perf_counter() - start
         otel_audit.shutdown()
-    print(f"{'case':45} {'n':>6} {'bare µs':>10} {'audited µs':>11} {'+µs/call':>9} {'ratio':>6}")
-    for name, count, bare, audited in rows:
+    print(f"{'case':45} {'n':>5} {'bare µs':>9} {'audited µs':>10} {'+µs wall':>9} {'ratio':>6} {'+µs caller CPU':>15}")
+    for name, count, bare, audited, bare_cpu, audited_cpu in rows:
         print(
-            f"{name:45} {count:>6} {bare * 1e6:>10.1f} {audited * 1e6:>11.1f} "
-            f"{(audited - bare) * 1e6:>9.1f} {audited / bare:>6.2f}"
+            f"{name:45} {count:>5} {bare * 1e6:>9.1f} {audited * 1e6:>10.1f} "
+            f"{(audited - bare) * 1e6:>9.1f} {audited / bare:>6.2f} {(audited_cpu - bare_cpu) * 1e6:>15.1f}"
         )
     print(f"final flush to chDB: {flush_s:.2f} s; dropped: {otel_audit.stats().get('dropped', 0)}")
 
