@@ -115,13 +115,17 @@ class TestSklearnInstrumentor:
     def test_row_lookup_finds_the_batch_prediction(
         self, runtime: otel_audit.AuditRuntime, store: Store, instrumentors: list[Any]
     ) -> None:
-        """report input with one row's hash finds the batch call, the row index and its output."""
+        """Each row is indexed by its hash; report input with one row's hash finds the call, the row and its output."""
         pipeline = _pipeline()
         features, _ = _data()
         instrumentors.append(SklearnInstrumentor())
         SklearnInstrumentor().instrument()
         outputs = pipeline.predict(features[:6])
         records(runtime, store)
+        indexed = store.query("SELECT RowHash, Row FROM audit_batch_rows ORDER BY Row").dicts()
+        assert [(r["RowHash"], r["Row"]) for r in indexed] == [
+            (otel_audit.hash_input(f), i) for i, f in enumerate(features[:6])
+        ]
         report = queries.input_lookup(store, otel_audit.hash_input(features[4]))
         [hit] = report["batch_rows"]
         assert (hit["row"], hit["row_output"], hit["batch_size"]) == (4, str(int(outputs[4])), 6)
