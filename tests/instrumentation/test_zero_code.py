@@ -6,10 +6,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
+import pytest
 import tomllib
 
 import otel_audit
@@ -38,6 +43,48 @@ def _python_path(tmp_path: Path) -> str:
     return os.pathsep.join(paths)
 
 
+class _Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver on loopback that keeps what it is sent."""
+
+    received: ClassVar[list[tuple[str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        self.received.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """An OTLP/HTTP endpoint on 127.0.0.1 and the list of (path, body) it received."""
+    received: list[tuple[str, bytes]] = []
+    handler = type("Handler", (_Collector,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+    server.server_close()
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "PYTHONPATH"))}
+    env.update(
+        OTEL_AUDIT_SCHEDULE_DELAY_MS="50",
+        OTEL_TRACES_EXPORTER="none",
+        OTEL_METRICS_EXPORTER="none",
+        OTEL_LOGS_EXPORTER="none",
+        PYTHONPATH=_python_path(tmp_path),
+        **extra,
+    )
+    return env
+
+
 def _run(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(args, env=env, cwd=_ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -48,15 +95,7 @@ class TestZeroCode:
     def test_unmodified_app_reaches_the_store(self, tmp_path: Path) -> None:
         """An app run under opentelemetry-instrument leaves one batch record, findable by a row's hash."""
         dsn = f"chdb://{tmp_path / 'app-store'}"
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "PYTHONPATH"))}
-        env.update(
-            OTEL_AUDIT_STORE=dsn,
-            OTEL_AUDIT_SCHEDULE_DELAY_MS="50",
-            OTEL_TRACES_EXPORTER="none",
-            OTEL_METRICS_EXPORTER="none",
-            OTEL_LOGS_EXPORTER="none",
-            PYTHONPATH=_python_path(tmp_path),
-        )
+        env = _env(tmp_path, OTEL_AUDIT_STORE=dsn)
         launcher = str(Path(sys.executable).with_name("opentelemetry-instrument"))
         output = json.loads(_run([launcher, sys.executable, str(_SCRIPT)], env))
 
@@ -101,3 +140,16 @@ class TestZeroCode:
             )
         )
         assert whole["found"] == 1
+
+    def test_unmodified_app_reaches_an_otlp_endpoint(
+        self, tmp_path: Path, collector: tuple[str, list[tuple[str, bytes]]]
+    ) -> None:
+        """With OTEL_AUDIT_STORE=none and OTEL_EXPORTER_OTLP_ENDPOINT set, the record is sent over OTLP/HTTP."""
+        endpoint, received = collector
+        env = _env(tmp_path, OTEL_AUDIT_STORE="none", OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        launcher = str(Path(sys.executable).with_name("opentelemetry-instrument"))
+        _run([launcher, sys.executable, str(_SCRIPT)], env)
+        logs = b"".join(body for path, body in received if path == "/v1/logs")
+        assert b"LogisticRegression" in logs
+        features = np.arange(24, dtype=np.float64).reshape(8, 3) / 10
+        assert otel_audit.hash_input(features[2]).encode() in logs
