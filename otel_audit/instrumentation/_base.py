@@ -29,6 +29,7 @@ __all__ = [
     "OTEL_AUDIT_BATCH_MAX_ROWS",
     "BatchAttributes",
     "Patcher",
+    "audit_runtime",
     "audited_acall",
     "audited_call",
     "batch_max_rows",
@@ -279,7 +280,7 @@ def _begin(
         max_rows=described.max_rows,
         rows=described.rows,
     )
-    prediction = _runtime().prediction(
+    prediction = audit_runtime().prediction(
         model=described.model,
         version=described.version,
         input=described.input,
@@ -300,7 +301,7 @@ def run_unaudited(call: Callable[[], Any]) -> Any:
         _active.reset(token)
 
 
-def _runtime() -> AuditRuntime:
+def audit_runtime() -> AuditRuntime:
     """:func:`get_runtime`, not retried for a minute after configuring from the environment failed."""
     if time.monotonic() < _retry_at[0]:
         raise RuntimeError("otel-audit configuration failed recently; not retried yet")

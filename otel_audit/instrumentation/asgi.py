@@ -43,7 +43,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_audit import envvars, semconv
 from otel_audit.emit.prediction import Prediction, audit_scope, new_request_id
-from otel_audit.instrumentation._base import Patcher, _runtime
+from otel_audit.instrumentation._base import Patcher, audit_runtime
 from otel_audit.stats import pipeline_stats
 
 __all__ = ["AsgiInstrumentor", "AuditMiddleware"]
@@ -177,7 +177,7 @@ class AuditMiddleware:
             request_id = new_request_id()
             user_id = self._user(scope)
             route = scope.get("route")
-            prediction = _runtime().prediction(
+            prediction = audit_runtime().prediction(
                 model=self.model or path,
                 version=self.version,
                 user_id=user_id,
