@@ -19,6 +19,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from otel_audit import envvars
+from otel_audit.answer import commands as answer_commands
 from otel_audit.answer import queries
 from otel_audit.answer.reports import FORMATS, render_report, render_rows
 from otel_audit.errors import OtelAuditError, StoreLockedError
@@ -30,6 +31,7 @@ __all__ = ["app", "main"]
 app = typer.Typer(help="Audit trail of ML predictions: demo, reports, queries.", no_args_is_help=True)
 report_app = typer.Typer(help="Compliance reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+answer_commands.register(app, report_app)  # issue 6: timeline, outcomes, redactions, reproduce, HTML
 
 T = TypeVar("T")
 
@@ -37,7 +39,7 @@ StoreOption = Annotated[
     str | None,
     typer.Option("--store", help="Store DSN (chdb:///path, chdb://memory, http://host:8123).", show_default=False),
 ]
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or html.")]
 SinceOption = Annotated[str | None, typer.Option(help="Start of the period (ISO 8601, UTC).")]
 UntilOption = Annotated[str | None, typer.Option(help="End of the period, exclusive (ISO 8601, UTC).")]
 

@@ -8,26 +8,42 @@ Times are UTC; naive datetimes are taken as UTC.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
+from otel_audit import semconv
+from otel_audit.emit.hashing import hash_input
 from otel_audit.errors import QueryError
 from otel_audit.store.connect import Store, StoreResult
 from otel_audit.store.sql import query_sql
 
 __all__ = [
+    "LATENCY_EDGES_MS",
+    "REDACTION_PREFIX",
+    "compliance",
     "data_access",
     "input_lookup",
     "model_usage",
+    "outcome_mix",
     "read_only_query",
+    "redaction_counts",
+    "reproduce",
     "request_record",
     "to_utc",
     "version_at",
+    "version_timeline",
 ]
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _FAR_FUTURE = dt.datetime(2262, 4, 11)  # DateTime64(9) ends in 2262
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+LATENCY_EDGES_MS: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+"""Upper bounds (exclusive, ms) of the latency histogram's buckets; a last bucket holds the rest."""
+
+REDACTION_PREFIX = semconv.AUDIT_REDACTION_PREFIX
+"""Prefix of the attributes the redaction processors set on a record (counted, never interpreted)."""
 
 
 def to_utc(value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime:
@@ -171,6 +187,154 @@ def input_lookup(store: Store, input_hash: str, *, limit: int = 1000) -> dict[st
         report["found"] = len(rows) + len(batch_rows)
         report["batch_rows"] = batch_rows
     return report
+
+
+def version_timeline(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
+    """Which versions of *model* served when in ``[since, until)``, and when the version changed.
+
+    ``versions`` lists each version with its first and last prediction and ``replaced``: the
+    version of the prediction just before its first one (``""`` for the first version). Each
+    version but the first is a change point in ``changes``. ``daily`` counts predictions per UTC
+    day and version.
+    """
+    params = {"model": model, **_period(since, until)}
+    versions = _run(store, "version_timeline_versions", params).dicts()
+    daily = _run(store, "daily_by_version", params).dicts()
+    changes = [
+        {"at": row["first_prediction"], "from_version": row["replaced"], "to_version": row["version"]}
+        for row in versions
+        if row["replaced"]
+    ]
+    return {
+        "report": "version-timeline",
+        "model": model,
+        "since": params["since"],
+        "until": params["until"],
+        "total_predictions": sum(row["predictions"] for row in versions),
+        "versions": versions,
+        "changes": changes,
+        "daily": daily,
+    }
+
+
+def outcome_mix(store: Store, model: str = "", *, since: Any = None, until: Any = None) -> dict[str, Any]:
+    """Outcomes and error types of *model* (every model when empty) in ``[since, until)``."""
+    params = {"model": model, **_period(since, until)}
+    rows = _run(store, "outcome_mix", params).dicts()
+    totals: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for row in rows:
+        totals[row["outcome"]] = totals.get(row["outcome"], 0) + row["predictions"]
+        if row["outcome"] != "ok":
+            key = row["error_type"] or "(none)"
+            errors[key] = errors.get(key, 0) + row["predictions"]
+    total = sum(totals.values())
+    return {
+        "report": "outcomes",
+        "model": model or "*",
+        "since": params["since"],
+        "until": params["until"],
+        "total_predictions": total,
+        "outcome_distribution": totals,
+        "error_types": errors,
+        "error_rate": (total - totals.get("ok", 0)) / total if total else 0.0,
+        "rows": rows,
+    }
+
+
+def redaction_counts(store: Store, model: str = "", *, since: Any = None, until: Any = None) -> dict[str, Any]:
+    """How many predictions carry each ``audit.redaction.*`` attribute, per model, in ``[since, until)``.
+
+    ``nonzero`` counts the predictions where the value is a number above 0 (something was
+    redacted, for ``audit.redaction.count``); ``value_sum`` adds the numeric values up.
+    """
+    params = {"model": model, "prefix": REDACTION_PREFIX, **_period(since, until)}
+    rows = _run(store, "redaction_counts", params).dicts()
+    by_attribute: dict[str, int] = {}
+    for row in rows:
+        by_attribute[row["attribute"]] = by_attribute.get(row["attribute"], 0) + row["predictions"]
+    return {
+        "report": "redactions",
+        "model": model or "*",
+        "since": params["since"],
+        "until": params["until"],
+        "by_attribute": by_attribute,
+        "rows": rows,
+    }
+
+
+def reproduce(store: Store, request_id: str) -> dict[str, Any]:
+    """What is needed to reproduce *request_id*: its record, model and pipeline version, input.
+
+    For each stored record, ``input_hash_verified`` says whether the stored input still hashes to
+    the recorded input hash (False once redaction changed the input), and ``same_input`` lists
+    every output the same model version gave for the same input.
+    """
+    records = _run(store, "request", {"request_id": request_id}).dicts()
+    steps = []
+    for record in records:
+        try:
+            stored_hash = hash_input(json.loads(record["input"])) if record["input"] else ""
+        except ValueError:
+            stored_hash = ""
+        same_input = _run(
+            store,
+            "same_input_outputs",
+            {"input_hash": record["input_hash"], "model": record["model"], "version": record["version"]},
+        ).dicts()
+        steps.append(
+            {
+                "record_id": record["record_id"],
+                "timestamp": record["timestamp"],
+                "model": record["model"],
+                "version": record["version"],
+                "pipeline_version": record["pipeline_version"],
+                "input_hash": record["input_hash"],
+                "input_hash_verified": stored_hash == record["input_hash"],
+                "input": record["input"],
+                "output": record["output"],
+                "outcome": record["outcome"],
+                "same_input": same_input,
+            }
+        )
+    return {"report": "reproduce", "request_id": request_id, "found": len(records), "records": steps}
+
+
+def compliance(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
+    """Everything the HTML compliance page shows for *model* in ``[since, until)``.
+
+    Usage summary, version timeline with daily volume per version, latency histogram (buckets
+    bounded by :data:`LATENCY_EDGES_MS`), outcome/error mix and redaction counts.
+    """
+    params = {"model": model, **_period(since, until)}
+    usage = model_usage(store, model, since=params["since"], until=params["until"])
+    timeline = version_timeline(store, model, since=params["since"], until=params["until"])
+    outcomes = outcome_mix(store, model, since=params["since"], until=params["until"])
+    redactions = redaction_counts(store, model, since=params["since"], until=params["until"])
+    counts = {
+        row["bucket"]: row["predictions"]
+        for row in _run(store, "latency_histogram", {**params, "edges": list(LATENCY_EDGES_MS)}).dicts()
+    }
+    lows = (0.0, *LATENCY_EDGES_MS)
+    highs = (*LATENCY_EDGES_MS, None)
+    histogram = [
+        {"low_ms": low, "high_ms": high, "predictions": counts.get(index, 0)}
+        for index, (low, high) in enumerate(zip(lows, highs, strict=True), start=1)
+    ]
+    return {
+        "report": "compliance",
+        "model": model,
+        "since": params["since"],
+        "until": params["until"],
+        "generated_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        "summary": {k: v for k, v in usage.items() if k not in ("report", "model", "since", "until")},
+        "versions": timeline["versions"],
+        "changes": timeline["changes"],
+        "daily": timeline["daily"],
+        "latency_histogram": histogram,
+        "outcomes": outcomes["rows"],
+        "redactions": redactions["rows"],
+    }
 
 
 def read_only_query(store: Store, sql: str, parameters: dict[str, Any] | None = None) -> StoreResult:

@@ -1,8 +1,9 @@
-"""Render report dicts as rich tables, JSON or CSV.
+"""Render report dicts as rich tables, JSON, CSV or a self-contained HTML page.
 
 A report is the dict a function in :mod:`otel_audit.answer.queries` returns. JSON carries it
 whole. CSV carries its row list (the ``_ROWS`` key per report), or its flattened scalar fields
-when it has none. Tables show the scalar fields, then each list of rows.
+when it has none. Tables show the scalar fields, then each list of rows. HTML adds charts
+(:mod:`otel_audit.answer.html`).
 """
 
 from __future__ import annotations
@@ -20,19 +21,26 @@ from rich.table import Table
 
 __all__ = ["FORMATS", "render_report", "render_rows"]
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "html")
 
 _ROWS = {
     "data-access": "requests",
     "version-at": "versions",
     "request": "records",
     "input": "predictions",
+    "version-timeline": "versions",
+    "outcomes": "rows",
+    "redactions": "rows",
+    "reproduce": "records",
+    "compliance": "daily",
 }
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="microseconds") + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -79,9 +87,13 @@ def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
 
 
 def render_report(report: Mapping[str, Any], fmt: str) -> str:
-    """Render *report* as ``table``, ``json`` or ``csv``."""
+    """Render *report* as ``table``, ``json``, ``csv`` or ``html``."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    if fmt == "html":
+        from otel_audit.answer.html import render_html
+
+        return render_html(report)
     if fmt == "json":
         return json.dumps(_plain(report), indent=2, ensure_ascii=False)
     rows_key = _ROWS.get(str(report.get("report")))

@@ -201,6 +201,22 @@ class Store:
                 raise StoreError(_first_line(error)) from error
             return StoreResult(result.column_names, [tuple(row) for row in result.result_rows])
 
+    def query_arrow(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run a SELECT and return a ``pyarrow.Table`` (pyarrow must be installed)."""
+        with self._lock:
+            try:
+                return self._client.query_arrow(
+                    sql, parameters=dict(parameters or {}), settings=dict(settings or {}), use_strings=True
+                )
+            except ClickHouseError as error:
+                raise StoreError(_first_line(error)) from error
+
     def insert_columns(
         self,
         table: str,

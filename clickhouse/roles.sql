@@ -1,0 +1,50 @@
+-- Least-privilege roles for an otel-audit ClickHouse server (docs/security.md).
+-- Written for the database `otel_audit`; to use another, replace `otel_audit.` throughout, e.g.
+--   sed 's/\botel_audit\./mydb./g' clickhouse/roles.sql | clickhouse-client --multiquery
+-- Apply as an administrator with access management; then create users and grant them one role.
+-- No role here may change or delete an audit row: nobody gets ALTER UPDATE, ALTER DELETE,
+-- ALTER (all), ALTER TTL, TRUNCATE, DROP TABLE or ALL on the audit tables. Rows leave only
+-- through the TTL.
+
+-- Ingest (the SDK exporter, the collector's clickhouse exporter, `otel-audit serve`): append
+-- log and span rows, read column lists for the insert context and the applied schema version.
+-- The views that fill audit_predictions run with their definer's rights (the schema owner).
+CREATE ROLE IF NOT EXISTS otel_audit_writer;
+GRANT INSERT ON otel_audit.otel_logs TO otel_audit_writer;
+GRANT INSERT ON otel_audit.otel_traces TO otel_audit_writer;
+GRANT SHOW COLUMNS ON otel_audit.otel_logs TO otel_audit_writer;
+GRANT SHOW COLUMNS ON otel_audit.otel_traces TO otel_audit_writer;
+GRANT SELECT ON otel_audit.otel_audit_schema_migrations TO otel_audit_writer;
+
+-- Auditors, reports, Grafana, `otel-audit archive`: read everything, change nothing.
+CREATE ROLE IF NOT EXISTS otel_audit_auditor;
+GRANT SELECT ON otel_audit.* TO otel_audit_auditor;
+CREATE SETTINGS PROFILE IF NOT EXISTS otel_audit_read_only
+    SETTINGS readonly = 2, max_execution_time = 120 CHANGEABLE_IN_READONLY
+    TO otel_audit_auditor;
+
+-- Schema owner (`otel-audit schema`): creates tables and views and records migrations. It can
+-- not change rows, nor the TTL (a shorter TTL deletes rows): retention changes are a DBA's act.
+CREATE ROLE IF NOT EXISTS otel_audit_schema_owner;
+GRANT CREATE DATABASE ON otel_audit.* TO otel_audit_schema_owner;
+GRANT CREATE TABLE, CREATE VIEW ON otel_audit.* TO otel_audit_schema_owner;
+GRANT SELECT ON otel_audit.* TO otel_audit_schema_owner;
+GRANT INSERT ON otel_audit.otel_audit_schema_migrations TO otel_audit_schema_owner;
+
+-- `otel-audit seal` (tamper evidence): reads the records, appends leaves and signed checkpoints.
+CREATE ROLE IF NOT EXISTS otel_audit_sealer;
+GRANT SELECT ON otel_audit.* TO otel_audit_sealer;
+GRANT INSERT ON otel_audit.audit_seal_leaves TO otel_audit_sealer;
+GRANT INSERT ON otel_audit.audit_seal_checkpoints TO otel_audit_sealer;
+
+-- GDPR erasure (`otel-audit erase`) rewrites Input/Output (and the log Body) as tombstones, which
+-- needs ALTER UPDATE. No standing role has it: an administrator grants it to one person for one
+-- erasure and revokes it afterwards (docs/security.md), e.g.
+--   GRANT ALTER UPDATE(Input, Output) ON otel_audit.audit_predictions TO alice;
+--   GRANT ALTER UPDATE(Body) ON otel_audit.otel_logs TO alice;
+--   GRANT SELECT ON otel_audit.*, INSERT ON otel_audit.audit_erasures TO alice;
+-- The seal still verifies (tombstones keep the content's SHA-256) and audit_erasures logs it.
+
+-- `otel-audit restore`: builds an evidence copy in its own database (never the live one).
+CREATE ROLE IF NOT EXISTS otel_audit_restorer;
+GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, DROP VIEW, INSERT, SELECT ON otel_audit_restored.* TO otel_audit_restorer;

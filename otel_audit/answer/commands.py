@@ -1,0 +1,190 @@
+"""CLI commands of issue 6: more reports, and the Parquet archive.
+
+``otel-audit report version-timeline|outcomes|redactions|reproduce|compliance`` take
+``--format table|json|csv|html`` and ``--out FILE``; ``otel-audit archive --before DATE --to DIR``
+and ``otel-audit restore DIR --into DATABASE`` move whole months to and from Parquet
+(:mod:`otel_audit.store.archive`), with a progress bar on a terminal.
+
+Registered on the CLI by :func:`register`, which ``otel_audit.cli`` calls once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from otel_audit import envvars
+from otel_audit.answer import queries
+from otel_audit.answer.reports import FORMATS, render_report
+from otel_audit.errors import OtelAuditError, StoreLockedError
+from otel_audit.store.connect import Store, open_store
+from otel_audit.store.schema import apply_schema
+
+__all__ = ["errors_as_exit", "open_cli_store", "register"]
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", help="Store DSN (chdb:///path, chdb://memory, http://host:8123).", show_default=False),
+]
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or html.")]
+OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to FILE instead of stdout.")]
+SinceOption = Annotated[str | None, typer.Option(help="Start of the period (ISO 8601, UTC).")]
+UntilOption = Annotated[str | None, typer.Option(help="End of the period, exclusive (ISO 8601, UTC).")]
+ModelOption = Annotated[str, typer.Option(help="Model name.")]
+AnyModelOption = Annotated[str, typer.Option(help="Model name (default: every model).")]
+
+
+@contextmanager
+def errors_as_exit() -> Iterator[None]:
+    """Turn otel-audit errors into one line on stderr and exit code 2 (3 for a locked store)."""
+    try:
+        yield
+    except StoreLockedError as error:
+        typer.echo(f"otel-audit: {error}", err=True)
+        raise typer.Exit(3) from None
+    except OtelAuditError as error:
+        typer.echo(f"otel-audit: error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def open_cli_store(store: str | None) -> Store:
+    """Open the store named by ``--store`` (or the environment's default) with its schema applied."""
+    dsn = store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
+    opened = open_store(dsn)
+    apply_schema(opened)
+    return opened
+
+
+def _emit(store: str | None, fmt: str, out: Path | None, build: Callable[[Store], dict[str, Any]]) -> None:
+    if fmt not in FORMATS:
+        typer.echo(f"otel-audit: error: --format must be one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(2)
+    with errors_as_exit():
+        text = render_report(build(open_cli_store(store)), fmt)
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"otel-audit: error: cannot write {out}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"wrote {out}", err=True)
+
+
+def register(app: typer.Typer, report_app: typer.Typer) -> None:
+    """Add this module's commands to the ``otel-audit`` app and its ``report`` group."""
+
+    @report_app.command("version-timeline")
+    def version_timeline(
+        *,
+        model: ModelOption,
+        since: SinceOption = None,
+        until: UntilOption = None,
+        store: StoreOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """Which versions of a model served when, and when the version changed."""
+        _emit(store, fmt, out, lambda s: queries.version_timeline(s, model, since=since, until=until))
+
+    @report_app.command("outcomes")
+    def outcomes(
+        *,
+        model: AnyModelOption = "",
+        since: SinceOption = None,
+        until: UntilOption = None,
+        store: StoreOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """Outcome and error-type mix of one model or all."""
+        _emit(store, fmt, out, lambda s: queries.outcome_mix(s, model, since=since, until=until))
+
+    @report_app.command("redactions")
+    def redactions(
+        *,
+        model: AnyModelOption = "",
+        since: SinceOption = None,
+        until: UntilOption = None,
+        store: StoreOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """How many predictions carry each audit.redaction.* attribute."""
+        _emit(store, fmt, out, lambda s: queries.redaction_counts(s, model, since=since, until=until))
+
+    @report_app.command("reproduce")
+    def reproduce(
+        *,
+        request_id: Annotated[str, typer.Argument(help="Request id.")],
+        store: StoreOption = None,
+        fmt: FormatOption = "table",
+        out: OutOption = None,
+    ) -> None:
+        """A request's record, model and pipeline version, and its input checked against its hash."""
+        _emit(store, fmt, out, lambda s: queries.reproduce(s, request_id))
+
+    @report_app.command("compliance")
+    def compliance(
+        *,
+        model: ModelOption,
+        since: SinceOption = None,
+        until: UntilOption = None,
+        store: StoreOption = None,
+        fmt: FormatOption = "html",
+        out: OutOption = None,
+    ) -> None:
+        """One model's compliance page: usage, versions per day, latency, outcomes, redactions."""
+        _emit(store, fmt, out, lambda s: queries.compliance(s, model, since=since, until=until))
+
+    @app.command("archive")
+    def archive(
+        *,
+        before: Annotated[str, typer.Option(help="Archive the whole months before this date's month (YYYY-MM-DD).")],
+        to: Annotated[Path, typer.Option("--to", help="New folder for the Parquet files and manifest.json.")],
+        store: StoreOption = None,
+    ) -> None:
+        """Write whole months of audit rows to Parquet with a manifest of row counts and SHA-256s."""
+        from otel_audit.store.archive import archive_months
+
+        with errors_as_exit(), _progress("archiving") as step:
+            files = archive_months(open_cli_store(store), before, to, progress=step)
+        rows = {table: sum(f.rows for f in files if f.table == table) for table in ("audit_predictions", "otel_logs")}
+        months = sorted({f.month for f in files})
+        typer.echo(f"archived {len(months)} month(s) {', '.join(months)} to {to}: {rows}", err=True)
+
+    @app.command("restore")
+    def restore(
+        directory: Annotated[Path, typer.Argument(help="Folder written by `otel-audit archive`.")],
+        *,
+        into: Annotated[str, typer.Option(help="New, empty database to restore into.")] = "otel_audit_restored",
+        store: StoreOption = None,
+    ) -> None:
+        """Verify an archive and load it, exactly, into a separate database without TTL."""
+        from otel_audit.store.archive import restore_archive
+
+        dsn = store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
+        target = dsn.partition("?")[0] + f"?database={into}"
+        with errors_as_exit(), _progress("restoring") as step:
+            files = restore_archive(open_store(target), directory, progress=step)
+        typer.echo(f"restored {sum(f.rows for f in files)} rows from {len(files)} file(s) into {target}", err=True)
+
+
+@contextmanager
+def _progress(verb: str) -> Iterator[Callable[[str, int], None]]:
+    """A rich progress bar on a terminal (silent otherwise), advanced once per file."""
+    columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("", total=None)
+
+        def step(description: str, total: int) -> None:
+            bar.update(task, advance=1, total=total, description=description)
+
+        yield step
