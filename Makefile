@@ -18,12 +18,18 @@ $(CROSSLANG): tests/crosslang/package-lock.json
 	npm ci --prefix tests/crosslang --no-audit --no-fund --silent
 	touch $(CROSSLANG)
 
+# otel-audit serve (issue 3): the OpenTelemetry JS SDK client used by tests/service/test_jsclient.py.
+JSCLIENT := tests/jsclient/node_modules/.installed
+$(JSCLIENT): tests/jsclient/package-lock.json
+	npm ci --prefix tests/jsclient --no-audit --no-fund --silent
+	touch $(JSCLIENT)
+
 setup: $(STAMP)
 
 demo: setup
 	$(VENV)/bin/otel-audit demo
 
-test: setup $(CROSSLANG)
+test: setup $(CROSSLANG) $(JSCLIENT)
 	$(PY) -m pytest -q
 
 lint: setup

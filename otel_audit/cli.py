@@ -62,7 +62,8 @@ def _errors() -> Iterator[None]:
 
 def _open(store: str | None) -> Store:
     opened = open_store(_dsn(store))
-    apply_schema(opened)
+    if opened.embedded or opened.kind != "chdb":  # a RemoteStore's server has applied it
+        apply_schema(opened)
     return opened
 
 
@@ -234,6 +235,11 @@ def schema(
 from otel_audit import cli_seal  # noqa: E402 - registers commands using the helpers above
 
 cli_seal.register(app)
+
+# otel-audit serve / status (issue 3)
+from otel_audit.service.cli import register as _register_service  # noqa: E402
+
+_register_service(app)
 
 
 def main() -> None:

@@ -22,6 +22,9 @@ __all__ = [
     "OTEL_AUDIT_SCHEDULE_DELAY_MS",
     "OTEL_AUDIT_SEAL_KEY",
     "OTEL_AUDIT_SEAL_ORIGIN",
+    "OTEL_AUDIT_SERVE_FAULTS",
+    "OTEL_AUDIT_SERVE_TOKEN",
+    "OTEL_AUDIT_SERVE_TOKEN_FILE",
     "OTEL_AUDIT_SPANS",
     "OTEL_AUDIT_STORE",
     "OTEL_AUDIT_TTL_DAYS",
@@ -129,6 +132,31 @@ OTEL_AUDIT_REDACTION_SECRET = "OTEL_AUDIT_REDACTION_SECRET"
 Key of the HMAC-SHA256 behind pseudonym tokens (``[EMAIL:3f9a…]``). Required when a rule uses
 ``pseudonymize``; at least 16 bytes recommended. Keep it out of the audit store: whoever holds it
 can test guesses against pseudonyms. Rotating it makes old and new pseudonyms unjoinable.
+"""
+
+
+# --- otel-audit serve (issue 3) -------------------------------------------------------------
+OTEL_AUDIT_SERVE_TOKEN = "OTEL_AUDIT_SERVE_TOKEN"
+"""
+.. envvar:: OTEL_AUDIT_SERVE_TOKEN
+
+Bearer token of ``otel-audit serve``: the server requires it on every endpoint, and the CLI
+sends it when it queries a store through the server. Default: none (loopback only).
+"""
+
+OTEL_AUDIT_SERVE_TOKEN_FILE = "OTEL_AUDIT_SERVE_TOKEN_FILE"
+"""
+.. envvar:: OTEL_AUDIT_SERVE_TOKEN_FILE
+
+File holding the bearer token (takes precedence over ``OTEL_AUDIT_SERVE_TOKEN``).
+"""
+
+OTEL_AUDIT_SERVE_FAULTS = "OTEL_AUDIT_SERVE_FAULTS"
+"""
+.. envvar:: OTEL_AUDIT_SERVE_FAULTS
+
+``true`` enables ``POST /debug/fault`` on ``otel-audit serve`` (fault-injection tests only).
+Default ``false``.
 """
 
 

@@ -279,9 +279,20 @@ def _safe(location: str) -> str:
 
 
 def open_store(dsn: str) -> Store:
-    """Return the process-wide :class:`Store` for *dsn*, opening it on first use."""
-    _, location, database = parse_dsn(dsn)
+    """Return the process-wide :class:`Store` for *dsn*, opening it on first use.
+
+    An on-disk chDB store owned by a running ``otel-audit serve`` in another process is
+    returned as a read-only :class:`~otel_audit.service.remote.RemoteStore` that queries it there.
+    """
+    kind, location, database = parse_dsn(dsn)
     key = (location, database)
+    if kind == "chdb" and location != ":memory:" and key not in _stores:
+        # A store owned by `otel-audit serve` in another process is queried through it.
+        from otel_audit.service.remote import remote_store
+
+        remote = remote_store(dsn, location)
+        if remote is not None:
+            return remote
     with _stores_lock:
         store = _stores.get(key)
         if store is None or store._closed:  # noqa: SLF001

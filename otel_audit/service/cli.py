@@ -1,0 +1,108 @@
+"""The ``otel-audit serve`` and ``otel-audit status`` commands (registered by :func:`register`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from otel_audit import envvars
+from otel_audit.errors import OtelAuditError, StoreLockedError
+
+__all__ = ["register"]
+
+
+def _dsn(store: str | None) -> str:
+    return store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
+
+
+def _fail(error: OtelAuditError) -> typer.Exit:
+    prefix = "otel-audit: " if isinstance(error, StoreLockedError) else "otel-audit: error: "
+    typer.echo(prefix + str(error), err=True)
+    return typer.Exit(3 if isinstance(error, StoreLockedError) else 2)
+
+
+def serve(  # noqa: PLR0917 - typer options are parameters
+    store: Annotated[str | None, typer.Option("--store", help="Store DSN the server owns.", show_default=False)] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on (non-loopback needs a token).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="OTLP/HTTP and query port (0 = any free port).")] = 4318,
+    grpc_port: Annotated[int, typer.Option(help="OTLP/gRPC port (0 = any free port, -1 = off).")] = 4317,
+    token_file: Annotated[
+        str | None, typer.Option(help="File with the bearer token (else OTEL_AUDIT_SERVE_TOKEN[_FILE]).")
+    ] = None,
+    spool_dir: Annotated[
+        Path | None, typer.Option(help="Write-ahead spool directory (default: beside the store).")
+    ] = None,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MiB.")] = 16.0,
+    max_records: Annotated[int, typer.Option(min=1, help="Most records per request.")] = 100_000,
+    drain_timeout: Annotated[float, typer.Option(help="Seconds to flush the spool on shutdown.")] = 30.0,
+    map_workers: Annotated[
+        int, typer.Option(min=0, help="Processes mapping OTLP to columns beside the inserts (0 = in the writer).")
+    ] = 0,
+) -> None:
+    """Own the store: receive OTLP (HTTP + gRPC), spool durably, store, answer queries."""
+    from otel_audit.service.remote import read_token
+    from otel_audit.service.server import ServeConfig, run
+    from otel_audit.store.schema import DEFAULT_TTL_DAYS
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = ServeConfig(
+            store=_dsn(store),
+            host=host,
+            port=port,
+            grpc_port=None if grpc_port < 0 else grpc_port,
+            token=read_token(token_file),
+            spool_dir=spool_dir,
+            max_body_bytes=int(max_body_mb * 1024 * 1024),
+            max_records=max_records,
+            drain_timeout_s=drain_timeout,
+            map_workers=map_workers,
+            ttl_days=envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0),
+            fault_injection=envvars.env_bool(envvars.OTEL_AUDIT_SERVE_FAULTS, False),
+        )
+
+        def ready(server: object) -> None:
+            from otel_audit.service.server import AuditServer
+
+            assert isinstance(server, AuditServer)
+            grpc = f" grpc={config.host}:{server.grpc_port}" if server.grpc_port else ""
+            sys.stderr.write(f"otel-audit serve: listening http://{config.host}:{server.http_port}{grpc}\n")
+            sys.stderr.flush()
+
+        code = run(config, ready=ready)
+    except OtelAuditError as error:
+        raise _fail(error) from None
+    except OSError as error:
+        typer.echo(f"otel-audit: error: cannot listen on {host}:{port}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def status(
+    store: Annotated[str | None, typer.Option("--store", help="Store DSN.", show_default=False)] = None,
+) -> None:
+    """Show the counters of the `otel-audit serve` that owns the store (exit 1 if none runs)."""
+    from otel_audit.service.remote import RemoteStore, remote_store
+    from otel_audit.store.connect import parse_dsn
+
+    try:
+        dsn = _dsn(store)
+        kind, location, _ = parse_dsn(dsn)
+        remote = remote_store(dsn, location) if kind == "chdb" and location != ":memory:" else None
+        if not isinstance(remote, RemoteStore):
+            typer.echo(f"otel-audit: no otel-audit serve is running for {dsn}", err=True)
+            raise typer.Exit(1)
+        typer.echo(json.dumps(remote.status(), indent=2, sort_keys=True))
+    except OtelAuditError as error:
+        raise _fail(error) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``status`` to the CLI *app*."""
+    app.command()(serve)
+    app.command()(status)

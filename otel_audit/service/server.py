@@ -1,0 +1,785 @@
+"""``otel-audit serve``: the one process that owns an audit store, fed over OTLP, queried over HTTP.
+
+Endpoints (HTTP, default ``127.0.0.1:4318``)::
+
+    POST /v1/logs, /v1/traces   OTLP/HTTP: application/x-protobuf or application/json, gzip allowed
+    POST /v1/query              {"sql": ..., "parameters": {...}} -> rows; read-only (readonly=2)
+    GET  /status                counters: accepted, rejected, stored, spool depth, retries, drops
+
+and OTLP/gRPC (default ``127.0.0.1:4317``): ``LogsService/Export`` and ``TraceService/Export``.
+
+Every accepted request is appended to the write-ahead :class:`~otel_audit.service.spool.Spool`
+and fsync'd *before* it is acknowledged. One writer thread moves spooled requests into the store
+through the SDK path's exporters (:meth:`ClickHouseLogRecordExporter.export_encoded`), in
+batches, retrying failed writes with capped exponential backoff; after a crash the spool is
+replayed with the same deduplication tokens, so nothing acknowledged is lost or stored twice.
+
+Security: loopback by default; with a bearer token (``--token-file`` or
+``OTEL_AUDIT_SERVE_TOKEN``) every endpoint requires ``Authorization: Bearer <token>``, and a
+non-loopback bind without a token is refused. Bodies above ``max_body_bytes`` (after gzip:
+``max_decoded_bytes``) get 413; malformed bodies 400; unknown content types 415; a full spool 503
+with ``Retry-After`` (OTLP clients retry). SIGTERM stops intake and flushes the spool.
+
+While it runs, ``otel-audit.serve.json`` in the store directory tells other processes where to
+send their queries (:mod:`otel_audit.service.remote`).
+
+Fault injection (tests only): with ``OTEL_AUDIT_SERVE_FAULTS=1``, ``POST /debug/fault`` accepts
+``{"action": "detach_logs" | "attach_logs" | "kill_after_next_insert"}``: detaching ``otel_logs``
+makes real chDB inserts fail until it is attached again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+import zlib
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from google.rpc import code_pb2, status_pb2
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from otel_audit import semconv
+from otel_audit.errors import ConfigError, OtelAuditError, StoreError
+from otel_audit.export.batching import RecordsRejected
+from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter
+from otel_audit.export.otlp import (
+    MalformedRequestError,
+    decode_request,
+    otlp_log_table,
+    otlp_span_columns,
+    validate_logs,
+    validate_spans,
+)
+from otel_audit.service.remote import SERVE_FILE
+from otel_audit.service.spool import KIND_LOGS, KIND_SPANS, Entry, Spool, SpoolFullError
+from otel_audit.service.wire import decode_value, encode_value
+from otel_audit.stats import pipeline_stats
+from otel_audit.store.connect import Store, open_store, parse_dsn
+from otel_audit.store.sql import query_sql
+
+__all__ = ["SERVE_FILE", "AuditServer", "ServeConfig"]
+
+_logger = logging.getLogger(__name__)
+
+_SIGNALS = {"logs": KIND_LOGS, "spans": KIND_SPANS}
+_RETRY_INITIAL_S = 0.05
+_RETRY_MAX_S = 5.0
+_DRAIN_BYTES = 128 * 1024 * 1024  # an oversize body up to this is read and discarded so the client sees 413
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Settings of one server; see ``otel-audit serve --help``."""
+
+    store: str
+    host: str = "127.0.0.1"
+    port: int = 4318
+    grpc_port: int | None = 4317
+    token: str | None = None
+    spool_dir: Path | None = None
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_decoded_bytes: int = 64 * 1024 * 1024
+    max_records: int = 100_000
+    batch_records: int = 50_000
+    max_spool_bytes: int = 512 * 1024 * 1024
+    drain_timeout_s: float = 30.0
+    ttl_days: int = 365
+    fault_injection: bool = False
+    map_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if not _is_loopback(self.host) and not self.token:
+            raise ConfigError(
+                f"refusing to listen on {self.host} without a bearer token: "
+                "set --token-file or OTEL_AUDIT_SERVE_TOKEN, or bind 127.0.0.1"
+            )
+        for name in ("max_body_bytes", "max_decoded_bytes", "max_records", "batch_records", "max_spool_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Counters:
+    """The server's own counters (also mirrored into :data:`pipeline_stats`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.values: dict[str, int] = {}
+        self.last_error = ""
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self.values[name] = self.values.get(name, 0) + amount
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.values)
+
+
+def default_spool_dir(dsn: str) -> Path:
+    """The spool beside an on-disk chDB store: ``<store>.spool``."""
+    kind, location, database = parse_dsn(dsn)
+    if kind == "chdb" and location != ":memory:":
+        return Path(location + ".spool") / database
+    raise ConfigError("a spool directory is required for this store (--spool-dir)")
+
+
+class AuditServer:
+    """Owns the store, the spool, the writer thread and the HTTP/gRPC listeners."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.counters = _Counters()
+        self.store: Store = open_store(config.store)
+        self._logs = ClickHouseLogRecordExporter(self.store, ttl_days=config.ttl_days)
+        self._spans = ClickHouseSpanExporter(self.store, create_schema=False)
+        self.spool = Spool(config.spool_dir or default_spool_dir(config.store), max_bytes=config.max_spool_bytes)
+        if self.spool.recovered_records:
+            _logger.warning("replaying %d spooled record(s) into the store", self.spool.recovered_records)
+        self.counters.add("spool.replayed", self.spool.recovered_records)
+        self._mapper: ProcessPoolExecutor | None = None
+        if config.map_workers:
+            context = multiprocessing.get_context("spawn")  # never fork a process holding chDB and gRPC threads
+            self._mapper = ProcessPoolExecutor(
+                config.map_workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+            )
+        self._stopping = threading.Event()
+        self._kill_after_insert = False
+        self._writer = threading.Thread(target=self._write_loop, name="otel-audit-serve-writer", daemon=True)
+        self._http = _HttpServer((config.host, config.port), _Handler, self)
+        self.http_port = self._http.server_address[1]
+        self._http_thread = threading.Thread(target=self._http.serve_forever, name="otel-audit-serve-http", daemon=True)
+        self._grpc: Any = None
+        self.grpc_port: int | None = None
+        if config.grpc_port is not None:
+            self._grpc, self.grpc_port = _start_grpc(self, config.host, config.grpc_port)
+        self._started = time.time()
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer and the HTTP listener; publish the serve file."""
+        self._writer.start()
+        self._http_thread.start()
+        self._write_serve_file()
+
+    @property
+    def serve_file(self) -> Path | None:
+        """The serve file's path, for an on-disk chDB store."""
+        if self.store.kind == "chdb" and self.store.location != ":memory:":
+            return Path(self.store.location) / SERVE_FILE
+        return None
+
+    def _write_serve_file(self) -> None:
+        path = self.serve_file
+        if path is None:
+            return
+        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::") else self.config.host
+        info = {
+            "pid": os.getpid(),
+            "url": f"http://{host}:{self.http_port}",
+            "grpc_port": self.grpc_port,
+            "database": self.store.database,
+            "token_required": bool(self.config.token),
+        }
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(info))
+        os.replace(temporary, path)
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop intake, flush the spool into the store (up to *timeout*), close; True if drained."""
+        deadline = time.monotonic() + (self.config.drain_timeout_s if timeout is None else timeout)
+        path = self.serve_file
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        self._http.shutdown()
+        self._http.server_close()
+        if self._grpc is not None:
+            self._grpc.stop(grace=min(5.0, max(0.0, deadline - time.monotonic()))).wait()
+        while self.spool.depth()["requests"] and time.monotonic() < deadline and self._writer.is_alive():
+            time.sleep(0.02)
+        drained = not self.spool.depth()["requests"]
+        self._stopping.set()
+        self.spool.wake()
+        self._writer.join(max(0.1, deadline - time.monotonic()))
+        if self._mapper is not None:
+            self._mapper.shutdown(wait=True, cancel_futures=True)
+        self.spool.close()
+        self.store.close()
+        if not drained:
+            _logger.warning("stopped with %s still spooled; they will be stored on the next start", self.spool.depth())
+        return drained
+
+    # --- intake -----------------------------------------------------------------------------
+
+    def ingest(self, signal_name: str, body: bytes, *, json_encoded: bool) -> tuple[int, int, str]:
+        """Decode, validate and spool one OTLP request; return ``(accepted, rejected, message)``.
+
+        Raises:
+            MalformedRequestError: the body is not a valid request (nothing is kept).
+            SpoolFullError: the spool is full (nothing is kept; the client retries).
+        """
+        message, encoded = decode_request(signal_name, body, json_encoded=json_encoded)
+        validate = validate_logs if signal_name == "logs" else validate_spans
+        total, rejected, reason = validate(message)
+        if total > self.config.max_records:
+            raise MalformedRequestError(f"{total} records in one request; the limit is {self.config.max_records}")
+        if rejected:
+            encoded = message.SerializeToString()
+            pipeline_stats.drop(signal_name, "invalid", rejected, reason)
+            self.counters.add(f"{signal_name}.rejected", rejected)
+        accepted = total - rejected
+        if accepted:
+            self.spool.append(_SIGNALS[signal_name], encoded, accepted)
+            self.counters.add(f"{signal_name}.accepted", accepted)
+        message_text = f"{rejected} record(s) rejected: {reason}" if rejected else ""
+        return accepted, rejected, message_text
+
+    # --- the writer -------------------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        delay = _RETRY_INITIAL_S
+        batch: list[Entry] = []
+        mapped: dict[int, Future[Any]] = {}
+        following: list[Entry] = []
+        following_mapped: dict[int, Future[Any]] = {}
+        while not self._stopping.is_set():
+            if not batch:
+                batch = self.spool.take(self.config.batch_records, timeout=0.2)
+                if not batch:
+                    continue
+                mapped = self._submit(batch)
+            if not following:
+                # Map the next batch (in a worker process) while this one is inserted.
+                following = self.spool.take_after(batch[-1], self.config.batch_records)
+                following_mapped = self._submit(following) if following else {}
+            try:
+                self._store_batch(batch, mapped)
+            except StoreError as error:
+                self.counters.add("store.retries")
+                self.counters.last_error = str(error)[:500]
+                pipeline_stats.add("serve", "store.retries")
+                _logger.warning("store write failed (retrying in %.2fs): %s", delay, error)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+                continue
+            except Exception:  # a bug must not kill the writer; the batch stays spooled
+                _logger.exception("unexpected error storing a spooled batch")
+                self.counters.add("store.retries")
+                self._stopping.wait(delay)
+                delay = min(delay * 2, _RETRY_MAX_S)
+                mapped = self._submit(batch)
+                continue
+            delay = _RETRY_INITIAL_S
+            self.spool.commit(batch)
+            batch, mapped, following, following_mapped = following, following_mapped, [], {}
+
+    def _submit(self, batch: list[Entry]) -> dict[int, Future[Any]]:
+        """Start mapping *batch*'s requests to columns, one job per signal."""
+        jobs: dict[int, Future[Any]] = {}
+        for kind in (KIND_LOGS, KIND_SPANS):
+            payloads = [self.spool.read(entry) for entry in batch if entry.kind == kind]
+            if payloads:
+                if self._mapper is None:
+                    jobs[kind] = Future()
+                    try:
+                        jobs[kind].set_result(map_payloads(kind, payloads))
+                    except Exception as error:  # noqa: BLE001 - handed to the writer like a worker's error
+                        jobs[kind].set_exception(error)
+                else:
+                    jobs[kind] = self._mapper.submit(map_payloads, kind, payloads)
+        return jobs
+
+    def _store_batch(self, batch: list[Entry], mapped: dict[int, Future[Any]]) -> None:
+        retry = self.spool.begin(batch)
+        stored: list[tuple[str, int]] = []
+        for kind, exporter, name in ((KIND_LOGS, self._logs, "logs"), (KIND_SPANS, self._spans, "spans")):
+            if kind not in mapped:
+                continue
+            records = sum(entry.records for entry in batch if entry.kind == kind)
+            try:
+                data, corrupt = mapped[kind].result()
+                if isinstance(data, _LogTable):
+                    data = data.table
+            except (TypeError, ValueError, AttributeError, OverflowError) as error:
+                pipeline_stats.drop(name, "rejected", records, str(error))
+                self.counters.add(f"{name}.dropped", records)
+                continue
+            if corrupt:
+                pipeline_stats.drop(name, "spool_corrupt", corrupt)
+                self.counters.add(f"{name}.dropped", corrupt)
+            token = self.spool.token(batch, kind)
+            if retry:
+                # The first attempt may have landed, or left only its token behind: store what is missing.
+                data = _missing_rows(self.store, name, data)
+                if data is None:
+                    stored.append((name, records))
+                    continue
+                token = f"{token}:retry:{uuid.uuid4().hex}"
+            try:
+                exporter.export_encoded(lambda _requests, data=data: data, [data], token=token)
+            except RecordsRejected as error:
+                pipeline_stats.drop(name, "rejected", records, str(error))
+                self.counters.add(f"{name}.dropped", records)
+                continue
+            stored.append((name, records))
+            if self._kill_after_insert:
+                os.kill(os.getpid(), signal.SIGKILL)
+        for name, records in stored:
+            self.counters.add(f"{name}.stored", records)
+
+    # --- queries and status -----------------------------------------------------------------
+
+    def query(self, sql: str, parameters: dict[str, Any]) -> tuple[list[str], list[Any]]:
+        """Run read-only *sql*; the ``readonly`` setting makes ClickHouse refuse any write."""
+        result = self.store.query(sql, parameters, settings={"readonly": 2})
+        return result.columns, result.rows
+
+    def status(self) -> dict[str, Any]:
+        """Counters and state for ``GET /status`` and ``otel-audit status``."""
+        counters = self.counters.snapshot()
+        return {
+            "pid": os.getpid(),
+            "store": self.store.dsn if "@" not in self.store.dsn else "(server)",
+            "uptime_s": round(time.time() - self._started, 3),
+            "http_port": self.http_port,
+            "grpc_port": self.grpc_port,
+            "accepted": {"logs": counters.get("logs.accepted", 0), "spans": counters.get("spans.accepted", 0)},
+            "rejected": {"logs": counters.get("logs.rejected", 0), "spans": counters.get("spans.rejected", 0)},
+            "stored": {"logs": counters.get("logs.stored", 0), "spans": counters.get("spans.stored", 0)},
+            "dropped": {"logs": counters.get("logs.dropped", 0), "spans": counters.get("spans.dropped", 0)},
+            "spool": {**self.spool.depth(), "replayed_records": counters.get("spool.replayed", 0)},
+            "retries": counters.get("store.retries", 0),
+            "last_store_error": self.counters.last_error,
+            "pipeline": pipeline_stats.snapshot()["counters"],
+        }
+
+    def fault(self, action: str) -> None:
+        """Test-only fault injection (see the module docstring)."""
+        if action == "detach_logs":
+            self.store.command(query_sql("serve_detach_logs"))
+        elif action == "attach_logs":
+            self.store.command(query_sql("serve_attach_logs"))
+        elif action == "kill_after_next_insert":
+            self._kill_after_insert = True
+        else:
+            raise ConfigError(f"unknown fault action {action!r}")
+
+    def authorized(self, header: str | None) -> bool:
+        """True if no token is configured or *header* is ``Bearer <token>``."""
+        if not self.config.token:
+            return True
+        expected = f"Bearer {self.config.token}".encode()
+        return header is not None and hmac.compare_digest(header.encode(), expected)
+
+
+def map_payloads(kind: int, payloads: list[bytes]) -> tuple[Any, int]:
+    """Map spooled protobuf requests of one signal to insertable data; return it and the unreadable count.
+
+    Runs in a worker process (``--map-workers``), so it takes and returns picklable values:
+    log tables travel as Arrow IPC bytes.
+    """
+    message_type = ExportLogsServiceRequest if kind == KIND_LOGS else ExportTraceServiceRequest
+    requests = []
+    corrupt = 0
+    for payload in payloads:
+        try:
+            requests.append(message_type.FromString(payload))
+        except DecodeError:
+            corrupt += 1
+    if kind == KIND_SPANS:
+        return otlp_span_columns(requests), corrupt
+    return _LogTable(otlp_log_table(requests)), corrupt
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker-process initializer: exit when the server is gone (even after ``kill -9``)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="otel-audit-map-parent-watch", daemon=True).start()
+
+
+class _LogTable:
+    """An Arrow table that pickles as Arrow IPC (fast across the worker-process boundary)."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        import pyarrow as pa
+
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, self.table.schema) as writer:
+            writer.write_table(self.table)
+        return _read_ipc, (sink.getvalue().to_pybytes(),)
+
+
+def _read_ipc(data: bytes) -> _LogTable:
+    import pyarrow as pa
+
+    return _LogTable(pa.ipc.open_stream(data).read_all())
+
+
+def _row_keys(name: str, data: Any) -> list[str]:
+    """The key of every row of encoded *data*, as ``clickhouse/queries/serve_present_*.sql`` builds it."""
+    if name == "spans":
+        return [f"{ts}/{trace}/{span}" for ts, trace, span in zip(data[0], data[1], data[2], strict=True)]
+    stamps = data.column("Timestamp").cast("int64").to_pylist()
+    traces, spans = data.column("TraceId").to_pylist(), data.column("SpanId").to_pylist()
+    bodies = data.column("Body").to_pylist()
+    request_ids = [dict(pairs).get(semconv.AUDIT_REQUEST_ID, "") for pairs in data.column("LogAttributes").to_pylist()]
+    return [
+        f"{ts}/{trace}/{span}/{request_id}/{hashlib.md5(body.encode()).hexdigest()}"
+        for ts, trace, span, request_id, body in zip(stamps, traces, spans, request_ids, bodies, strict=True)
+    ]
+
+
+def _missing_rows(store: Store, name: str, data: Any) -> Any:
+    """The rows of encoded *data* not yet in the store (``None`` if all are there)."""
+    keys = _row_keys(name, data)
+    if not keys:
+        return None
+    stamps = [int(key.split("/", 1)[0]) for key in keys]
+    sql = query_sql(f"serve_present_{name}")
+    present = {row[0] for row in store.query(sql, {"lo": min(stamps), "hi": max(stamps), "keys": keys}).rows}
+    keep = [index for index, key in enumerate(keys) if key not in present]
+    if not keep:
+        return None
+    if len(keep) == len(keys):
+        return data
+    if name == "logs":
+        import pyarrow as pa
+
+        return data.take(pa.array(keep, pa.int64()))
+    return [[column[index] for index in keep] for column in data]
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: AuditServer) -> None:
+        self.app = app
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, handler)
+
+
+def _content_length(headers: Any) -> int:
+    try:
+        return max(0, int(headers.get("Content-Length") or 0))
+    except ValueError:
+        return 0
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, message: str, *, close: bool = False, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.close = close
+        self.retry_after = retry_after
+
+
+_RESPONSES: dict[str, Any] = {"logs": ExportLogsServiceResponse, "spans": ExportTraceServiceResponse}
+_OTLP_PATHS = {"/v1/logs": "logs", "/v1/traces": "spans"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HttpServer
+    server_version = "otel-audit-serve"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        _logger.debug("%s " + format, self.address_string(), *args)
+
+    # --- plumbing ---
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, document: Any) -> None:
+        self._send(status, json.dumps(document).encode(), "application/json")
+
+    def _read_body(self) -> bytes:
+        limit = self.server.app.config.max_body_bytes
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._read_chunked(limit)
+        else:
+            length_text = self.headers.get("Content-Length")
+            if length_text is None:
+                raise _HttpError(411, "Content-Length or chunked Transfer-Encoding is required", close=True)
+            try:
+                length = int(length_text)
+            except ValueError:
+                raise _HttpError(400, "Content-Length is not a number", close=True) from None
+            if length > limit:
+                if length <= _DRAIN_BYTES:
+                    self._discard(length)
+                raise _HttpError(413, f"body of {length} bytes exceeds the limit of {limit} bytes", close=True)
+            body = self.rfile.read(length)
+            if len(body) != length:
+                raise _HttpError(400, "body shorter than Content-Length", close=True)
+        encoding = self.headers.get("Content-Encoding", "identity").lower()
+        if encoding == "gzip":
+            return self._gunzip(body)
+        if encoding not in ("identity", ""):
+            raise _HttpError(415, f"unsupported Content-Encoding {encoding!r}; use gzip or none")
+        return body
+
+    def _discard(self, length: int) -> None:
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 20))
+            if not chunk:
+                return
+            length -= len(chunk)
+
+    def _read_chunked(self, limit: int) -> bytes:
+        parts: list[bytes] = []
+        size_total = 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise _HttpError(400, "malformed chunked encoding", close=True) from None
+            if size == 0:
+                while self.rfile.readline(1024).strip():
+                    pass
+                return b"".join(parts)
+            size_total += size
+            if size_total > limit:
+                raise _HttpError(413, f"body exceeds the limit of {limit} bytes", close=True)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(8)
+
+    def _gunzip(self, body: bytes) -> bytes:
+        limit = self.server.app.config.max_decoded_bytes
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            data = inflater.decompress(body, limit + 1)
+        except zlib.error as error:
+            raise _HttpError(400, f"invalid gzip body: {error}") from None
+        if len(data) > limit:
+            raise _HttpError(413, f"gzip body inflates beyond the limit of {limit} bytes")
+        if not inflater.eof:
+            raise _HttpError(400, "truncated gzip body")
+        return data
+
+    def _authorize(self) -> None:
+        if not self.server.app.authorized(self.headers.get("Authorization")):
+            raise _HttpError(401, "missing or wrong bearer token")
+
+    def _fail(self, error: _HttpError, *, as_otlp: str | None = None) -> None:
+        if error.close:
+            self.close_connection = True
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+        if error.close:
+            headers["Connection"] = "close"
+        if as_otlp is not None:
+            code = {400: code_pb2.INVALID_ARGUMENT, 401: code_pb2.UNAUTHENTICATED, 503: code_pb2.UNAVAILABLE}
+            status = status_pb2.Status(code=code.get(error.status, code_pb2.INVALID_ARGUMENT), message=error.message)
+            if as_otlp == "json":
+                self._send(error.status, json_format.MessageToJson(status).encode(), "application/json", headers)
+            else:
+                self._send(error.status, status.SerializeToString(), "application/x-protobuf", headers)
+            return
+        self._send(error.status, json.dumps({"error": error.message}).encode(), "application/json", headers)
+
+    # --- routes ---
+
+    def do_GET(self) -> None:
+        try:
+            if self.path.split("?")[0] != "/status":
+                raise _HttpError(404, f"no such endpoint {self.path[:100]}")
+            self._authorize()
+            self._send_json(200, self.server.app.status())
+        except _HttpError as error:
+            self._fail(error)
+
+    def do_POST(self) -> None:
+        path = self.path.split("?")[0]
+        signal_name = _OTLP_PATHS.get(path)
+        if signal_name is not None:
+            self._otlp(signal_name)
+            return
+        try:
+            if path == "/v1/query":
+                self._authorize()
+                self._query()
+            elif path == "/debug/fault" and self.server.app.config.fault_injection:
+                self._authorize()
+                self.server.app.fault(json.loads(self._read_body())["action"])
+                self._send_json(200, {"ok": True})
+            else:
+                raise _HttpError(404, f"no such endpoint {path[:100]}", close=True)
+        except _HttpError as error:
+            self._fail(error)
+
+    def _otlp(self, signal_name: str) -> None:
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        reply = "protobuf" if content_type in ("application/x-protobuf", "application/protobuf") else "json"
+        app = self.server.app
+        try:
+            self._authorize()
+            if content_type not in ("application/x-protobuf", "application/protobuf", "application/json"):
+                self._discard(min(_content_length(self.headers), _DRAIN_BYTES))
+                raise _HttpError(415, f"unsupported Content-Type {content_type!r}; use application/x-protobuf or json")
+            body = self._read_body()
+            try:
+                _, rejected, message = app.ingest(signal_name, body, json_encoded=reply == "json")
+            except MalformedRequestError as error:
+                app.counters.add("requests.malformed")
+                raise _HttpError(400, str(error)) from None
+            except SpoolFullError as error:
+                raise _HttpError(503, f"server busy: {error}", retry_after=1) from None
+            except OSError as error:
+                raise _HttpError(503, f"cannot spool the request: {error}", retry_after=1) from None
+        except _HttpError as error:
+            self._fail(error, as_otlp=reply)
+            return
+        response = _RESPONSES[signal_name]()
+        if rejected:
+            if signal_name == "logs":
+                response.partial_success.rejected_log_records = rejected
+            else:
+                response.partial_success.rejected_spans = rejected
+            response.partial_success.error_message = message
+        if reply == "json":
+            self._send(200, json_format.MessageToJson(response, indent=None).encode(), "application/json")
+        else:
+            self._send(200, response.SerializeToString(), "application/x-protobuf")
+
+    def _query(self) -> None:
+        try:
+            request = json.loads(self._read_body())
+            sql = request["sql"]
+            parameters = {str(k): decode_value(v) for k, v in (request.get("parameters") or {}).items()}
+            if not isinstance(sql, str):
+                raise TypeError("sql must be a string")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+            raise _HttpError(400, f"bad query request: {error}") from None
+        try:
+            columns, rows = self.server.app.query(sql, parameters)
+        except OtelAuditError as error:
+            raise _HttpError(400, str(error)) from None
+        self._send_json(200, {"columns": columns, "rows": [encode_value(tuple(row))["v"] for row in rows]})
+
+
+# --- gRPC -----------------------------------------------------------------------------------
+
+
+def _start_grpc(app: AuditServer, host: str, port: int) -> tuple[Any, int]:
+    import grpc
+
+    def handler(signal_name: str) -> Any:
+        response_type = _RESPONSES[signal_name]
+
+        def export(body: bytes, context: Any) -> bytes:
+            metadata = dict(context.invocation_metadata())
+            if not app.authorized(metadata.get("authorization")):
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+            try:
+                _, rejected, message = app.ingest(signal_name, body, json_encoded=False)
+            except MalformedRequestError as error:
+                app.counters.add("requests.malformed")
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            except (SpoolFullError, OSError) as error:
+                context.abort(grpc.StatusCode.UNAVAILABLE, f"server busy: {error}")
+            response = response_type()
+            if rejected:
+                if signal_name == "logs":
+                    response.partial_success.rejected_log_records = rejected
+                else:
+                    response.partial_success.rejected_spans = rejected
+                response.partial_success.error_message = message
+            return response.SerializeToString()  # type: ignore[no-any-return]
+
+        return grpc.unary_unary_rpc_method_handler(export)
+
+    limit = app.config.max_body_bytes
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=4, thread_name_prefix="otel-audit-serve-grpc"),
+        options=[("grpc.max_receive_message_length", limit), ("grpc.so_reuseport", 0)],
+    )
+    server.add_generic_rpc_handlers(
+        (
+            grpc.method_handlers_generic_handler(
+                "opentelemetry.proto.collector.logs.v1.LogsService", {"Export": handler("logs")}
+            ),
+            grpc.method_handlers_generic_handler(
+                "opentelemetry.proto.collector.trace.v1.TraceService", {"Export": handler("spans")}
+            ),
+        )
+    )
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    bound = server.add_insecure_port(address)
+    if not bound:
+        raise ConfigError(f"cannot listen for OTLP/gRPC on {address}")
+    server.start()
+    return server, bound
+
+
+def run(config: ServeConfig, *, ready: Any = None) -> int:
+    """Run a server until SIGTERM/SIGINT; return the process exit code."""
+    server = AuditServer(config)
+    server.start()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if ready is not None:
+        ready(server)
+    while not stop.wait(0.5):
+        pass
+    drained = server.stop()
+    return 0 if drained else 1
