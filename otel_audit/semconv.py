@@ -42,6 +42,26 @@ __all__ = [
     "USER_ID",
 ]
 
+# -- issue 7: auto-instrumentation (batch rows, GenAI client calls, HTTP requests) -------------
+__all__ += [  # one additive block per feature keeps parallel edits mergeable
+    "AUDIT_BATCH_INPUT_HASHES",
+    "AUDIT_BATCH_OUTPUTS",
+    "AUDIT_BATCH_TRUNCATED",
+    "AUDIT_INSTRUMENTATION",
+    "GEN_AI_RESPONSE_FINISH_REASONS",
+    "GEN_AI_RESPONSE_ID",
+    "GEN_AI_RESPONSE_MODEL",
+    "GEN_AI_SYSTEM",
+    "GEN_AI_USAGE_INPUT_TOKENS",
+    "GEN_AI_USAGE_OUTPUT_TOKENS",
+    "HTTP_REQUEST_METHOD",
+    "HTTP_RESPONSE_STATUS_CODE",
+    "HTTP_ROUTE",
+    "ML_FRAMEWORK",
+    "ML_MODEL_REVISION",
+    "ML_MODEL_TASK",
+]
+
 EVENT_PREDICTION: Final = "ai.prediction"
 """``event_name`` of the log record that carries one prediction's input and output."""
 
@@ -131,3 +151,56 @@ PROMOTED_ATTRIBUTES: Final = (
     AUDIT_BATCH_SIZE,
 )
 """Attributes that get a typed column in ``audit_predictions``; the others stay in its map."""
+
+
+# -- issue 7: auto-instrumentation ---------------------------------------------------------------
+AUDIT_BATCH_INPUT_HASHES: Final = "audit.batch.input_hashes"
+"""Per-row input hashes of a batch call (string array, row order; ``hash_input(X[i])``). Bounded
+by ``OTEL_AUDIT_BATCH_MAX_ROWS``; stored as a JSON array text in the attribute map."""
+
+AUDIT_BATCH_OUTPUTS: Final = "audit.batch.outputs"
+"""Per-row outputs of a batch call (string array of each row output's canonical JSON), same
+order and bound as :data:`AUDIT_BATCH_INPUT_HASHES`."""
+
+AUDIT_BATCH_TRUNCATED: Final = "audit.batch.truncated"
+"""``true`` when the batch had more rows than the per-row attributes hold."""
+
+AUDIT_INSTRUMENTATION: Final = "audit.instrumentation"
+"""Which instrumentor recorded the prediction (``sklearn``, ``torch``, ``transformers``,
+``openai``, ``asgi``); absent for hand-written audit calls."""
+
+ML_FRAMEWORK: Final = "ml.framework"
+"""Framework and version that ran the model, e.g. ``sklearn 1.9.1``."""
+
+ML_MODEL_TASK: Final = "ml.model.task"
+"""Task of a transformers pipeline, e.g. ``text-classification``."""
+
+ML_MODEL_REVISION: Final = "ml.model.revision"
+"""Revision (commit hash) of a hub model, when known."""
+
+GEN_AI_SYSTEM: Final = "gen_ai.system"
+"""GenAI provider, e.g. ``openai`` (OTel GenAI convention)."""
+
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+"""Model that answered, as reported by the provider (OTel GenAI convention)."""
+
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+"""Provider's id of the completion (OTel GenAI convention)."""
+
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+"""Finish reason of each choice (string array, OTel GenAI convention)."""
+
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+"""Prompt tokens (int, OTel GenAI convention)."""
+
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+"""Completion tokens (int, OTel GenAI convention)."""
+
+HTTP_ROUTE: Final = "http.route"
+"""Route template of an audited HTTP request (OTel HTTP convention)."""
+
+HTTP_REQUEST_METHOD: Final = "http.request.method"
+"""HTTP method of an audited request (OTel HTTP convention)."""
+
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+"""HTTP status of an audited request (OTel HTTP convention)."""

@@ -170,6 +170,9 @@ def request_record(store: Store, request_id: str) -> dict[str, Any]:
 def input_lookup(store: Store, input_hash: str, *, limit: int = 1000) -> dict[str, Any]:
     """All predictions made for the input whose canonical hash is *input_hash*.
 
+    Whole-input matches are under ``predictions``; rows of batch calls whose per-row hash
+    matches are under ``batch_rows`` (with the row's position and output).
+
     Raises:
         QueryError: *input_hash* is not 64 lower-case hex digits.
     """
@@ -177,7 +180,13 @@ def input_lookup(store: Store, input_hash: str, *, limit: int = 1000) -> dict[st
     if not _HEX64.match(digest):
         raise QueryError(f"{input_hash!r} is not a SHA-256 hex digest (64 hex digits)")
     rows = _run(store, "input_hash", {"input_hash": digest, "limit": limit}).dicts()
-    return {"report": "input", "input_hash": digest, "found": len(rows), "predictions": rows}
+    report = {"report": "input", "input_hash": digest, "found": len(rows), "predictions": rows}
+    # issue 7: rows of batch calls, found by their per-row hashes (audit.batch.input_hashes)
+    batch_rows = _run(store, "input_hash_batch_rows", {"input_hash": digest, "limit": limit}).dicts()
+    if batch_rows:
+        report["found"] = len(rows) + len(batch_rows)
+        report["batch_rows"] = batch_rows
+    return report
 
 
 def version_timeline(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:

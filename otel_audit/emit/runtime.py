@@ -78,6 +78,8 @@ def _extra_attributes(attributes: Mapping[str, Any] | None, into: dict[str, Any]
             continue  # never let an extra attribute overwrite an audit fact
         if isinstance(value, _ALLOWED_ATTRIBUTE_TYPES):
             into[str(key)] = value
+        elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+            into[str(key)] = tuple(value)  # string arrays (per-row batch hashes) stay arrays
         else:
             into[str(key)] = str(value)
 
