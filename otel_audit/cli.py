@@ -233,6 +233,10 @@ from otel_audit import cli_seal  # noqa: E402 - registers commands using the hel
 
 cli_seal.register(app)
 
+from otel_audit import cli_collector  # noqa: E402 - issue 4: collector-config command
+
+cli_collector.register(app)
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -1,0 +1,292 @@
+"""The rule file rendered into the real OpenTelemetry Collector (``otelcol-audit``): shipped configs
+validate and match the renderer; the whole PII corpus sent through the collector over OTLP leaves
+no planted value; and where the collector's output differs from the in-process redactor's, the
+difference is one of the classes documented in docs/redaction.md ("Collector parity").
+
+The collector is started once per module (file-sink config, ephemeral loopback ports) and
+always terminated. A missing binary fails the tests: ``make collector`` builds it (``.ci/run`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from collector_helpers import CONFIG_DIR, require_binary, start_collector, stop_collector
+from opentelemetry._logs import LogRecord
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from redaction_helpers import RULES_PATH
+from typer.testing import CliRunner
+
+from otel_audit import semconv
+from otel_audit.cli import app
+from otel_audit.redact import RedactionRules, Redactor
+from otel_audit.redact.collector import PROFILES, render_yaml
+
+TOKEN = re.compile(r"\[[A-Z][A-Z0-9_]*\]|\*\*\*\*")  # in-process typed tokens and the collector's mask
+HOLE = "\x00"
+# Documented parity classes (docs/redaction.md, "Collector parity"); anything else fails.
+DOCUMENTED = frozenset(
+    {"token_text", "collector_overmask", "split_mask", "nested_drop_masked", "flattened_body", "no_counts"}
+)
+
+
+def survivors(record: dict[str, Any], seen: str) -> list[dict[str, Any]]:
+    """Planted values of *record* found in *seen* (verbatim, or as their 8+ bare digits)."""
+    left = []
+    for planted in record["planted"]:
+        value = planted["value"]
+        digits = "".join(char for char in value if char.isdigit())
+        if value in seen or (len(digits) >= 8 and digits != value and digits in seen):
+            left.append(planted)
+    return left
+
+
+@pytest.fixture(scope="module")
+def through_collector(
+    corpus: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """The corpus sent as logs and spans over OTLP/HTTP through the collector: (logs, spans) it wrote."""
+    running = start_collector(tmp_path_factory.mktemp("collector"))
+    try:
+        logger_provider = LoggerProvider(shutdown_on_exit=False)
+        logger_provider.add_log_record_processor(
+            BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{running.http_endpoint}/v1/logs"))
+        )
+        tracer_provider = TracerProvider(shutdown_on_exit=False)
+        tracer_provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{running.http_endpoint}/v1/traces"))
+        )
+        logger = logger_provider.get_logger(semconv.SCOPE_NAME)
+        tracer = tracer_provider.get_tracer(semconv.SCOPE_NAME)
+        for record in corpus:
+            logger.emit(
+                LogRecord(body=record["body"], attributes=record["attributes"], event_name=semconv.EVENT_PREDICTION)
+            )
+            tracer.start_span("predict", attributes=record["attributes"]).end()
+        logger_provider.shutdown()
+        tracer_provider.shutdown()
+        yield running.wait_for(len(corpus), len(corpus))
+    finally:
+        stop_collector(running)
+
+
+def by_request_id(corpus: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {record["attributes"][semconv.AUDIT_REQUEST_ID]: record for record in corpus}
+
+
+class TestShippedConfigs:
+    @pytest.mark.parametrize("profile", PROFILES)
+    def test_validates(self, profile: str) -> None:
+        """`otelcol-audit validate` accepts every shipped config (OTTL statements and regexes compile)."""
+        result = subprocess.run(
+            [str(require_binary()), "validate", "--config", str(CONFIG_DIR / f"{profile}.yaml")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+    @pytest.mark.parametrize("profile", PROFILES)
+    def test_committed_equals_rendered(self, profile: str, rules: RedactionRules) -> None:
+        """The committed config is exactly what the renderer makes of the rule file now (no drift)."""
+        assert (CONFIG_DIR / f"{profile}.yaml").read_text(encoding="utf-8") == render_yaml(rules, profile)  # type: ignore[arg-type]
+
+    def test_cli_writes_the_config(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`otel-audit collector-config --out` writes the rendered config; a bad profile exits 2."""
+        monkeypatch.chdir(RULES_PATH.parents[1])
+        out = tmp_path / "p.yaml"
+        runner = CliRunner()
+        result = runner.invoke(app, ["collector-config", "--profile", "production", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text(encoding="utf-8") == (CONFIG_DIR / "production.yaml").read_text(encoding="utf-8")
+        assert runner.invoke(app, ["collector-config", "--profile", "nope"]).exit_code == 2
+
+    def test_production_shape(self) -> None:
+        """Production: ClickHouse, no schema creation, persistent blocking queue, retry forever, no batch processor."""
+        config = yaml.safe_load((CONFIG_DIR / "production.yaml").read_text(encoding="utf-8"))
+        exporter = config["exporters"]["clickhouse"]
+        assert exporter["create_schema"] is False
+        assert (exporter["logs_table_name"], exporter["traces_table_name"]) == ("otel_logs", "otel_traces")
+        queue = exporter["sending_queue"]
+        assert queue["storage"] in config["extensions"] and queue["block_on_overflow"] is True and "batch" in queue
+        assert exporter["retry_on_failure"]["max_elapsed_time"] == "0s"
+        for pipeline in config["service"]["pipelines"].values():
+            assert "batch" not in pipeline["processors"]
+            assert pipeline["processors"][0] == "memory_limiter"
+        assert "127.0.0.1" in config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
+
+
+class TestCollectorRedaction:
+    def test_every_record_arrives(
+        self, corpus: list[dict[str, Any]], through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+    ) -> None:
+        """Each corpus record comes out of the collector exactly once, as a log and as a span."""
+        logs, spans = through_collector
+        ids = Counter(log["attributes"][semconv.AUDIT_REQUEST_ID] for log in logs)
+        assert ids == Counter(list(by_request_id(corpus)))
+        assert len(spans) == len(corpus)
+
+    def test_no_planted_value_survives_in_logs(
+        self, corpus: list[dict[str, Any]], through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+    ) -> None:
+        """None of the planted values (bodies, nested lists, map keys, integers, attributes) reaches the sink."""
+        records = by_request_id(corpus)
+        leaks = [
+            planted
+            for log in through_collector[0]
+            for planted in survivors(
+                records[log["attributes"][semconv.AUDIT_REQUEST_ID]], json.dumps(log, ensure_ascii=False)
+            )
+        ]
+        assert sum(len(r["planted"]) for r in corpus) > 1000
+        assert leaks == []
+
+    def test_no_planted_value_survives_in_spans(
+        self, corpus: list[dict[str, Any]], through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+    ) -> None:
+        """Span attributes carrying planted values reach the sink redacted."""
+        records = by_request_id(corpus)
+        leaks = []
+        for span in through_collector[1]:
+            record = records[span["attributes"][semconv.AUDIT_REQUEST_ID]]
+            in_attributes = {"planted": [p for p in record["planted"] if p["path"].startswith("attributes.")]}
+            leaks += survivors(in_attributes, json.dumps(span, ensure_ascii=False))
+        assert leaks == []
+
+    def test_allow_list_untouched(
+        self,
+        corpus: list[dict[str, Any]],
+        rules: RedactionRules,
+        through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    ) -> None:
+        """Allow-listed attributes come out byte-identical, on logs and spans."""
+        records = by_request_id(corpus)
+        checked = 0
+        for item in [*through_collector[0], *through_collector[1]]:
+            sent = records[item["attributes"][semconv.AUDIT_REQUEST_ID]]["attributes"]
+            for key, value in sent.items():
+                if rules.is_allowed(key):
+                    assert item["attributes"][key] == value, key
+                    checked += 1
+        assert checked > 2000
+
+    def test_typed_tokens_where_reachable(
+        self, through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+    ) -> None:
+        """Attribute values get typed tokens ([EMAIL], [IBAN]…), not just the redaction processor's mask."""
+        text = json.dumps([log["attributes"] for log in through_collector[0]])
+        for token in ("[EMAIL]", "[IBAN]", "[CARD]", "[PHONE]", "[IPV4]", "[IPV6]", "[JWT]", "[AWS_ACCESS_KEY]"):
+            assert token in text, token
+
+
+def classify_text(in_process: str, collector: str) -> str | None:
+    """The parity class of two differing strings, or ``None`` if the collector reveals more."""
+    inside, outside = TOKEN.sub(HOLE, in_process), TOKEN.sub(HOLE, collector)
+    if inside == outside:
+        return "token_text"
+
+    def hides_superset(collector_text: str) -> bool:
+        # Every literal character the collector kept is kept in-process too, in order; its masks
+        # may cover in-process text (over-masking) or in-process tokens, never the reverse.
+        pattern = "".join("(.*?)" if char == HOLE else re.escape(char) for char in collector_text)
+        return re.fullmatch(pattern, inside, re.DOTALL) is not None
+
+    if hides_superset(outside):
+        return "collector_overmask"
+    merged = re.sub(HOLE + r"[^\w\s]{1,2}" + HOLE, HOLE, outside)
+    if merged != outside and (merged == inside or hides_superset(merged)):
+        return "split_mask"
+    return None
+
+
+def differences(
+    in_process: Any, collector: Any, path: str, found: list[tuple[str, str]], rules: RedactionRules
+) -> None:
+    """Append (class, path) for every difference between the two redacted values."""
+    if in_process == collector:
+        return
+    if isinstance(in_process, dict) and isinstance(collector, dict):
+        for key in in_process.keys() | collector.keys():
+            where = f"{path}.{key}"
+            if key not in in_process:
+                dropped = any(r.action == "drop" and r.regex.search(key) for r in rules.key_rules)
+                masked = collector[key] == "****"
+                found.append(("nested_drop_masked" if dropped and masked else "UNEXPECTED extra key", where))
+            elif key not in collector:
+                counts = key.startswith(semconv.AUDIT_REDACTION_PREFIX)
+                found.append(("no_counts" if counts else "UNEXPECTED missing key", where))
+            else:
+                differences(in_process[key], collector[key], where, found, rules)
+    elif isinstance(in_process, list) and isinstance(collector, list) and len(in_process) == len(collector):
+        for index, (left, right) in enumerate(zip(in_process, collector, strict=True)):
+            differences(left, right, f"{path}[{index}]", found, rules)
+    elif isinstance(in_process, str) and isinstance(collector, str):
+        found.append((classify_text(in_process, collector) or f"UNEXPECTED {in_process!r} vs {collector!r}", path))
+    elif isinstance(collector, str) and TOKEN.fullmatch(collector) and isinstance(in_process, str | int):
+        found.append(("token_text", path))
+    else:
+        found.append((f"UNEXPECTED {in_process!r} vs {collector!r}", path))
+
+
+def has_token_key(value: Any) -> bool:
+    """Whether a map anywhere in *value* has a key the in-process redactor rewrote."""
+    if isinstance(value, dict):
+        return any(TOKEN.search(str(key)) for key in value) or any(has_token_key(item) for item in value.values())
+    if isinstance(value, list):
+        return any(has_token_key(item) for item in value)
+    return False
+
+
+@pytest.fixture(scope="module")
+def parity(
+    corpus: list[dict[str, Any]],
+    rules: RedactionRules,
+    redactor: Redactor,
+    through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> list[tuple[str, str]]:
+    """(class, path) of every difference between in-process and collector output on the corpus."""
+    records = by_request_id(corpus)
+    found: list[tuple[str, str]] = []
+    for log in through_collector[0]:
+        record = records[log["attributes"][semconv.AUDIT_REQUEST_ID]]
+        body = redactor.redact(record["body"]).value
+        attributes = dict(redactor.redact_attributes(record["attributes"]).value)
+        top_keys = isinstance(log["body"], dict) and any("." in key for key in log["body"])
+        if top_keys and not any("." in key for key in record["body"]):
+            found.append(("flattened_body" if has_token_key(body) else "UNEXPECTED flattened", record["id"]))
+        else:
+            differences(body, log["body"], f"{record['id']}.body", found, rules)
+        differences(attributes, log["attributes"], f"{record['id']}.attributes", found, rules)
+    for span in through_collector[1]:
+        record = records[span["attributes"][semconv.AUDIT_REQUEST_ID]]
+        attributes = dict(redactor.redact_attributes(record["attributes"]).value)
+        differences(attributes, span["attributes"], f"{record['id']}.span", found, rules)
+    return found
+
+
+class TestCollectorParity:
+    def test_only_documented_differences(self, parity: list[tuple[str, str]]) -> None:
+        """Every in-process/collector difference is a documented class; none reveals more in the collector."""
+        unexpected = [item for item in parity if item[0] not in DOCUMENTED]
+        assert unexpected == []
+
+    def test_differences_are_measured(self, parity: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]) -> None:
+        """The classes seen on the corpus are the ones docs/redaction.md counts (printed with -s)."""
+        seen = Counter(kind for kind, _ in parity)
+        with capsys.disabled():
+            print(f"\ncollector parity classes on the corpus: {dict(sorted(seen.items()))}")
+        assert {"token_text", "collector_overmask", "nested_drop_masked", "flattened_body"} <= set(seen)
