@@ -169,20 +169,29 @@ def _span_statements(rules: RedactionRules) -> list[str]:
 def _finish_statements(rules: RedactionRules) -> list[str]:
     """After the redaction processor: nested keys, then withhold anything still matching."""
     union = _ottl_string(_union(rules))
+    flat = 'log.cache["otel_audit_flatten"]'
+    left = 'log.cache["otel_audit_left"]'
     # Personal data left in the JSON text of a map body after the redaction processor masked
-    # every value can only be in a nested map *key*, which nothing renames in place: flatten the
-    # body (keys become dotted paths, lists numbered) and scan the keys.
-    keys = [f"flatten(log.body) where IsMap(log.body) and IsMatch(String(log.body), {union})"]
+    # every value is in a nested map *key* (or under a body key the redaction processor ignores,
+    # such as an allow-listed attribute name), which nothing renames in place: flatten the body
+    # (keys become dotted paths, lists numbered) and scan its keys and values.
+    statements = [
+        f"set({flat}, true) where IsMap(log.body) and IsMatch(String(log.body), {union})",
+        f"flatten(log.body) where {flat} == true",
+    ]
     for pattern, token in _value_detectors(rules):
-        keys.append(
-            f'replace_all_patterns(log.body, "key", {_ottl_string(pattern)}, {_ottl_string(token)})'
-            f" where IsMap(log.body) and IsMatch(String(log.body), {union})"
-        )
+        for mode in ("key", "value"):
+            statements.append(
+                f'replace_all_patterns(log.body, "{mode}", {_ottl_string(pattern)}, {_ottl_string(token)})'
+                f" where {flat} == true"
+            )
+    # Fail closed: whatever still matches is withheld, as the in-process redactor does on failure.
+    error = _ottl_string(REDACTION_ERROR_BODY)
     return [
-        *keys,
-        f'set(log.body, {{"redaction_error": {_ottl_string(REDACTION_ERROR_BODY)}}})'
-        f" where IsMap(log.body) and IsMatch(String(log.body), {union})",
-        f'set(log.attributes["audit.redaction.error"], 1) where IsMatch(String(log.body), {union})',
+        *statements,
+        f"set({left}, true) where IsMatch(String(log.body), {union})",
+        f'set(log.attributes["audit.redaction.error"], 1) where {left} == true',
+        f'set(log.body, {{"redaction_error": {error}}}) where {left} == true',
     ]
 
 

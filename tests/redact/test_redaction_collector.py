@@ -32,8 +32,8 @@ from typer.testing import CliRunner
 
 from otel_audit import semconv
 from otel_audit.cli import app
-from otel_audit.redact import RedactionRules, Redactor
-from otel_audit.redact.collector import PROFILES, render_yaml
+from otel_audit.redact import RedactionRules, Redactor, load_rules
+from otel_audit.redact.collector import PROFILES, REDACTION_ERROR_BODY, render_yaml
 
 TOKEN = re.compile(r"\[[A-Z][A-Z0-9_]*\]|\*\*\*\*")  # in-process typed tokens and the collector's mask
 HOLE = "\x00"
@@ -56,9 +56,10 @@ def survivors(record: dict[str, Any], seen: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def through_collector(
-    corpus: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+    corpus: list[dict[str, Any]], near_misses: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """The corpus sent as logs and spans over OTLP/HTTP through the collector: (logs, spans) it wrote."""
+    """The corpus (logs and spans), the near misses (string bodies) and EXTRA sent over OTLP/HTTP
+    through the collector: (logs, spans) it wrote."""
     running = start_collector(tmp_path_factory.mktemp("collector"))
     try:
         logger_provider = LoggerProvider(shutdown_on_exit=False)
@@ -76,15 +77,31 @@ def through_collector(
                 LogRecord(body=record["body"], attributes=record["attributes"], event_name=semconv.EVENT_PREDICTION)
             )
             tracer.start_span("predict", attributes=record["attributes"]).end()
+        for miss in near_misses:
+            logger.emit(LogRecord(body=miss["text"], attributes={semconv.AUDIT_REQUEST_ID: miss["id"]}))
+        for request_id, body in EXTRA.items():
+            logger.emit(LogRecord(body=body, attributes={semconv.AUDIT_REQUEST_ID: request_id}))
         logger_provider.shutdown()
         tracer_provider.shutdown()
-        yield running.wait_for(len(corpus), len(corpus))
+        yield running.wait_for(len(corpus) + len(near_misses) + len(EXTRA), len(corpus))
     finally:
         stop_collector(running)
 
 
+# Bodies beyond the corpus, by request id: an allow-listed attribute *name* used as a nested body
+# key (the redaction processor ignores such keys everywhere; in-process the allow-list is for
+# attributes only).
+EXTRA: dict[str, Any] = {"extra-allowed-key-in-body": {"input": {"user.id": "ana.lopez@example.org", "n": 1}}}
+
+
 def by_request_id(corpus: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {record["attributes"][semconv.AUDIT_REQUEST_ID]: record for record in corpus}
+
+
+def corpus_logs(corpus: list[dict[str, Any]], logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The collector's output records that came from *corpus* (not the near misses or EXTRA)."""
+    ids = by_request_id(corpus)
+    return [log for log in logs if log["attributes"][semconv.AUDIT_REQUEST_ID] in ids]
 
 
 class TestShippedConfigs:
@@ -136,7 +153,7 @@ class TestCollectorRedaction:
     ) -> None:
         """Each corpus record comes out of the collector exactly once, as a log and as a span."""
         logs, spans = through_collector
-        ids = Counter(log["attributes"][semconv.AUDIT_REQUEST_ID] for log in logs)
+        ids = Counter(log["attributes"][semconv.AUDIT_REQUEST_ID] for log in corpus_logs(corpus, logs))
         assert ids == Counter(list(by_request_id(corpus)))
         assert len(spans) == len(corpus)
 
@@ -147,7 +164,7 @@ class TestCollectorRedaction:
         records = by_request_id(corpus)
         leaks = [
             planted
-            for log in through_collector[0]
+            for log in corpus_logs(corpus, through_collector[0])
             for planted in survivors(
                 records[log["attributes"][semconv.AUDIT_REQUEST_ID]], json.dumps(log, ensure_ascii=False)
             )
@@ -176,13 +193,24 @@ class TestCollectorRedaction:
         """Allow-listed attributes come out byte-identical, on logs and spans."""
         records = by_request_id(corpus)
         checked = 0
-        for item in [*through_collector[0], *through_collector[1]]:
+        for item in [*corpus_logs(corpus, through_collector[0]), *through_collector[1]]:
             sent = records[item["attributes"][semconv.AUDIT_REQUEST_ID]]["attributes"]
             for key, value in sent.items():
                 if rules.is_allowed(key):
                     assert item["attributes"][key] == value, key
                     checked += 1
         assert checked > 2000
+
+    def test_allow_listed_name_in_body_is_scanned(
+        self, through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+    ) -> None:
+        """A nested body key named like an allow-listed attribute is still redacted (body flattened)."""
+        (log,) = [
+            log
+            for log in through_collector[0]
+            if log["attributes"][semconv.AUDIT_REQUEST_ID] == "extra-allowed-key-in-body"
+        ]
+        assert log["body"] == {"input.user.id": "[EMAIL]", "input.n": 1}
 
     def test_typed_tokens_where_reachable(
         self, through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
@@ -261,7 +289,7 @@ def parity(
     """(class, path) of every difference between in-process and collector output on the corpus."""
     records = by_request_id(corpus)
     found: list[tuple[str, str]] = []
-    for log in through_collector[0]:
+    for log in corpus_logs(corpus, through_collector[0]):
         record = records[log["attributes"][semconv.AUDIT_REQUEST_ID]]
         body = redactor.redact(record["body"]).value
         attributes = dict(redactor.redact_attributes(record["attributes"]).value)
@@ -290,3 +318,57 @@ class TestCollectorParity:
         with capsys.disabled():
             print(f"\ncollector parity classes on the corpus: {dict(sorted(seen.items()))}")
         assert {"token_text", "collector_overmask", "nested_drop_masked", "flattened_body"} <= set(seen)
+
+
+class TestCollectorNearMisses:
+    def test_masks_a_superset_of_in_process(
+        self,
+        near_misses: list[dict[str, Any]],
+        redactor: Redactor,
+        through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Every near miss the in-process redactor masks, the collector masks too (it has no validators)."""
+        out = {log["attributes"][semconv.AUDIT_REQUEST_ID]: log["body"] for log in through_collector[0]}
+        touched_here = {m["id"] for m in near_misses if redactor.redact(m["text"]).value != m["text"]}
+        touched_there = {m["id"] for m in near_misses if out[m["id"]] != m["text"]}
+        assert touched_here <= touched_there
+        by_category = Counter(m["category"] for m in near_misses if m["id"] in touched_there)
+        with capsys.disabled():
+            print(
+                f"\ncollector false positives: {len(touched_there)} of {len(near_misses)} near misses "
+                f"({len(touched_there) / len(near_misses):.2%}); in-process {len(touched_here)}; "
+                f"by category {dict(sorted(by_category.items()))}"
+            )
+
+
+class TestCollectorFailsClosed:
+    def test_withholds_what_still_matches(self, tmp_path: Path) -> None:
+        """A body whose JSON text still matches a detector after every step is withheld and flagged."""
+        # A custom detector spanning two list items cannot be masked value by value.
+        rules_file = tmp_path / "rules.yaml"
+        rules_file.write_text(
+            RULES_PATH.read_text(encoding="utf-8")
+            + "  - name: glued_pair\n    token: GLUED\n    pattern: 'zz\"[^z]{1,20}\"zz'\n",
+            encoding="utf-8",
+        )
+        config = tmp_path / "file-sink.yaml"
+        config.write_text(render_yaml(load_rules(rules_file), "file-sink"), encoding="utf-8")
+        running = start_collector(tmp_path, config)
+        try:
+            provider = LoggerProvider(shutdown_on_exit=False)
+            provider.add_log_record_processor(
+                BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{running.http_endpoint}/v1/logs"))
+            )
+            logger = provider.get_logger(semconv.SCOPE_NAME)
+            logger.emit(LogRecord(body={"a": {"l": ["zz", "zz"]}}, attributes={semconv.AUDIT_REQUEST_ID: "glued"}))
+            logger.emit(LogRecord(body={"a": {"l": ["zz", "yy"]}}, attributes={semconv.AUDIT_REQUEST_ID: "fine"}))
+            provider.shutdown()
+            logs, _ = running.wait_for(2, 0)
+        finally:
+            stop_collector(running)
+        out = {log["attributes"][semconv.AUDIT_REQUEST_ID]: log for log in logs}
+        assert out["glued"]["body"] == {"redaction_error": REDACTION_ERROR_BODY}
+        assert out["glued"]["attributes"][semconv.AUDIT_REDACTION_ERROR] == 1
+        assert out["fine"]["body"] == {"a": {"l": ["zz", "yy"]}}
+        assert semconv.AUDIT_REDACTION_ERROR not in out["fine"]["attributes"]
