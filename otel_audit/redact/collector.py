@@ -9,15 +9,16 @@ rules become three processors, applied in this order to logs and traces:
    * every detector pattern replaces its matches with ``[TOKEN]`` in attribute values and keys,
      string bodies, top-level values and keys of map bodies, span names, span status messages
      and span event attributes;
-   * a map body whose JSON text still matches a detector (personal data in a nested map *key*,
-     which no processor can rename in place) is flattened (``a.b.c`` keys) and its keys scanned.
+   * span links are removed: nothing in the collector can inspect their attributes.
 2. ``redaction`` (contrib redaction processor), which walks nested map bodies and lists at any
    depth: the raw detector patterns as ``blocked_values``, the key rules as
    ``blocked_key_patterns`` (``drop`` becomes a mask there), ``redact_all_types`` so integers are
    scanned too, ``allow_all_keys: true`` (otherwise it deletes every map-body key not listed),
    and the allow-list as ``ignored_keys``. It masks with ``****``, not a typed token.
-3. ``transform/finish``: a map body whose JSON text still matches a detector after all that is
-   withheld (replaced by ``{"redaction_error": ...}``), as the in-process redactor does on failure.
+3. ``transform/finish``: a map body whose JSON text still matches a detector (personal data in a
+   nested map *key*, which nothing renames in place) is flattened (``a.b.c`` keys) and its keys
+   and values scanned again; a body that still matches after that is withheld (replaced by
+   ``{"redaction_error": ...}``, ``audit.redaction.error = 1``), as in-process on failure.
 
 What cannot be the same as in-process (post-validators, pseudonyms, counts, token text) is
 listed in ``docs/redaction.md`` ("Collector parity").
@@ -163,7 +164,11 @@ def _span_statements(rules: RedactionRules) -> list[str]:
     for pattern, token in _value_detectors(rules):
         for target in ("span.name", "span.status.message"):
             statements.append(f"replace_pattern({target}, {_ottl_string(pattern)}, {_ottl_string(token)})")
-    return statements + _attribute_statements(rules, "span.attributes")
+    # No OTTL context reaches span links' attributes in v0.161 (and the redaction processor skips
+    # links; String(span.links) is "{}"), so links cannot be inspected: they are removed (fail
+    # closed). otel-audit itself creates no links.
+    links = ["set(span.links, nil) where Len(span.links) > 0"]
+    return statements + _attribute_statements(rules, "span.attributes") + links
 
 
 def _finish_statements(rules: RedactionRules) -> list[str]:

@@ -152,7 +152,7 @@ def log_records(requests: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 
 def spans_of(requests: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Each span of the exported requests as ``{"name", "attributes", "events"}``."""
+    """Each span of the exported requests as ``{"name", "attributes", "events", "links"}``."""
     for request in requests:
         for resource_spans in request.get("resourceSpans", []):
             for scope_spans in resource_spans.get("scopeSpans", []):
@@ -161,4 +161,5 @@ def spans_of(requests: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
                         "name": span.get("name", ""),
                         "attributes": key_values(span.get("attributes", [])),
                         "events": [key_values(e.get("attributes", [])) for e in span.get("events", [])],
+                        "links": [key_values(link.get("attributes", [])) for link in span.get("links", [])],
                     }

@@ -27,6 +27,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Link, SpanContext, TraceFlags
 from redaction_helpers import RULES_PATH
 from typer.testing import CliRunner
 
@@ -77,13 +78,15 @@ def through_collector(
                 LogRecord(body=record["body"], attributes=record["attributes"], event_name=semconv.EVENT_PREDICTION)
             )
             tracer.start_span("predict", attributes=record["attributes"]).end()
+        link = Link(SpanContext(1, 2, False, TraceFlags(1)), {"note": "ana.lopez@example.org"})
+        tracer.start_span("linked", links=[link], attributes={semconv.AUDIT_REQUEST_ID: "extra-linked"}).end()
         for miss in near_misses:
             logger.emit(LogRecord(body=miss["text"], attributes={semconv.AUDIT_REQUEST_ID: miss["id"]}))
         for request_id, body in EXTRA.items():
             logger.emit(LogRecord(body=body, attributes={semconv.AUDIT_REQUEST_ID: request_id}))
         logger_provider.shutdown()
         tracer_provider.shutdown()
-        yield running.wait_for(len(corpus) + len(near_misses) + len(EXTRA), len(corpus))
+        yield running.wait_for(len(corpus) + len(near_misses) + len(EXTRA), len(corpus) + 1)
     finally:
         stop_collector(running)
 
@@ -96,6 +99,12 @@ EXTRA: dict[str, Any] = {"extra-allowed-key-in-body": {"input": {"user.id": "ana
 
 def by_request_id(corpus: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {record["attributes"][semconv.AUDIT_REQUEST_ID]: record for record in corpus}
+
+
+def corpus_spans(corpus: list[dict[str, Any]], spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The collector's output spans that came from *corpus*."""
+    ids = by_request_id(corpus)
+    return [span for span in spans if span["attributes"][semconv.AUDIT_REQUEST_ID] in ids]
 
 
 def corpus_logs(corpus: list[dict[str, Any]], logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -155,7 +164,7 @@ class TestCollectorRedaction:
         logs, spans = through_collector
         ids = Counter(log["attributes"][semconv.AUDIT_REQUEST_ID] for log in corpus_logs(corpus, logs))
         assert ids == Counter(list(by_request_id(corpus)))
-        assert len(spans) == len(corpus)
+        assert len(corpus_spans(corpus, spans)) == len(corpus)
 
     def test_no_planted_value_survives_in_logs(
         self, corpus: list[dict[str, Any]], through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
@@ -178,7 +187,7 @@ class TestCollectorRedaction:
         """Span attributes carrying planted values reach the sink redacted."""
         records = by_request_id(corpus)
         leaks = []
-        for span in through_collector[1]:
+        for span in corpus_spans(corpus, through_collector[1]):
             record = records[span["attributes"][semconv.AUDIT_REQUEST_ID]]
             in_attributes = {"planted": [p for p in record["planted"] if p["path"].startswith("attributes.")]}
             leaks += survivors(in_attributes, json.dumps(span, ensure_ascii=False))
@@ -193,13 +202,18 @@ class TestCollectorRedaction:
         """Allow-listed attributes come out byte-identical, on logs and spans."""
         records = by_request_id(corpus)
         checked = 0
-        for item in [*corpus_logs(corpus, through_collector[0]), *through_collector[1]]:
+        for item in [*corpus_logs(corpus, through_collector[0]), *corpus_spans(corpus, through_collector[1])]:
             sent = records[item["attributes"][semconv.AUDIT_REQUEST_ID]]["attributes"]
             for key, value in sent.items():
                 if rules.is_allowed(key):
                     assert item["attributes"][key] == value, key
                     checked += 1
         assert checked > 2000
+
+    def test_span_links_removed(self, through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        """Span links, whose attributes no collector component can redact, are removed."""
+        (span,) = [s for s in through_collector[1] if s["attributes"][semconv.AUDIT_REQUEST_ID] == "extra-linked"]
+        assert span["links"] == []
 
     def test_allow_listed_name_in_body_is_scanned(
         self, through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
@@ -299,7 +313,7 @@ def parity(
         else:
             differences(body, log["body"], f"{record['id']}.body", found, rules)
         differences(attributes, log["attributes"], f"{record['id']}.attributes", found, rules)
-    for span in through_collector[1]:
+    for span in corpus_spans(corpus, through_collector[1]):
         record = records[span["attributes"][semconv.AUDIT_REQUEST_ID]]
         attributes = dict(redactor.redact_attributes(record["attributes"]).value)
         differences(attributes, span["attributes"], f"{record['id']}.span", found, rules)
