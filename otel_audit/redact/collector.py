@@ -171,17 +171,26 @@ def _span_statements(rules: RedactionRules) -> list[str]:
     return statements + _attribute_statements(rules, "span.attributes") + links
 
 
+def _any_match(rules: RedactionRules, text: str) -> str:
+    """OTTL condition: some detector matches *text* (one IsMatch each: cheaper in Go than a union)."""
+    return "(" + " or ".join(f"IsMatch({text}, {_ottl_string(p)})" for p, _ in _value_detectors(rules)) + ")"
+
+
 def _finish_statements(rules: RedactionRules) -> list[str]:
     """After the redaction processor: nested keys, then withhold anything still matching."""
-    union = _ottl_string(_union(rules))
+    text = 'log.cache["otel_audit_text"]'
+    hit = 'log.cache["otel_audit_hit"]'
     flat = 'log.cache["otel_audit_flatten"]'
     left = 'log.cache["otel_audit_left"]'
+    # The body's JSON text is built and scanned once; only a body that still matches is worked on.
     # Personal data left in the JSON text of a map body after the redaction processor masked
     # every value is in a nested map *key* (or under a body key the redaction processor ignores,
     # such as an allow-listed attribute name), which nothing renames in place: flatten the body
     # (keys become dotted paths, lists numbered) and scan its keys and values.
     statements = [
-        f"set({flat}, true) where IsMap(log.body) and IsMatch(String(log.body), {union})",
+        f"set({text}, String(log.body))",
+        f"set({hit}, true) where {_any_match(rules, text)}",
+        f"set({flat}, true) where {hit} == true and IsMap(log.body)",
         f"flatten(log.body) where {flat} == true",
     ]
     for pattern, token in _value_detectors(rules):
@@ -194,7 +203,8 @@ def _finish_statements(rules: RedactionRules) -> list[str]:
     error = _ottl_string(REDACTION_ERROR_BODY)
     return [
         *statements,
-        f"set({left}, true) where IsMatch(String(log.body), {union})",
+        f"set({text}, String(log.body)) where {flat} == true",
+        f"set({left}, true) where {hit} == true and {_any_match(rules, text)}",
         f'set(log.attributes["audit.redaction.error"], 1) where {left} == true',
         f'set(log.body, {{"redaction_error": {error}}}) where {left} == true',
     ]
