@@ -142,7 +142,11 @@ def _attribute_statements(rules: RedactionRules, target: str) -> list[str]:
 
 def _body_statements(rules: RedactionRules) -> list[str]:
     """OTTL statements redacting string bodies and (top level / flattened) map bodies."""
-    statements: list[str] = []
+    # A bytes body is scanned as UTF-8 text, as in-process (OTTL has no IsBytes: "none of the others").
+    others = " and ".join(
+        f"not {check}(log.body)" for check in ("IsString", "IsMap", "IsList", "IsInt", "IsDouble", "IsBool")
+    )
+    statements = [f'set(log.body, Decode(log.body, "utf-8")) where log.body != nil and {others}']
     for pattern, token in _value_detectors(rules):
         statements.append(
             f"replace_pattern(log.body, {_ottl_string(pattern)}, {_ottl_string(token)}) where IsString(log.body)"

@@ -46,10 +46,12 @@ class RunningCollector:
     log: Path
 
     def records(self) -> list[dict[str, Any]]:
-        """Every OTLP/JSON request line the file exporter has written so far."""
+        """Every complete OTLP/JSON request line the file exporter has written so far."""
         if not self.output.exists():
             return []
-        return [json.loads(line) for line in self.output.read_text(encoding="utf-8").splitlines() if line.strip()]
+        # The exporter may be mid-line: only lines ended by a newline are complete.
+        complete = self.output.read_bytes().split(b"\n")[:-1]
+        return [json.loads(line) for line in complete if line.strip()]
 
     def wait_for(
         self, logs: int, spans: int, timeout: float = 30.0

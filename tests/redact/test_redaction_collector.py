@@ -94,7 +94,11 @@ def through_collector(
 # Bodies beyond the corpus, by request id: an allow-listed attribute *name* used as a nested body
 # key (the redaction processor ignores such keys everywhere; in-process the allow-list is for
 # attributes only).
-EXTRA: dict[str, Any] = {"extra-allowed-key-in-body": {"input": {"user.id": "ana.lopez@example.org", "n": 1}}}
+# A bytes body is scanned as UTF-8 text, as in-process.
+EXTRA: dict[str, Any] = {
+    "extra-allowed-key-in-body": {"input": {"user.id": "ana.lopez@example.org", "n": 1}},
+    "extra-bytes-body": b"mail ana.lopez@example.org",
+}
 
 
 def by_request_id(corpus: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -225,6 +229,13 @@ class TestCollectorRedaction:
             if log["attributes"][semconv.AUDIT_REQUEST_ID] == "extra-allowed-key-in-body"
         ]
         assert log["body"] == {"input.user.id": "[EMAIL]", "input.n": 1}
+
+    def test_bytes_body_is_scanned(self, through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
+        """A bytes body is decoded as UTF-8 and redacted like a string body."""
+        (log,) = [
+            log for log in through_collector[0] if log["attributes"][semconv.AUDIT_REQUEST_ID] == "extra-bytes-body"
+        ]
+        assert log["body"] == "mail [EMAIL]"
 
     def test_typed_tokens_where_reachable(
         self, through_collector: tuple[list[dict[str, Any]], list[dict[str, Any]]]
