@@ -68,7 +68,9 @@ class RunningCollector:
             time.sleep(0.2)
 
 
-def start_collector(tmp: Path, config: Path | None = None) -> RunningCollector:
+def start_collector(
+    tmp: Path, config: Path | None = None, extra_env: Mapping[str, str] | None = None
+) -> RunningCollector:
     """Start the collector on *config* (default: the shipped file-sink config), wait for health_check."""
     binary = require_binary()
     http_port, grpc_port, health_port, metrics_port = (free_port() for _ in range(4))
@@ -80,6 +82,7 @@ def start_collector(tmp: Path, config: Path | None = None) -> RunningCollector:
         collector.ENV_HEALTH_ENDPOINT: f"127.0.0.1:{health_port}",
         collector.ENV_METRICS_PORT: str(metrics_port),
         collector.ENV_FILE_PATH: str(output),
+        **(extra_env or {}),
     }
     log = tmp / "collector.log"
     with log.open("wb") as stream:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from typer.testing import CliRunner
 
 from otel_audit import semconv
 from otel_audit.cli import app
-from otel_audit.redact import RedactionRules, Redactor, load_rules
+from otel_audit.redact import RedactionRules, Redactor, collector, load_rules
 from otel_audit.redact.collector import PROFILES, REDACTION_ERROR_BODY, render_yaml
 
 TOKEN = re.compile(r"\[[A-Z][A-Z0-9_]*\]|\*\*\*\*")  # in-process typed tokens and the collector's mask
@@ -397,3 +398,36 @@ class TestCollectorFailsClosed:
         assert out["glued"]["attributes"][semconv.AUDIT_REDACTION_ERROR] == 1
         assert out["fine"]["body"] == {"a": {"l": ["zz", "yy"]}}
         assert semconv.AUDIT_REDACTION_ERROR not in out["fine"]["attributes"]
+
+
+class TestProductionConfig:
+    def test_queues_on_disk_while_clickhouse_is_down(self, corpus: list[dict[str, Any]], tmp_path: Path) -> None:
+        """Without ClickHouse the production config accepts records into its disk queue, already redacted."""
+        queue = tmp_path / "queue"
+        with socket.socket() as sock:  # a port nothing listens on
+            sock.bind(("127.0.0.1", 0))
+            closed = sock.getsockname()[1]
+        env = {
+            collector.ENV_QUEUE_DIRECTORY: str(queue),
+            collector.ENV_CLICKHOUSE_ENDPOINT: f"tcp://127.0.0.1:{closed}?dial_timeout=1s",
+        }
+        running = start_collector(tmp_path, CONFIG_DIR / "production.yaml", env)
+        try:
+            empty = {path.name: path.stat().st_size for path in queue.iterdir()}
+            provider = LoggerProvider(shutdown_on_exit=False)
+            provider.add_log_record_processor(
+                BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{running.http_endpoint}/v1/logs"))
+            )
+            logger = provider.get_logger(semconv.SCOPE_NAME)
+            for record in corpus:
+                logger.emit(LogRecord(body=record["body"], attributes=record["attributes"]))
+            assert provider.force_flush(10_000)
+            provider.shutdown()
+            assert running.process.poll() is None
+        finally:
+            stop_collector(running)
+        logs_queue = next(path for path in queue.iterdir() if "logs" in path.name)
+        assert logs_queue.stat().st_size > empty[logs_queue.name]
+        stored = logs_queue.read_bytes()
+        assert corpus[-1]["attributes"][semconv.AUDIT_REQUEST_ID].encode() in stored  # the records are there
+        assert [p["value"] for r in corpus for p in r["planted"] if p["value"].encode() in stored] == []
