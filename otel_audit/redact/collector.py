@@ -104,6 +104,12 @@ def _value_detectors(rules: RedactionRules) -> list[tuple[str, str]]:
     return [(p.pattern, f"[{p.token}]") for p in re2_patterns(rules) if p.kind == "detector"]
 
 
+def _token_values(rules: RedactionRules) -> str:
+    """Regex of a whole value that is exactly one of the rule file's tokens (``[NATIONAL_ID]``)."""
+    tokens = sorted({p.token for p in re2_patterns(rules)})
+    return "^\\[(?:" + "|".join(tokens) + ")\\]$"
+
+
 def _union(rules: RedactionRules) -> str:
     return "|".join(f"(?:{pattern})" for pattern, _ in _value_detectors(rules))
 
@@ -132,12 +138,34 @@ def _attribute_statements(rules: RedactionRules, target: str) -> list[str]:
         for p in re2_patterns(rules)
         if p.kind == "key" and p.action == "drop"
     ]
-    scans = []
+    scans = _key_mask_statements(rules, target, context)
     for pattern, token in _value_detectors(rules):
         scans.append(f'replace_all_patterns({target}, "value", {_ottl_string(pattern)}, {_ottl_string(token)})')
         scans.append(f'replace_all_patterns({target}, "key", {_ottl_string(pattern)}, {_ottl_string(token)})')
     restore = [f'merge_maps({target}, {allowed}, "upsert")']
     return save + drops + scans + restore
+
+
+def _key_mask_statements(rules: RedactionRules, target: str, context: str, where: str = "") -> list[str]:
+    """Typed tokens for ``mask``/``pseudonymize`` key rules on the top level of the map *target*.
+
+    OTTL cannot set "the value of every key matching a regex", so the matching entries are copied
+    aside, turned into strings, replaced whole by the token, and merged back.
+    """
+    statements = []
+    whole = _ottl_string("^(?s:.*)$")
+    for p in re2_patterns(rules):
+        if p.kind != "key" or p.action not in ("mask", "pseudonymize"):
+            continue
+        aside = f'{context}.cache["otel_audit_key_{p.name}"]'
+        statements += [
+            f"set({aside}, {target}){where}",
+            f"keep_matching_keys({aside}, {_ottl_string(p.pattern)}){where}",
+            f"stringify_all({aside}){where}",
+            f'replace_all_patterns({aside}, "value", {whole}, {_ottl_string(f"[{p.token}]")}){where}',
+            f'merge_maps({target}, {aside}, "upsert"){where}',
+        ]
+    return statements
 
 
 def _body_statements(rules: RedactionRules) -> list[str]:
@@ -154,6 +182,7 @@ def _body_statements(rules: RedactionRules) -> list[str]:
     for p in re2_patterns(rules):
         if p.kind == "key" and p.action == "drop":
             statements.append(f"delete_matching_keys(log.body, {_ottl_string(p.pattern)}) where IsMap(log.body)")
+    statements += _key_mask_statements(rules, "log.body", "log", " where IsMap(log.body)")
     for pattern, token in _value_detectors(rules):
         for mode in ("value", "key"):
             statements.append(
@@ -238,6 +267,9 @@ def processors(rules: RedactionRules) -> dict[str, Any]:
             "ignored_key_patterns": _regex_list(prefixes + keep_patterns),
             "blocked_key_patterns": _regex_list(key_patterns),
             "blocked_values": _regex_list([pattern for pattern, _ in _value_detectors(rules)]),
+            # A value that is exactly one of the rule file's tokens was written by transform/redact:
+            # keep it. Only these exact tokens: "[ASIA...]" in brackets is an AWS key, not a token.
+            "allowed_values": _regex_list([_token_values(rules)]),
             "redact_all_types": True,
             "summary": "silent",
         },
