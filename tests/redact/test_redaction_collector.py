@@ -146,6 +146,40 @@ class TestShippedConfigs:
         assert out.read_text(encoding="utf-8") == (CONFIG_DIR / "production.yaml").read_text(encoding="utf-8")
         assert runner.invoke(app, ["collector-config", "--profile", "nope"]).exit_code == 2
 
+    def test_dollars_escaped(self) -> None:
+        """Every `$` of a pattern is written `$$`; the only expansions left are `${env:…}` defaults."""
+        for profile in PROFILES:
+            text = (CONFIG_DIR / f"{profile}.yaml").read_text(encoding="utf-8")
+            body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+            assert "$$" in body
+            assert re.findall(r"\$(?!\{env:)", body.replace("$$", "")) == []
+
+    def test_custom_rules_render_and_validate(self, tmp_path: Path) -> None:
+        """A rule file with a keep rule, a pseudonymizing detector and no prefixes renders a valid config."""
+        text = RULES_PATH.read_text(encoding="utf-8")
+        text = text.replace("  - audit.redaction.*       # what redaction itself recorded\n", "")
+        text = text.replace("    action: keep\n    enabled: false\n", "    action: keep\n")
+        text = text.replace("    requires: '@'\n", "    requires: '@'\n    action: pseudonymize\n", 1)
+        rules_file = tmp_path / "rules.yaml"
+        rules_file.write_text(text, encoding="utf-8")
+        custom = load_rules(rules_file)
+        assert not custom.allow_prefixes and any(k.action == "keep" for k in custom.key_rules)
+        assert custom.detectors[0].action == "pseudonymize"
+        config = tmp_path / "c.yaml"
+        config.write_text(render_yaml(custom, "production"), encoding="utf-8")
+        result = subprocess.run(
+            [str(require_binary()), "validate", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert (
+            "(?i)^sku$$"
+            in yaml.safe_load(config.read_text(encoding="utf-8"))["processors"]["redaction"]["ignored_key_patterns"]
+        )
+
     def test_production_shape(self) -> None:
         """Production: ClickHouse, no schema creation, persistent blocking queue, retry forever, no batch processor."""
         config = yaml.safe_load((CONFIG_DIR / "production.yaml").read_text(encoding="utf-8"))
