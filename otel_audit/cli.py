@@ -241,6 +241,10 @@ from otel_audit.service.cli import register as _register_service  # noqa: E402
 
 _register_service(app)
 
+from otel_audit import cli_collector  # noqa: E402 - issue 4: collector-config command
+
+cli_collector.register(app)
+
 
 def main() -> None:
     """Console-script entry point."""
