@@ -6,7 +6,9 @@ import base64
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -101,6 +103,27 @@ def _problems(events: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop chromium and all its helper processes, so none still writes into the profile folder."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the helpers exit a moment after the browser
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def load_page(page: Path, screenshot: Path, width: int = 1280, height: int = 900) -> PageReport:
     """Open *page* in headless chromium; report console output, charts and a full-page screenshot."""
     binary = shutil.which("chromium")
@@ -111,6 +134,7 @@ def load_page(page: Path, screenshot: Path, width: int = 1280, height: int = 900
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: stopping it stops every child too
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -144,10 +168,5 @@ def load_page(page: Path, screenshot: Path, width: int = 1280, height: int = 900
             finally:
                 session.close()
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            _stop_group(process)
     return PageReport(problems=problems, charts=charts, screenshot=screenshot, title=title)
