@@ -152,7 +152,8 @@ class _Normalizer:
         if isinstance(obj, decimal.Decimal):
             if obj.is_finite():
                 return str(obj)
-            return self.number(float(obj))
+            # float() refuses a signalling NaN; every NaN encodes alike.
+            return self.number(math.nan if obj.is_nan() else float(obj))
         if isinstance(obj, (uuid.UUID, PurePath)):
             return str(obj)
         return self.foreign(obj, depth)

@@ -78,6 +78,11 @@ PYTHON_CASES: list[tuple[str, str, str]] = [
     ("naive datetime", "datetime.datetime(2026, 3, 15, 12, 0, 0, 123456)", '"2026-03-15T12:00:00.123456"'),
     ("date", "datetime.date(2026, 3, 15)", '"2026-03-15"'),
     ("Decimal keeps its digits", "decimal.Decimal('12.50')", '"12.50"'),
+    (
+        "non-finite Decimals (a signalling NaN too)",
+        "[decimal.Decimal('sNaN'), decimal.Decimal('-Infinity')]",
+        '[{"$float":"NaN"},{"$float":"-Infinity"}]',
+    ),
     ("UUID", "uuid.UUID('12345678-1234-5678-1234-567812345678')", '"12345678-1234-5678-1234-567812345678"'),
     ("tuple and set", "{'t': (1, 2), 's': {3, 1, 2}}", '{"s":[1,2,3],"t":[1,2]}'),
     ("non-string keys", "{7: 'a', True: 'b', None: 'c', 2.5: 'd'}", '{"2.5":"d","7":"a","null":"c","true":"b"}'),
