@@ -9,7 +9,6 @@ computes for the same value) or counted as dropped with a reason.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
