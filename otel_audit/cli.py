@@ -218,9 +218,14 @@ def query(
 def schema(
     store: StoreOption = None,
     ttl_days: Annotated[int | None, typer.Option(help="Retention in days (0 = forever, else >= 184).")] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(help="Print the ON CLUSTER schema (Replicated + Distributed) for this cluster; changes nothing."),
+    ] = None,
+    database: Annotated[str, typer.Option(help="Database of the --cluster schema.")] = "default",
 ) -> None:
-    """Create or upgrade the store's schema and print its version."""
-    from otel_audit.store.schema import DEFAULT_TTL_DAYS
+    """Create or upgrade the store's schema and print its version (or print a cluster's DDL)."""
+    from otel_audit.store.schema import DEFAULT_TTL_DAYS, validate_ttl_days
 
     with _errors():
         days = (
@@ -228,6 +233,12 @@ def schema(
             if ttl_days is not None
             else envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0)
         )
+        if cluster is not None:
+            from otel_audit.store.cluster import cluster_statements
+
+            statements = cluster_statements(cluster, database=database, ttl_days=validate_ttl_days(days))
+            typer.echo(";\n\n".join(statements) + ";")
+            return
         store_ = open_store(_dsn(store))
         typer.echo(f"schema version {apply_schema(store_, ttl_days=days)} at {store_.dsn}")
 

@@ -1,0 +1,107 @@
+"""The schema for a ClickHouse cluster, generated from the same ``clickhouse/schema`` files.
+
+Usage::
+
+    otel-audit schema --cluster audit_cluster --print > cluster.sql   # review, then run it
+
+Rewrites, statement by statement (every statement keeps ``IF NOT EXISTS`` and gets
+``ON CLUSTER``):
+
+* **Sharded data tables** (``otel_logs``, ``otel_traces``, ``audit_predictions``, …): the table
+  becomes ``<name>_local`` with ``Replicated…MergeTree('/clickhouse/tables/{shard}/{database}/<name>_local',
+  '{replica}')``, and ``<name>`` becomes a ``Distributed`` table over it, sharded by trace id so
+  that a record, its duplicates and its span land on the same shard. Writers (the collector's
+  ClickHouse exporter, otel-audit's exporters) insert into ``<name>``; reports read ``<name>``.
+* **Materialized views** read and write the ``_local`` tables, so each shard types the rows it
+  received.
+* **Global tables** (the migrations log and the seal's Merkle leaves, checkpoints and erasure
+  log: one sequence for the whole deployment) are replicated to every node, not sharded:
+  ``Replicated…MergeTree('/clickhouse/tables/global/{database}/<name>', '{replica}')``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from otel_audit.errors import ConfigError
+from otel_audit.store.sql import render, schema_files, split_statements
+
+__all__ = ["GLOBAL_TABLES", "SHARDING_KEYS", "cluster_statements"]
+
+GLOBAL_TABLES = frozenset(
+    {"otel_audit_schema_migrations", "audit_seal_leaves", "audit_seal_checkpoints", "audit_erasures"}
+)
+"""Tables that hold one sequence for the whole deployment: replicated everywhere, never sharded."""
+
+SHARDING_KEYS = {
+    "otel_logs": "cityHash64(TraceId)",
+    "otel_traces": "cityHash64(TraceId)",
+    "otel_traces_trace_id_ts": "cityHash64(TraceId)",
+    "audit_predictions": "cityHash64(TraceId)",
+}
+"""Distributed sharding keys; tables not listed shard by ``rand()``."""
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
+_CREATE_VIEW = re.compile(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)", re.MULTILINE)
+_ENGINE = re.compile(r"ENGINE = (\w*)MergeTree(?:\(\))?")
+_FROM = re.compile(r"\bFROM (\w+)")
+
+
+def _replicated(statement: str, path: str) -> str:
+    def engine(match: re.Match[str]) -> str:
+        return f"ENGINE = Replicated{match.group(1)}MergeTree('{path}', '{{replica}}')"
+
+    rewritten, count = _ENGINE.subn(engine, statement, count=1)
+    if not count:
+        raise ConfigError(f"no MergeTree engine to replicate in: {statement[:80]}…")
+    return rewritten
+
+
+def _table(statement: str, name: str, cluster: str, database: str) -> list[str]:
+    if name in GLOBAL_TABLES:
+        head = f"CREATE TABLE IF NOT EXISTS {name} ON CLUSTER {cluster}\n"
+        body = _CREATE_TABLE.sub(head, statement, count=1)
+        return [_replicated(body, f"/clickhouse/tables/global/{{database}}/{name}")]
+    local = f"{name}_local"
+    body = _CREATE_TABLE.sub(f"CREATE TABLE IF NOT EXISTS {local} ON CLUSTER {cluster}\n", statement, count=1)
+    sharding = SHARDING_KEYS.get(name, "rand()")
+    distributed = (
+        f"CREATE TABLE IF NOT EXISTS {name} ON CLUSTER {cluster} AS {local}\n"
+        f"ENGINE = Distributed({cluster}, {database}, {local}, {sharding})"
+    )
+    return [_replicated(body, f"/clickhouse/tables/{{shard}}/{{database}}/{local}"), distributed]
+
+
+def _view(statement: str, match: re.Match[str], cluster: str) -> str:
+    name, target = match.group(1), match.group(2)
+    head = f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} ON CLUSTER {cluster} TO {_local(target)}"
+    rewritten = statement.replace(match.group(0), head, 1)
+    return _FROM.sub(lambda m: f"FROM {_local(m.group(1))}", rewritten)
+
+
+def _local(table: str) -> str:
+    return table if table in GLOBAL_TABLES else f"{table}_local"
+
+
+def cluster_statements(cluster: str, *, database: str = "default", ttl_days: int = 365) -> list[str]:
+    """Return the whole schema as ``ON CLUSTER`` statements, in migration order.
+
+    Raises:
+        ConfigError: *cluster* or *database* is not a plain identifier.
+    """
+    for label, value in (("cluster", cluster), ("database", database)):
+        if not _IDENTIFIER.match(value):
+            raise ConfigError(f"{label} name {value!r} is not a plain identifier")
+    statements: list[str] = []
+    for _, _, text in schema_files():
+        for statement in split_statements(render(text, ttl_days=ttl_days)):
+            view = _CREATE_VIEW.search(statement)
+            table = _CREATE_TABLE.search(statement)
+            if view is not None:
+                statements.append(_view(statement, view, cluster))
+            elif table is not None:
+                statements.extend(_table(statement, table.group(1), cluster, database))
+            else:
+                raise ConfigError(f"unexpected statement in the schema files: {statement[:80]}…")
+    return statements
