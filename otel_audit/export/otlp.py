@@ -25,7 +25,7 @@ from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from otel_audit.export.rows import LOG_COLUMNS, SPAN_COLUMNS, _map_array, attribute_text, body_text
+from otel_audit.export.rows import SPAN_COLUMNS, assemble_log_table, attribute_text, body_text
 
 __all__ = [
     "MalformedRequestError",
@@ -104,7 +104,6 @@ def _service(keys: list[str], values: list[str]) -> str:
 
 def otlp_log_table(requests: Sequence[ExportLogsServiceRequest]) -> Any:
     """Return the log records of *requests* as a ``pyarrow.Table`` with :data:`LOG_COLUMNS`."""
-    import pyarrow as pa
 
     ts: list[int] = []
     trace: list[str] = []
@@ -157,17 +156,9 @@ def otlp_log_table(requests: Sequence[ExportLogsServiceRequest]) -> Any:
                     _items(record.attributes, log_k, log_v)
                     log_off.append(len(log_k))
                     event.append(record.event_name)
-    string = pa.string()
-    return pa.Table.from_arrays(
-        [
-            pa.array(ts, pa.timestamp("ns")), pa.array(trace, string), pa.array(span, string),
-            pa.array(flags, pa.uint8()), pa.array(sev_text, string), pa.array(sev_num, pa.uint8()),
-            pa.array(service, string), pa.array(body, string), pa.array(res_url, string),
-            _map_array(res_off, res_k, res_v), pa.array(scope_url, string), pa.array(scope_name, string),
-            pa.array(scope_version, string), _map_array(scope_off, scope_k, scope_v),
-            _map_array(log_off, log_k, log_v), pa.array(event, string),
-        ],
-        names=list(LOG_COLUMNS),
+    return assemble_log_table(
+        ts, trace, span, flags, sev_text, sev_num, service, body, res_url, (res_off, res_k, res_v),
+        scope_url, scope_name, scope_version, (scope_off, scope_k, scope_v), (log_off, log_k, log_v), event,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 __all__ = [
     "LOG_COLUMNS",
     "SPAN_COLUMNS",
+    "assemble_log_table",
     "attach_body_json",
     "attribute_text",
     "body_text",
@@ -139,10 +140,47 @@ def _map_array(offsets: list[int], keys: list[str], values: list[str]) -> Any:
     )
 
 
+MapColumn = tuple[list[int], list[str], list[str]]
+"""An Arrow map column as (offsets, keys, values)."""
+
+
+def assemble_log_table(  # noqa: PLR0917 - one argument per column, in column order
+    ts: list[int],
+    trace: list[str],
+    span: list[str],
+    flags: list[int],
+    sev_text: list[str],
+    sev_num: list[int],
+    service: list[str],
+    body: list[str],
+    res_url: list[str],
+    res_map: MapColumn,
+    scope_url: list[str],
+    scope_name: list[str],
+    scope_version: list[str],
+    scope_map: MapColumn,
+    log_map: MapColumn,
+    event: list[str],
+) -> Any:
+    """The ``pyarrow.Table`` of :data:`LOG_COLUMNS` from its columns (shared by SDK and OTLP mapping)."""
+    import pyarrow as pa
+
+    string = pa.string()
+    return pa.Table.from_arrays(
+        [
+            pa.array(ts, pa.timestamp("ns")), pa.array(trace, string), pa.array(span, string),
+            pa.array(flags, pa.uint8()), pa.array(sev_text, string), pa.array(sev_num, pa.uint8()),
+            pa.array(service, string), pa.array(body, string), pa.array(res_url, string),
+            _map_array(*res_map), pa.array(scope_url, string), pa.array(scope_name, string),
+            pa.array(scope_version, string), _map_array(*scope_map), _map_array(*log_map), pa.array(event, string),
+        ],
+        names=list(LOG_COLUMNS),
+    )  # fmt: skip
+
+
 # One flat loop over the 16 columns: splitting it would cost a call per record.
 def log_table(batch: Sequence[ReadableLogRecord]) -> Any:  # noqa: PLR0915
     """Return *batch* as a ``pyarrow.Table`` with the :data:`LOG_COLUMNS` (for Arrow inserts)."""
-    import pyarrow as pa
 
     ts: list[int] = []
     trace: list[str] = []
@@ -206,17 +244,9 @@ def log_table(batch: Sequence[ReadableLogRecord]) -> Any:  # noqa: PLR0915
         _text_items(record.attributes, log_k, log_v)
         log_off.append(len(log_k))
         event.append(record.event_name or "")
-    string = pa.string()
-    return pa.Table.from_arrays(
-        [
-            pa.array(ts, pa.timestamp("ns")), pa.array(trace, string), pa.array(span, string),
-            pa.array(flags, pa.uint8()), pa.array(sev_text, string), pa.array(sev_num, pa.uint8()),
-            pa.array(service, string), pa.array(body, string), pa.array(res_url, string),
-            _map_array(res_off, res_k, res_v), pa.array(scope_url, string), pa.array(scope_name, string),
-            pa.array(scope_version, string), _map_array(scope_off, scope_k, scope_v),
-            _map_array(log_off, log_k, log_v), pa.array(event, string),
-        ],
-        names=list(LOG_COLUMNS),
+    return assemble_log_table(
+        ts, trace, span, flags, sev_text, sev_num, service, body, res_url, (res_off, res_k, res_v),
+        scope_url, scope_name, scope_version, (scope_off, scope_k, scope_v), (log_off, log_k, log_v), event,
     )  # fmt: skip
 
 
