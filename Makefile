@@ -2,15 +2,21 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+DEV := $(VENV)/.installed-dev
 
-.PHONY: setup demo test lint bench collector clean
+.PHONY: setup demo test lint bench collector chromium clean
 
-$(STAMP): pyproject.toml
+# The demo needs only the package; the tests also need the frameworks (torch is ~3 GB).
+$(CORE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $(CORE)
+
+$(DEV): $(CORE)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV)
 
 # An independent RFC 8785 implementation checks the input-hash vectors.
 CROSSLANG := tests/crosslang/node_modules/.installed
@@ -24,12 +30,16 @@ $(JSCLIENT): tests/jsclient/package-lock.json
 	npm ci --prefix tests/jsclient --no-audit --no-fund --silent
 	touch $(JSCLIENT)
 
-setup: $(STAMP)
+setup: $(DEV)
 
-demo: setup
+demo: $(CORE)
 	$(VENV)/bin/otel-audit demo
 
-test: setup $(CROSSLANG) $(JSCLIENT)
+# The HTML report tests drive Debian's headless chromium (root installs it when missing).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+test: setup $(CROSSLANG) $(JSCLIENT) collector chromium
 	$(PY) -m pytest -q
 
 lint: setup
