@@ -11,18 +11,17 @@ import contextlib
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from otel_audit import envvars
+from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store
 from otel_audit.answer import commands as answer_commands
 from otel_audit.answer import queries
-from otel_audit.answer.reports import FORMATS, render_report, render_rows
-from otel_audit.errors import OtelAuditError, StoreLockedError
+from otel_audit.answer.reports import render_report, render_rows
 from otel_audit.store.connect import Store, open_store
 from otel_audit.store.schema import apply_schema
 
@@ -44,33 +43,11 @@ SinceOption = Annotated[str | None, typer.Option(help="Start of the period (ISO 
 UntilOption = Annotated[str | None, typer.Option(help="End of the period, exclusive (ISO 8601, UTC).")]
 
 
-def _dsn(store: str | None) -> str:
-    return store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except StoreLockedError as error:
-        typer.echo(f"otel-audit: {error}", err=True)
-        raise typer.Exit(3) from None
-    except OtelAuditError as error:
-        typer.echo(f"otel-audit: error: {error}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _open(store: str | None) -> Store:
-    opened = open_store(_dsn(store))
-    if opened.embedded or opened.kind != "chdb":  # a RemoteStore's server has applied it
-        apply_schema(opened)
-    return opened
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        typer.echo(f"otel-audit: error: --format must be one of {', '.join(FORMATS)}", err=True)
-        raise typer.Exit(2)
+# Shared with the command modules registered below (they import these names from here).
+_dsn = dsn
+_errors = errors_as_exit
+_open = open_cli_store
+_check_format = check_format
 
 
 def _report(store: str | None, fmt: str, build: Callable[[Store], dict[str, Any]]) -> None:

@@ -19,14 +19,12 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from otel_audit import envvars
+from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store
 from otel_audit.answer import queries
-from otel_audit.answer.reports import FORMATS, render_report
-from otel_audit.errors import OtelAuditError, StoreLockedError
+from otel_audit.answer.reports import render_report
 from otel_audit.store.connect import Store, open_store
-from otel_audit.store.schema import apply_schema
 
-__all__ = ["errors_as_exit", "open_cli_store", "register"]
+__all__ = ["register"]
 
 StoreOption = Annotated[
     str | None,
@@ -40,31 +38,8 @@ ModelOption = Annotated[str, typer.Option(help="Model name.")]
 AnyModelOption = Annotated[str, typer.Option(help="Model name (default: every model).")]
 
 
-@contextmanager
-def errors_as_exit() -> Iterator[None]:
-    """Turn otel-audit errors into one line on stderr and exit code 2 (3 for a locked store)."""
-    try:
-        yield
-    except StoreLockedError as error:
-        typer.echo(f"otel-audit: {error}", err=True)
-        raise typer.Exit(3) from None
-    except OtelAuditError as error:
-        typer.echo(f"otel-audit: error: {error}", err=True)
-        raise typer.Exit(2) from None
-
-
-def open_cli_store(store: str | None) -> Store:
-    """Open the store named by ``--store`` (or the environment's default) with its schema applied."""
-    dsn = store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
-    opened = open_store(dsn)
-    apply_schema(opened)
-    return opened
-
-
 def _emit(store: str | None, fmt: str, out: Path | None, build: Callable[[Store], dict[str, Any]]) -> None:
-    if fmt not in FORMATS:
-        typer.echo(f"otel-audit: error: --format must be one of {', '.join(FORMATS)}", err=True)
-        raise typer.Exit(2)
+    check_format(fmt)
     with errors_as_exit():
         text = render_report(build(open_cli_store(store)), fmt)
     if out is None:
@@ -170,8 +145,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         """Verify an archive and load it, exactly, into a separate database without TTL."""
         from otel_audit.store.archive import restore_archive
 
-        dsn = store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
-        target = dsn.partition("?")[0] + f"?database={into}"
+        target = dsn(store).partition("?")[0] + f"?database={into}"
         with errors_as_exit(), _progress("restoring") as step:
             files = restore_archive(open_store(target), directory, progress=step)
         typer.echo(f"restored {sum(f.rows for f in files)} rows from {len(files)} file(s) into {target}", err=True)

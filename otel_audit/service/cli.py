@@ -11,13 +11,10 @@ from typing import Annotated
 import typer
 
 from otel_audit import envvars
+from otel_audit._cli_common import dsn
 from otel_audit.errors import OtelAuditError, StoreLockedError
 
 __all__ = ["register"]
-
-
-def _dsn(store: str | None) -> str:
-    return store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
 
 
 def _fail(error: OtelAuditError) -> typer.Exit:
@@ -73,7 +70,7 @@ def serve(  # noqa: PLR0917 - typer options are parameters
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = ServeConfig(
-            store=_dsn(store),
+            store=dsn(store),
             host=host,
             port=port,
             grpc_port=None if grpc_port < 0 else grpc_port,
@@ -117,11 +114,11 @@ def status(
     from otel_audit.store.connect import parse_dsn
 
     try:
-        dsn = _dsn(store)
-        kind, location, _ = parse_dsn(dsn)
-        remote = remote_store(dsn, location) if kind == "chdb" and location != ":memory:" else None
+        target = dsn(store)
+        kind, location, _ = parse_dsn(target)
+        remote = remote_store(target, location) if kind == "chdb" and location != ":memory:" else None
         if not isinstance(remote, RemoteStore):
-            typer.echo(f"otel-audit: no otel-audit serve is running for {dsn}", err=True)
+            typer.echo(f"otel-audit: no otel-audit serve is running for {target}", err=True)
             raise typer.Exit(1)
         typer.echo(json.dumps(remote.status(), indent=2, sort_keys=True))
     except OtelAuditError as error:
