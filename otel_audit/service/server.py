@@ -727,13 +727,7 @@ class _Handler(BaseHTTPRequestHandler):
         except _HttpError as error:
             self._fail(error, as_otlp=reply)
             return
-        response = _RESPONSES[signal_name]()
-        if rejected:
-            if signal_name == "logs":
-                response.partial_success.rejected_log_records = rejected
-            else:
-                response.partial_success.rejected_spans = rejected
-            response.partial_success.error_message = message
+        response = _export_response(signal_name, rejected, message)
         if reply == "json":
             self._send(200, json_format.MessageToJson(response, indent=None).encode(), "application/json")
         else:
@@ -755,6 +749,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, {"columns": columns, "rows": [encode_value(tuple(row))["v"] for row in rows]})
 
 
+def _export_response(signal_name: str, rejected: int, message: str) -> Any:
+    """The OTLP export response: full success, or partial success with the rejected count and why."""
+    response = _RESPONSES[signal_name]()
+    if rejected:
+        if signal_name == "logs":
+            response.partial_success.rejected_log_records = rejected
+        else:
+            response.partial_success.rejected_spans = rejected
+        response.partial_success.error_message = message
+    return response
+
+
 # --- gRPC -----------------------------------------------------------------------------------
 
 
@@ -762,8 +768,6 @@ def _start_grpc(app: AuditServer, host: str, port: int) -> tuple[Any, int]:
     import grpc
 
     def handler(signal_name: str) -> Any:
-        response_type = _RESPONSES[signal_name]
-
         def export(body: bytes, context: Any) -> bytes:
             metadata = dict(context.invocation_metadata())
             if not app.authorized(metadata.get("authorization")):
@@ -775,14 +779,7 @@ def _start_grpc(app: AuditServer, host: str, port: int) -> tuple[Any, int]:
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
             except (SpoolFullError, OSError) as error:
                 context.abort(grpc.StatusCode.UNAVAILABLE, f"server busy: {error}")
-            response = response_type()
-            if rejected:
-                if signal_name == "logs":
-                    response.partial_success.rejected_log_records = rejected
-                else:
-                    response.partial_success.rejected_spans = rejected
-                response.partial_success.error_message = message
-            return response.SerializeToString()  # type: ignore[no-any-return]
+            return _export_response(signal_name, rejected, message).SerializeToString()  # type: ignore[no-any-return]
 
         return grpc.unary_unary_rpc_method_handler(export)
 
