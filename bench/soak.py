@@ -130,6 +130,21 @@ def run_soak(n: int, rate: float, outage_s: float, workdir: Path, *, log: Any = 
         log("store back")
 
     retries_before_kill = 0
+
+    def kill_and_restart() -> None:
+        # Let acknowledged records pile up unstored in the spool while emission goes on, then
+        # kill: the restart must replay them (a detached table is attached again at start-up).
+        nonlocal retries_before_kill
+        server.fault("detach_logs")
+        deadline = time.monotonic() + 60
+        while server.status()["spool"]["requests"] == 0:
+            assert time.monotonic() < deadline, "no request reached the spool while the store was away"
+            time.sleep(0.05)
+        log("SIGKILL serve, restart")
+        retries_before_kill = server.status()["retries"]
+        server.kill()
+        server.start()
+
     started = time.monotonic()
     for index in range(n):
         # Sustained rate: never run ahead of the schedule.
@@ -147,14 +162,8 @@ def run_soak(n: int, rate: float, outage_s: float, workdir: Path, *, log: Any = 
         if index == kill_at:
             for thread in faults:
                 thread.join()  # one fault at a time: the outage is over before the kill
-            # Let acknowledged records pile up unstored in the spool, then kill: the restart must
-            # replay them (a detached table is attached again when the server starts).
-            server.fault("detach_logs")
-            time.sleep(0.5)
-            log("SIGKILL serve, restart")
-            retries_before_kill = server.status()["retries"]
-            server.kill()
-            server.start()
+            faults.append(threading.Thread(target=kill_and_restart, daemon=True))
+            faults[-1].start()
         if index % 10_000 == 0:
             server.sample_memory()
     emitted_s = time.monotonic() - started
