@@ -200,9 +200,13 @@ def schema(
         typer.Option(help="Print the ON CLUSTER schema (Replicated + Distributed) for this cluster; changes nothing."),
     ] = None,
     database: Annotated[str, typer.Option(help="Database of the --cluster schema.")] = "default",
+    landing_days: Annotated[
+        int | None,
+        typer.Option(help="Days prediction rows stay in otel_logs besides audit_predictions (0 = whole retention)."),
+    ] = None,
 ) -> None:
     """Create or upgrade the store's schema and print its version (or print a cluster's DDL)."""
-    from otel_audit.store.schema import DEFAULT_TTL_DAYS, validate_ttl_days
+    from otel_audit.store.schema import DEFAULT_TTL_DAYS, landing_days_from_env, validate_ttl_days
 
     with _errors():
         days = (
@@ -213,11 +217,16 @@ def schema(
         if cluster is not None:
             from otel_audit.store.cluster import cluster_statements
 
-            statements = cluster_statements(cluster, database=database, ttl_days=validate_ttl_days(days))
+            statements = cluster_statements(
+                cluster,
+                database=database,
+                ttl_days=validate_ttl_days(days),
+                landing_days=landing_days_from_env() if landing_days is None else landing_days,
+            )
             typer.echo(";\n\n".join(statements) + ";")
             return
         store_ = open_store(_dsn(store))
-        typer.echo(f"schema version {apply_schema(store_, ttl_days=days)} at {store_.dsn}")
+        typer.echo(f"schema version {apply_schema(store_, ttl_days=days, landing_days=landing_days)} at {store_.dsn}")
 
 
 from otel_audit import cli_seal  # noqa: E402 - registers commands using the helpers above

@@ -15,6 +15,7 @@ from pathlib import Path
 __all__ = [
     "OTEL_AUDIT_BLOCK_TIMEOUT_MS",
     "OTEL_AUDIT_EXPORT_BATCH_SIZE",
+    "OTEL_AUDIT_LANDING_DAYS",
     "OTEL_AUDIT_QUEUE_SIZE",
     "OTEL_AUDIT_REDACTION",
     "OTEL_AUDIT_REDACTION_RULES",
@@ -90,6 +91,16 @@ OTEL_AUDIT_TTL_DAYS = "OTEL_AUDIT_TTL_DAYS"
 
 Retention of audit rows in days, applied when the schema is created. Default ``365``; at least
 ``184`` (six months, EU AI Act Art. 19(1)/26(6)); ``0`` keeps rows forever.
+"""
+
+OTEL_AUDIT_LANDING_DAYS = "OTEL_AUDIT_LANDING_DAYS"
+"""
+.. envvar:: OTEL_AUDIT_LANDING_DAYS
+
+Days a prediction log row stays in ``otel_logs`` (the exporter-compatible landing table) after
+the view has copied it into ``audit_predictions``, the table of record; applied when the schema
+is created. Default ``7``; ``0`` keeps it for the whole retention (the input then takes twice
+the space). See docs/retention.md.
 """
 
 OTEL_AUDIT_SEAL_KEY = "OTEL_AUDIT_SEAL_KEY"

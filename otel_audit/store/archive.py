@@ -200,7 +200,7 @@ def restore_archive(store: Store, directory: Path, *, progress: Progress | None 
                 f"database {store.database} has the live schema (TTL, audit view); restore into a new database"
             )
     else:
-        apply_schema(store, ttl_days=0)
+        apply_schema(store, ttl_days=0, landing_days=0)
         store.command("DROP VIEW IF EXISTS audit_predictions_mv")
     for entry in files:
         store.insert_arrow(entry.table, pq.read_table(directory / entry.path))

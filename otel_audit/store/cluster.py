@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from otel_audit.errors import ConfigError
+from otel_audit.store.schema import DEFAULT_LANDING_DAYS, validate_landing_days
 from otel_audit.store.sql import render, schema_files, split_statements
 
 __all__ = ["GLOBAL_TABLES", "SHARDING_KEYS", "cluster_statements"]
@@ -84,18 +85,21 @@ def _local(table: str) -> str:
     return table if table in GLOBAL_TABLES else f"{table}_local"
 
 
-def cluster_statements(cluster: str, *, database: str = "default", ttl_days: int = 365) -> list[str]:
+def cluster_statements(
+    cluster: str, *, database: str = "default", ttl_days: int = 365, landing_days: int = DEFAULT_LANDING_DAYS
+) -> list[str]:
     """Return the whole schema as ``ON CLUSTER`` statements, in migration order.
 
     Raises:
-        ConfigError: *cluster* or *database* is not a plain identifier.
+        ConfigError: *cluster* or *database* is not a plain identifier, or *landing_days* is invalid.
     """
+    validate_landing_days(landing_days, ttl_days)
     for label, value in (("cluster", cluster), ("database", database)):
         if not _IDENTIFIER.match(value):
             raise ConfigError(f"{label} name {value!r} is not a plain identifier")
     statements: list[str] = []
     for _, _, text in schema_files():
-        for statement in split_statements(render(text, ttl_days=ttl_days)):
+        for statement in split_statements(render(text, ttl_days=ttl_days, landing_days=landing_days)):
             view = _CREATE_VIEW.search(statement)
             table = _CREATE_TABLE.search(statement)
             if view is not None:

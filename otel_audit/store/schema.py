@@ -10,11 +10,21 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from otel_audit import envvars
 from otel_audit.errors import ConfigError, SchemaError
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import render, schema_files, split_statements
 
-__all__ = ["DEFAULT_TTL_DAYS", "MIN_TTL_DAYS", "apply_schema", "schema_version", "validate_ttl_days"]
+__all__ = [
+    "DEFAULT_LANDING_DAYS",
+    "DEFAULT_TTL_DAYS",
+    "MIN_TTL_DAYS",
+    "apply_schema",
+    "landing_days_from_env",
+    "schema_version",
+    "validate_landing_days",
+    "validate_ttl_days",
+]
 
 _logger = logging.getLogger(__name__)
 
@@ -23,6 +33,9 @@ DEFAULT_TTL_DAYS = 365
 
 MIN_TTL_DAYS = 184
 """Six months, the shortest retention EU AI Act Art. 19(1) and 26(6) allow."""
+
+DEFAULT_LANDING_DAYS = 7
+"""Days a prediction row stays in ``otel_logs`` besides its ``audit_predictions`` copy."""
 
 _MIGRATIONS = "otel_audit_schema_migrations"
 
@@ -43,6 +56,25 @@ def validate_ttl_days(ttl_days: int) -> int:
     return ttl_days
 
 
+def validate_landing_days(landing_days: int, ttl_days: int) -> int:
+    """Return *landing_days* if it is 0 (keep prediction rows in ``otel_logs`` for the whole
+    retention) or a positive number of days not beyond the retention.
+
+    Raises:
+        ConfigError: negative, longer than the retention, or not an int.
+    """
+    if isinstance(landing_days, bool) or not isinstance(landing_days, int) or landing_days < 0:
+        raise ConfigError(f"landing_days must be a non-negative int, not {landing_days!r}")
+    if ttl_days and landing_days > ttl_days:
+        raise ConfigError(f"landing_days={landing_days} is longer than the retention ttl_days={ttl_days}")
+    return landing_days
+
+
+def landing_days_from_env() -> int:
+    """``OTEL_AUDIT_LANDING_DAYS``, default :data:`DEFAULT_LANDING_DAYS`."""
+    return envvars.env_int(envvars.OTEL_AUDIT_LANDING_DAYS, DEFAULT_LANDING_DAYS, minimum=0)
+
+
 def schema_version(store: Store) -> int:
     """Return the highest applied schema version, 0 for an empty store."""
     exists = store.query(
@@ -54,13 +86,17 @@ def schema_version(store: Store) -> int:
     return int(store.query(f"SELECT max(Version) FROM {_MIGRATIONS}").rows[0][0])
 
 
-def apply_schema(store: Store, *, ttl_days: int = DEFAULT_TTL_DAYS) -> int:
+def apply_schema(store: Store, *, ttl_days: int = DEFAULT_TTL_DAYS, landing_days: int | None = None) -> int:
     """Apply every schema file not yet applied; return the resulting version.
+
+    *landing_days* defaults to ``OTEL_AUDIT_LANDING_DAYS`` (7); 0 keeps prediction rows in
+    ``otel_logs`` as long as in ``audit_predictions``.
 
     Raises:
         SchemaError: an applied file has changed since, or the store is newer than this code.
     """
     validate_ttl_days(ttl_days)
+    landing = validate_landing_days(landing_days_from_env() if landing_days is None else landing_days, ttl_days)
     files = schema_files()
     applied: dict[int, str] = {}
     if schema_version(store):
@@ -77,7 +113,7 @@ def apply_schema(store: Store, *, ttl_days: int = DEFAULT_TTL_DAYS) -> int:
             if applied[version] != checksum:
                 _logger.warning("schema file %s changed after it was applied to %s", name, store.dsn)
             continue
-        for statement in split_statements(render(text, ttl_days=ttl_days)):
+        for statement in split_statements(render(text, ttl_days=ttl_days, landing_days=landing)):
             store.command(statement)
         if version == 0 or name != "000_schema_migrations":
             store.insert_columns(_MIGRATIONS, [[version], [name], [checksum]], ["Version", "Name", "Checksum"])

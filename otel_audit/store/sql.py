@@ -5,7 +5,10 @@ parameters; the only text substituted here is
 
 * ``{{semconv.NAME}}`` - an attribute name from :mod:`otel_audit.semconv` (a constant), or a
   quoted, comma-separated list when the constant is a tuple;
-* ``{{ttl:COLUMN}}`` - the TTL clause built from a validated integer number of days.
+* ``{{ttl:COLUMN}}`` - the TTL clause built from a validated integer number of days;
+* ``{{ttl:COLUMN:landing}}`` - the same, plus the landing rule of ``otel_logs``: prediction log
+  rows (event ``ai.prediction``) are deleted after *landing_days*, because the view has copied
+  every one of them into ``audit_predictions``, the table of record (see docs/retention.md).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from otel_audit.errors import SchemaError
 
 __all__ = ["query_sql", "render", "schema_files", "sql_root"]
 
-_PLACEHOLDER = re.compile(r"\{\{(semconv\.[A-Z_]+|ttl:[A-Za-z]+)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{(semconv\.[A-Z_]+|ttl:[A-Za-z]+(?::landing)?)\}\}")
 
 
 def sql_root() -> Path:
@@ -41,16 +44,23 @@ def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def render(text: str, *, ttl_days: int = 0) -> str:
-    """Replace the placeholders of *text* (see the module docstring)."""
-    if not isinstance(ttl_days, int) or ttl_days < 0:
-        raise ValueError(f"ttl_days must be a non-negative int, not {ttl_days!r}")
+def render(text: str, *, ttl_days: int = 0, landing_days: int = 0) -> str:
+    """Replace the placeholders of *text* (see the module docstring); 0 days means no TTL rule."""
+    for name, days in (("ttl_days", ttl_days), ("landing_days", landing_days)):
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise ValueError(f"{name} must be a non-negative int, not {days!r}")
 
     def substitute(match: re.Match[str]) -> str:
         token = match.group(1)
         if token.startswith("ttl:"):
-            column = token[4:]
-            return f"TTL toDateTime({column}) + toIntervalDay({ttl_days})" if ttl_days else ""
+            column, _, landing = token[4:].partition(":")
+            rules = [f"toDateTime({column}) + toIntervalDay({ttl_days})"] if ttl_days else []
+            if landing and landing_days:
+                rules.append(
+                    f"toDateTime({column}) + toIntervalDay({landing_days})"
+                    f" DELETE WHERE EventName = '{semconv.EVENT_PREDICTION}'"
+                )
+            return "TTL " + ", ".join(rules) if rules else ""
         value = getattr(semconv, token.split(".", 1)[1])
         if isinstance(value, tuple):
             return ", ".join(_quote(item) for item in value)

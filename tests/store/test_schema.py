@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 
+from otel_audit import semconv
 from otel_audit.errors import ConfigError
 from otel_audit.store.connect import Store, open_store
 from otel_audit.store.schema import MIN_TTL_DAYS, apply_schema, schema_version
@@ -109,6 +113,47 @@ class TestSchema:
         fresh = open_store(store_dsn)
         apply_schema(fresh, ttl_days=0)
         assert "TTL" not in fresh.query("SHOW CREATE TABLE audit_predictions").rows[0][0]
+
+    def test_prediction_rows_leave_otel_logs_after_the_landing_period(self, store: Store) -> None:
+        """The landing TTL deletes old prediction rows from otel_logs only: audit_predictions
+        keeps every prediction with its input, and other log rows follow the retention."""
+        rows = [  # (days ago, event name, request id)
+            (30, semconv.EVENT_PREDICTION, "old"),
+            (1, semconv.EVENT_PREDICTION, "recent"),
+            (30, "app.other", "other"),
+        ]
+        now = dt.datetime.now(dt.timezone.utc)
+        store.insert_columns(
+            "otel_logs",
+            [
+                [now - dt.timedelta(days=days) for days, _, _ in rows],
+                [event for _, event, _ in rows],
+                [json.dumps({semconv.BODY_INPUT: {"request": r}, semconv.BODY_OUTPUT: 1}) for _, _, r in rows],
+                [{semconv.AUDIT_REQUEST_ID: r, semconv.GEN_AI_REQUEST_MODEL: "m"} for _, _, r in rows],
+            ],
+            ["Timestamp", "EventName", "Body", "LogAttributes"],
+        )
+        store.command("OPTIMIZE TABLE otel_logs FINAL")  # apply the TTL now instead of at a later merge
+
+        landed = store.query("SELECT LogAttributes['audit.request.id'] FROM otel_logs ORDER BY 1").rows
+        assert landed == [("other",), ("recent",)]
+        kept = store.query("SELECT RequestId, Input FROM audit_predictions ORDER BY 1").rows
+        assert kept == [("old", '{"request":"old"}'), ("recent", '{"request":"recent"}')]
+
+    def test_landing_period_is_configurable(self, store_dsn: str) -> None:
+        """landing_days sets the rule, 0 removes it, beyond the retention is refused."""
+        fresh = open_store(store_dsn)
+        with pytest.raises(ConfigError, match="longer than the retention"):
+            apply_schema(fresh, ttl_days=200, landing_days=201)
+        apply_schema(fresh, ttl_days=200, landing_days=3)
+        ddl = fresh.query("SHOW CREATE TABLE otel_logs").rows[0][0]
+        assert "toIntervalDay(3) WHERE EventName = 'ai.prediction'" in ddl
+        assert "toIntervalDay(200)" in ddl
+        assert "WHERE" not in fresh.query("SHOW CREATE TABLE audit_predictions").rows[0][0].split("TTL")[1]
+
+        forever = open_store(store_dsn.replace("?database=", "?database=keep_"))
+        apply_schema(forever, ttl_days=0, landing_days=0)
+        assert "TTL" not in forever.query("SHOW CREATE TABLE otel_logs").rows[0][0]
 
     def test_audit_predictions_is_partitioned_by_month(self, store: Store) -> None:
         """The typed table is ordered for per-model queries and partitioned by month."""
