@@ -1,27 +1,47 @@
 -- Model usage over [since, until), in one pass: volume, outcomes, users, latency percentiles,
 -- first/last, and the version, outcome and label distributions (as maps value -> count).
--- One row per RecordId (at-least-once delivery can store a record twice).
+-- Exact, one row per RecordId (at-least-once delivery can store a record twice): whole hours
+-- with a current rollup merge audit_usage_hourly; every other row is read and deduplicated here.
+WITH current_hours AS
+(
+    SELECT Period, BuiltAt
+    FROM audit_rollup_current
+    WHERE RollupName = 'usage_hourly' AND Period >= {since:DateTime64(9)} AND PeriodEnd <= {until:DateTime64(9)}
+)
 SELECT
-    count() AS predictions,
-    countIf(Outcome = 'ok') AS ok,
-    countIf(Outcome = 'error') AS errors,
-    uniqExactIf(UserId, UserId != '') AS distinct_users,
-    sum(BatchSize) AS rows_predicted,
-    quantileExact(0.5)(LatencyMs) AS latency_p50_ms,
-    quantileExact(0.95)(LatencyMs) AS latency_p95_ms,
-    quantileExact(0.99)(LatencyMs) AS latency_p99_ms,
-    max(LatencyMs) AS latency_max_ms,
-    avg(LatencyMs) AS latency_mean_ms,
-    min(Timestamp) AS first_prediction,
-    max(Timestamp) AS last_prediction,
-    sumMap(map(ModelVersion, toUInt64(1))) AS versions,
-    sumMap(map(Outcome, toUInt64(1))) AS outcomes,
-    sumMapIf(map(OutputLabel, toUInt64(1)), OutputLabel != '') AS labels
+    countMerge(Predictions) AS predictions,
+    countIfMerge(Ok) AS ok,
+    countIfMerge(Errors) AS errors,
+    uniqExactIfMerge(Users) AS distinct_users,
+    sumMerge(RowsPredicted) AS rows_predicted,
+    quantilesExactMerge(0.5, 0.95, 0.99)(Latency) AS latency_ms_p50_p95_p99,
+    maxMerge(LatencyMax) AS latency_max_ms,
+    round(avgMerge(LatencyMean), 6) AS latency_mean_ms, -- rounded: the sum order varies with the plan
+    minMerge(First) AS first_prediction,
+    maxMerge(Last) AS last_prediction,
+    sumMapMerge(Versions) AS versions,
+    sumMapMerge(Outcomes) AS outcomes,
+    sumMapIfMerge(Labels) AS labels
 FROM
 (
-    SELECT RecordId, Outcome, UserId, BatchSize, LatencyMs, Timestamp, ModelVersion, OutputLabel
-    FROM audit_predictions
-    WHERE ModelName = {model:String}
-      AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-    LIMIT 1 BY RecordId
+    SELECT *
+    FROM audit_usage_hourly
+    WHERE ModelName = {model:String} AND (Hour, BuiltAt) IN (SELECT Period, BuiltAt FROM current_hours)
+    UNION ALL
+    SELECT
+        toStartOfHour(Timestamp, 'UTC') AS Hour,
+        ModelName,
+        ModelVersion,
+        toDateTime64(0, 6, 'UTC') AS BuiltAt,
+{{query:_usage_states}}
+    FROM
+    (
+        SELECT RecordId, ModelName, ModelVersion, Outcome, UserId, BatchSize, LatencyMs, Timestamp, OutputLabel
+        FROM audit_predictions
+        WHERE ModelName = {model:String}
+          AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
+          AND toStartOfHour(Timestamp, 'UTC') NOT IN (SELECT Period FROM current_hours)
+        LIMIT 1 BY RecordId
+    )
+    GROUP BY Hour, ModelName, ModelVersion
 )

@@ -1,12 +1,31 @@
 -- Which version(s) of a model served around time {at}: each version's first and last
--- prediction, and whether {at} falls inside that span (serving_at = 1).
+-- prediction, how many (one per RecordId), and whether {at} falls inside that span
+-- (serving_at = 1). Whole hours with a current rollup merge audit_usage_hourly.
+WITH current_hours AS
+(
+    SELECT Period, BuiltAt FROM audit_rollup_current WHERE RollupName = 'usage_hourly'
+)
 SELECT
     ModelVersion AS version,
-    min(Timestamp) AS first_prediction,
-    max(Timestamp) AS last_prediction,
-    count() AS predictions,
-    (min(Timestamp) <= {at:DateTime64(9)} AND {at:DateTime64(9)} <= max(Timestamp)) AS serving_at
-FROM audit_predictions
-WHERE ModelName = {model:String}
+    minMerge(First) AS first_prediction,
+    maxMerge(Last) AS last_prediction,
+    countMerge(Predictions) AS predictions,
+    (first_prediction <= {at:DateTime64(9)} AND {at:DateTime64(9)} <= last_prediction) AS serving_at
+FROM
+(
+    SELECT ModelVersion, Predictions, First, Last
+    FROM audit_usage_hourly
+    WHERE ModelName = {model:String} AND (Hour, BuiltAt) IN (SELECT Period, BuiltAt FROM current_hours)
+    UNION ALL
+    SELECT ModelVersion, countState() AS Predictions, minState(Timestamp) AS First, maxState(Timestamp) AS Last
+    FROM
+    (
+        SELECT RecordId, ModelVersion, Timestamp
+        FROM audit_predictions
+        WHERE ModelName = {model:String} AND toStartOfHour(Timestamp, 'UTC') NOT IN (SELECT Period FROM current_hours)
+        LIMIT 1 BY RecordId
+    )
+    GROUP BY ModelVersion
+)
 GROUP BY ModelVersion
 ORDER BY first_prediction

@@ -100,9 +100,7 @@ def model_usage(store: Store, model: str, *, since: Any = None, until: Any = Non
             "prediction_distribution": _by_count(summary["labels"]),
             "versions_used": _by_count(summary["versions"]),
             "latency_ms": {
-                "p50": summary["latency_p50_ms"],
-                "p95": summary["latency_p95_ms"],
-                "p99": summary["latency_p99_ms"],
+                **dict(zip(("p50", "p95", "p99"), summary["latency_ms_p50_p95_p99"], strict=True)),
                 "max": summary["latency_max_ms"],
                 "mean": summary["latency_mean_ms"],
             },

@@ -6,6 +6,8 @@ parameters; the only text substituted here is
 * ``{{semconv.NAME}}`` - an attribute name from :mod:`otel_audit.semconv` (a constant), or a
   quoted, comma-separated list when the constant is a tuple;
 * ``{{ttl:COLUMN}}`` - the TTL clause built from a validated integer number of days;
+* ``{{query:NAME}}`` - in a query file only: the text of ``queries/NAME.sql``, for a fragment
+  (an expression list) that two queries must share exactly;
 * ``{{ttl:COLUMN:landing}}`` - the same, plus the landing rule of ``otel_logs``: prediction log
   rows (event ``ai.prediction``) are deleted after *landing_days*, because the view has copied
   every one of them into ``audit_predictions``, the table of record (see docs/retention.md).
@@ -24,6 +26,8 @@ from otel_audit.errors import SchemaError
 __all__ = ["query_sql", "render", "schema_files", "sql_root"]
 
 _PLACEHOLDER = re.compile(r"\{\{(semconv\.[A-Z_]+|ttl:[A-Za-z]+(?::landing)?)\}\}")
+
+_FRAGMENT = re.compile(r"\{\{query:([a-z_]+)\}\}")
 
 
 def sql_root() -> Path:
@@ -84,7 +88,8 @@ def query_sql(name: str) -> str:
     path = sql_root() / "queries" / f"{name}.sql"
     if not path.is_file():
         raise SchemaError(f"no query named {name!r} ({path})")
-    return render(path.read_text(encoding="utf-8"))
+    text = _FRAGMENT.sub(lambda match: query_sql(match.group(1)), path.read_text(encoding="utf-8"))
+    return render(text)
 
 
 def split_statements(text: str) -> list[str]:

@@ -15,17 +15,20 @@ from otel_audit.store.sql import render, schema_files, split_statements
 
 _TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
 _VIEW = re.compile(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)", re.MULTILINE)
+_PLAIN_VIEW = re.compile(r"^CREATE VIEW IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
 
 
-def _single_node() -> tuple[list[str], list[str]]:
-    tables, views = [], []
+def _single_node() -> tuple[list[str], list[str], list[str]]:
+    tables, views, plain_views = [], [], []
     for _, _, text in schema_files():
         for statement in split_statements(render(text, ttl_days=365)):
             if view := _VIEW.search(statement):
                 views.append(view.group(1))
+            elif plain := _PLAIN_VIEW.search(statement):
+                plain_views.append(plain.group(1))
             elif table := _TABLE.search(statement):
                 tables.append(table.group(1))
-    return tables, views
+    return tables, views, plain_views
 
 
 class TestClusterSchema:
@@ -38,7 +41,7 @@ class TestClusterSchema:
 
     def test_shards_data_and_replicates_global_tables(self) -> None:
         """Each data table becomes Replicated *_local plus Distributed; global tables are replicated, unsharded."""
-        tables, views = _single_node()
+        tables, views, plain_views = _single_node()
         statements = cluster_statements("c1", database="audit", ttl_days=400)
         text = "\n".join(statements)
         for table in tables:
@@ -53,7 +56,12 @@ class TestClusterSchema:
             [statement] = [s for s in statements if f"VIEW IF NOT EXISTS {view} ON CLUSTER c1" in s]
             assert re.search(r"TO \w+_local\b", statement)
             assert all(name.endswith("_local") for name in re.findall(r"\bFROM (\w+)", statement))
-        assert len(statements) == 2 * len(tables) - len(set(tables) & GLOBAL_TABLES) + len(views)
+        for view in plain_views:  # they read the Distributed tables, so answer for the whole cluster
+            [statement] = [s for s in statements if f"CREATE VIEW IF NOT EXISTS {view} ON CLUSTER c1\n" in s]
+            assert not re.findall(r"\bFROM (\w+_local)\b", statement)
+        assert plain_views, "the rollup bookkeeping views are part of the schema"
+        expected = 2 * len(tables) - len(set(tables) & GLOBAL_TABLES) + len(views) + len(plain_views)
+        assert len(statements) == expected
         assert "toIntervalDay(400)" in text
         assert "ENGINE = MergeTree" not in text
 

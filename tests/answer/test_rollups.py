@@ -1,0 +1,139 @@
+"""Report rollups: the same exact answers with and without them, stale periods never used."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import pytest
+from answer_seed import DAYS, START, Seeded, insert_predictions
+
+from otel_audit.answer import queries, rollups
+from otel_audit.answer.rollups import build_rollups
+
+LATER = START + dt.timedelta(days=DAYS + 30)
+"""A 'now' after every seeded record: all seeded periods are closed."""
+
+# Periods with partial hours and days at both ends, and the whole store.
+PERIODS = [
+    (None, None),
+    (START + dt.timedelta(hours=13, minutes=17, seconds=5), START + dt.timedelta(days=4, hours=7, minutes=45)),
+    (START + dt.timedelta(days=2), START + dt.timedelta(days=3)),
+]
+USERS = ("u1", "u2", "<script>alert(1)</script>")
+
+
+def _answers(seeded: Seeded) -> list[Any]:
+    store = seeded.store
+    answers: list[Any] = []
+    for since, until in PERIODS:
+        for model in ("fraud_detector", "credit_scorer"):
+            answers.append(queries.model_usage(store, model, since=since, until=until))
+        for user in USERS:
+            answers.append(queries.data_access(store, user, since=since, until=until)["models"])
+    for hours in (0, 40, 84, 90, 200):
+        answers.append(queries.version_at(store, "fraud_detector", START + dt.timedelta(hours=hours)))
+    return answers
+
+
+def _current(seeded: Seeded, rollup: str) -> list[dt.datetime]:
+    rows = seeded.store.query(
+        "SELECT Period FROM audit_rollup_current WHERE RollupName = {r:String} ORDER BY Period", {"r": rollup}
+    ).rows
+    return [period for (period,) in rows]
+
+
+class TestRollups:
+    def test_reports_are_the_same_with_rollups(self, seeded: Seeded) -> None:
+        """Every usage, data-access and version-at answer is identical before and after the build,
+        and matches the seed (the fixture's duplicate row counts once)."""
+        before = _answers(seeded)
+        result = build_rollups(seeded.store, now=LATER)
+        hours = {p.timestamp.replace(minute=0, second=0, microsecond=0) for p in seeded.predictions}
+        days = {p.timestamp.replace(hour=0, minute=0, second=0, microsecond=0) for p in seeded.predictions}
+        assert result.periods == {"usage_hourly": len(hours), "user_daily": len(days)}
+        assert result.source_rows["usage_hourly"] == len(seeded.predictions) + 1  # + the duplicate row
+        assert _current(seeded, "usage_hourly") == sorted(hours)
+        assert _answers(seeded) == before
+
+        usage = queries.model_usage(seeded.store, "fraud_detector")
+        mine = seeded.of("fraud_detector")
+        assert usage["total_predictions"] == len(mine)
+        assert usage["errors"] == sum(p.outcome == "error" for p in mine)
+        assert usage["unique_users"] == len({p.user for p in mine})
+        assert usage["versions_used"] == {v: sum(p.version == v for p in mine) for v in ("v2.0", "v1.0")}
+        assert usage["latency_ms"]["max"] == max(p.latency_ms for p in mine)
+        assert usage["first_prediction"] == mine[0].timestamp and usage["last_prediction"] == mine[-1].timestamp
+        access = queries.data_access(seeded.store, "u1")
+        assert access["total_requests"] == sum(p.user == "u1" for p in seeded.predictions)
+
+    def test_reports_read_the_rollup(self, seeded: Seeded) -> None:
+        """A forged rollup row under the current build shows up in the report: the rollup, not
+        the rows, answered (so the equality above is not vacuous)."""
+        build_rollups(seeded.store, now=LATER)
+        hour = seeded.of("credit_scorer")[0].timestamp.replace(minute=0, second=0, microsecond=0)
+        [(built_at,)] = seeded.store.query(
+            "SELECT BuiltAt FROM audit_rollup_current WHERE RollupName = 'usage_hourly' AND Period = {h:DateTime}",
+            {"h": hour},
+        ).rows
+        honest = queries.model_usage(seeded.store, "credit_scorer")["total_predictions"]
+        seeded.store.command(
+            "INSERT INTO audit_usage_hourly (Hour, ModelName, ModelVersion, BuiltAt, Predictions)"
+            " SELECT {h:DateTime}, 'credit_scorer', 'v9.1', {b:DateTime64(6)}, countState() FROM numbers(5)",
+            {"h": hour, "b": built_at},
+        )
+        assert queries.model_usage(seeded.store, "credit_scorer")["total_predictions"] == honest + 5
+
+    def test_late_and_duplicate_records_make_their_period_stale(self, seeded: Seeded) -> None:
+        """A record arriving in a built hour, or a second copy of one, takes that hour and day off
+        the rollup until the next build, which rebuilds only those; answers stay exact."""
+        build_rollups(seeded.store, now=LATER)
+        old, copied = seeded.of("fraud_detector")[10], seeded.of("credit_scorer")[3]
+        moment = old.timestamp + dt.timedelta(seconds=1)
+        late = dataclasses.replace(old, record_id="f" * 32 + "-" + "f" * 16, request_id="late-1", timestamp=moment)
+        insert_predictions(seeded.store, [late, copied])  # a new record, and a second copy of one
+        stale_hours = {p.timestamp.replace(minute=0, second=0, microsecond=0) for p in (late, copied)}
+        assert not stale_hours & set(_current(seeded, "usage_hourly"))
+
+        fraud = queries.model_usage(seeded.store, "fraud_detector")["total_predictions"]
+        credit = queries.model_usage(seeded.store, "credit_scorer")["total_predictions"]
+        assert (fraud, credit) == (len(seeded.of("fraud_detector")) + 1, len(seeded.of("credit_scorer")))
+        before = _answers(seeded)
+
+        result = build_rollups(seeded.store, now=LATER)
+        stale_days = {hour.replace(hour=0) for hour in stale_hours}
+        assert result.periods == {"usage_hourly": len(stale_hours), "user_daily": len(stale_days)}
+        assert stale_hours <= set(_current(seeded, "usage_hourly"))
+        assert _answers(seeded) == before
+        assert build_rollups(seeded.store, now=LATER).periods == {"usage_hourly": 0, "user_daily": 0}
+
+    def test_open_periods_are_not_built(self, seeded: Seeded) -> None:
+        """Only hours and days that ended before now minus the grace period are built."""
+        now = START + dt.timedelta(days=2, hours=5, minutes=3)
+        build_rollups(seeded.store, now=now, grace=dt.timedelta(minutes=5))
+        hours = {p.timestamp.replace(minute=0, second=0, microsecond=0) for p in seeded.predictions}
+        closed = START + dt.timedelta(days=2, hours=4)  # 5:03 minus 5 minutes: hour 4 is still open
+        assert _current(seeded, "usage_hourly") == sorted(hour for hour in hours if hour < closed)
+        assert _current(seeded, "user_daily") == [START, START + dt.timedelta(days=1)]
+
+    def test_a_build_without_its_build_row_is_never_read(self, seeded: Seeded) -> None:
+        """Rollup rows whose build did not record itself (a crash between the two inserts) are ignored."""
+        before = _answers(seeded)
+        hour = seeded.of("credit_scorer")[0].timestamp.replace(minute=0, second=0, microsecond=0)
+        seeded.store.command(
+            "INSERT INTO audit_usage_hourly (Hour, ModelName, ModelVersion, BuiltAt, Predictions)"
+            " SELECT {h:DateTime}, 'credit_scorer', 'v9.1', now64(6), countState() FROM numbers(5)",
+            {"h": hour},
+        )
+        assert _answers(seeded) == before
+
+    def test_small_chunks_give_the_same_rollups(self, seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Chunking the build (bounded memory for the deduplication) changes nothing."""
+        before = _answers(seeded)
+        monkeypatch.setattr(rollups, "CHUNK_ROWS", 7)
+        result = build_rollups(seeded.store, now=LATER)
+        assert result.periods["usage_hourly"] > 7
+        [(builds,)] = seeded.store.query("SELECT uniqExact(BuiltAt) FROM audit_rollup_builds").rows
+        assert builds > 2
+        assert _answers(seeded) == before
