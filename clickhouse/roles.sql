@@ -37,6 +37,15 @@ GRANT SELECT ON otel_audit.* TO otel_audit_sealer;
 GRANT INSERT ON otel_audit.audit_seal_leaves TO otel_audit_sealer;
 GRANT INSERT ON otel_audit.audit_seal_checkpoints TO otel_audit_sealer;
 
+-- `otel-audit rollup` (and serve's schedule): reads the records, appends report rollups and
+-- their build rows. Rollups are derived data; a wrong one is never read once its period's row
+-- count moves, and a report without them is only slower (docs/reports.md).
+CREATE ROLE IF NOT EXISTS otel_audit_rollup_builder;
+GRANT SELECT ON otel_audit.* TO otel_audit_rollup_builder;
+GRANT INSERT ON otel_audit.audit_usage_hourly TO otel_audit_rollup_builder;
+GRANT INSERT ON otel_audit.audit_user_daily TO otel_audit_rollup_builder;
+GRANT INSERT ON otel_audit.audit_rollup_builds TO otel_audit_rollup_builder;
+
 -- GDPR erasure (`otel-audit erase`) rewrites Input/Output (and the log Body) as tombstones, which
 -- needs ALTER UPDATE. No standing role has it: an administrator grants it to one person for one
 -- erasure and revokes it afterwards (docs/security.md), e.g.

@@ -10,6 +10,7 @@ Registered on the CLI by :func:`register`, which ``otel_audit.cli`` calls once.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -134,6 +135,22 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         rows = {table: sum(f.rows for f in files if f.table == table) for table in ("audit_predictions", "otel_logs")}
         months = sorted({f.month for f in files})
         typer.echo(f"archived {len(months)} month(s) {', '.join(months)} to {to}: {rows}", err=True)
+
+    @app.command("rollup")
+    def rollup(
+        *,
+        since: Annotated[str | None, typer.Option(help="Only periods after this time (ISO 8601, UTC).")] = None,
+        store: StoreOption = None,
+    ) -> None:
+        """Build the report rollups of closed hours and days that are new or changed (docs/reports.md)."""
+        from otel_audit.answer.rollups import build_rollups
+
+        with errors_as_exit(), _progress("rolling up") as step:
+            start = queries.to_utc(since, dt.datetime(1970, 1, 1)) if since else None
+            result = build_rollups(open_cli_store(store), since=start, progress=step)
+        hours, days = result.periods["usage_hourly"], result.periods["user_daily"]
+        rows, seconds = result.source_rows["usage_hourly"], result.seconds
+        typer.echo(f"built {hours} hour(s) and {days} day(s) of rollups over {rows} stored rows in {seconds:.1f} s")
 
     @app.command("restore")
     def restore(

@@ -32,7 +32,7 @@ from otel_audit.store.sql import query_sql
 
 __all__ = ["CHUNK_ROWS", "ROLLUPS", "Rollup", "RollupResult", "build_rollups"]
 
-CHUNK_ROWS = 2_000_000
+CHUNK_ROWS = 1_000_000
 """Stored rows per build statement (a chunk never splits a period)."""
 
 _BUILDS = "audit_rollup_builds"
@@ -89,17 +89,16 @@ def build_rollups(
     now: dt.datetime | None = None,
     grace: dt.timedelta = dt.timedelta(minutes=5),
     since: dt.datetime | None = None,
-    progress: Callable[[str, int, int], Any] | None = None,
+    progress: Callable[[str, int], Any] | None = None,
 ) -> RollupResult:
     """Build every rollup period that ended before ``now - grace`` and has no current build.
 
     *since* limits the search to periods after it (default: all stored rows). *progress* is
-    called as ``progress(rollup_name, periods_done, periods_total)`` after each chunk.
+    called as ``progress(description, chunks_total)`` after each chunk.
     """
     started = time.perf_counter()
     before = (now or _utcnow()) - grace
-    result = RollupResult()
-    last_built = _EPOCH
+    plan = []
     for rollup in ROLLUPS:
         stale = [
             (period, int(rows))
@@ -108,21 +107,20 @@ def build_rollups(
                 {"rollup": rollup.name, "seconds": rollup.seconds, "since": since or _EPOCH, "before": before},
             ).rows
         ]
-        done = 0
-        for chunk in _chunks(stale):
+        plan.append((rollup, stale, list(_chunks(stale))))
+    total_chunks = sum(len(chunks) for _, _, chunks in plan)
+    result = RollupResult()
+    last_built = _EPOCH
+    for rollup, stale, chunks in plan:
+        period_length = dt.timedelta(seconds=rollup.seconds)
+        for chunk in chunks:
             periods = [period for period, _ in chunk]
             # Strictly increasing build times: the latest build of a period is the one to read.
             built_at = max(_utcnow(), last_built + dt.timedelta(microseconds=1))
             last_built = built_at
-            period_length = dt.timedelta(seconds=rollup.seconds)
             store.command(
                 query_sql(rollup.build_query),
-                {
-                    "periods": periods,
-                    "since": periods[0],
-                    "until": periods[-1] + period_length,
-                    "built_at": built_at,
-                },
+                {"periods": periods, "since": periods[0], "until": periods[-1] + period_length, "built_at": built_at},
             )
             # The build row goes last: until it exists, the rows above are never read.
             store.insert_columns(
@@ -136,9 +134,8 @@ def build_rollups(
                 ],
                 _BUILD_COLUMNS,
             )
-            done += len(chunk)
             if progress is not None:
-                progress(rollup.name, done, len(stale))
+                progress(f"{rollup.name} up to {periods[-1]:%Y-%m-%d %H:%M}", total_chunks)
         result.periods[rollup.name] = len(stale)
         result.source_rows[rollup.name] = sum(rows for _, rows in stale)
     result.seconds = time.perf_counter() - started

@@ -61,6 +61,9 @@ def serve(  # noqa: PLR0917 - typer options are parameters
         typer.Option(help="Seal stored records on a schedule with this signing key (else OTEL_AUDIT_SEAL_KEY)."),
     ] = None,
     seal_interval: Annotated[float, typer.Option(min=0.01, help="Seconds between scheduled seals.")] = 60.0,
+    rollup_interval: Annotated[
+        float, typer.Option(min=0, help="Seconds between builds of the report rollups (0 = off).")
+    ] = 300.0,
 ) -> None:
     """Own the store: receive OTLP (HTTP + gRPC), spool durably, store, answer queries."""
     from otel_audit.service.remote import read_token
@@ -84,6 +87,7 @@ def serve(  # noqa: PLR0917 - typer options are parameters
             redaction_rules=redaction_rules,
             seal_key=seal_key or _env_path(envvars.OTEL_AUDIT_SEAL_KEY),
             seal_interval_s=seal_interval,
+            rollup_interval_s=rollup_interval,
             seal_origin=envvars.env_str(envvars.OTEL_AUDIT_SEAL_ORIGIN),
             ttl_days=envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0),
             fault_injection=envvars.env_bool(envvars.OTEL_AUDIT_SERVE_FAULTS, False),

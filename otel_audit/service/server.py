@@ -116,6 +116,8 @@ class ServeConfig:
     seal_key: Path | None = None
     seal_interval_s: float = 60.0
     seal_origin: str | None = None
+    rollup_interval_s: float = 300.0
+    """Seconds between builds of the report rollups of closed periods; 0 = never."""
 
     def __post_init__(self) -> None:
         if not _is_loopback(self.host) and not self.token:
@@ -128,6 +130,8 @@ class ServeConfig:
                 raise ConfigError(f"{name} must be positive")
         if self.seal_interval_s <= 0:
             raise ConfigError("seal_interval_s must be positive")
+        if self.rollup_interval_s < 0:
+            raise ConfigError("rollup_interval_s must be 0 (off) or positive")
 
 
 def _redactor(config: ServeConfig) -> Any:
@@ -203,6 +207,7 @@ class AuditServer:
             self._grpc, self.grpc_port = _start_grpc(self, config.host, config.grpc_port)
         self._started = time.time()
         self._sealer: Any = None
+        self._rollups: Any = None
         self._signer: Any = None
         if config.seal_key is not None:
             from otel_audit.seal import load_signer
@@ -220,6 +225,13 @@ class AuditServer:
 
             self._sealer = SealScheduler(
                 self.store, self._signer, interval_s=self.config.seal_interval_s, origin=self.config.seal_origin
+            )
+        if self.config.rollup_interval_s:
+            from otel_audit.answer.rollups import build_rollups
+            from otel_audit.periodic import PeriodicJob
+
+            self._rollups = PeriodicJob(
+                "otel-audit-rollups", lambda: build_rollups(self.store), interval_s=self.config.rollup_interval_s
             )
         self._write_serve_file()
 
@@ -265,6 +277,8 @@ class AuditServer:
         self._writer.join(max(0.1, deadline - time.monotonic()))
         if self._sealer is not None:
             self._sealer.shutdown(max(1.0, deadline - time.monotonic()))  # seals what the drain stored
+        if self._rollups is not None:
+            self._rollups.shutdown(max(1.0, deadline - time.monotonic()))
         if self._mapper is not None:
             self._mapper.shutdown(wait=True, cancel_futures=True)
         self.spool.close()
@@ -426,6 +440,14 @@ class AuditServer:
                 "failures": self._sealer.failures,
                 "sealed": self._sealer.sealed,
                 "tree_size": getattr(self._sealer.last, "tree_size", None),
+            },
+            "rollups": None
+            if self._rollups is None
+            else {
+                "interval_s": self._rollups.interval_s,
+                "runs": self._rollups.runs,
+                "failures": self._rollups.failures,
+                "last_built": getattr(self._rollups.last, "periods", None),
             },
             "pipeline": pipeline_stats.snapshot()["counters"],
         }

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from answer_seed import DAYS, START, Seeded, insert_predictions
+from typer.testing import CliRunner
 
 from otel_audit.answer import queries, rollups
 from otel_audit.answer.rollups import build_rollups
+from otel_audit.cli import app
 
 LATER = START + dt.timedelta(days=DAYS + 30)
 """A 'now' after every seeded record: all seeded periods are closed."""
@@ -137,3 +139,17 @@ class TestRollups:
         [(builds,)] = seeded.store.query("SELECT uniqExact(BuiltAt) FROM audit_rollup_builds").rows
         assert builds > 2
         assert _answers(seeded) == before
+
+    def test_cli_builds_then_has_nothing_left(self, seeded: Seeded, store_dsn: str) -> None:
+        """`otel-audit rollup` builds every closed period once; a second run finds nothing to do."""
+        hours = len({p.timestamp.replace(minute=0, second=0, microsecond=0) for p in seeded.predictions})
+        days = len({p.timestamp.date() for p in seeded.predictions})
+        first = CliRunner().invoke(app, ["rollup", "--store", store_dsn])
+        assert first.exit_code == 0, first.output
+        assert f"built {hours} hour(s) and {days} day(s) of rollups over {len(seeded.predictions) + 1} stored rows" in (
+            first.output
+        )
+        second = CliRunner().invoke(app, ["rollup", "--store", store_dsn])
+        assert "built 0 hour(s) and 0 day(s)" in second.output
+        bad = CliRunner().invoke(app, ["rollup", "--store", store_dsn, "--since", "yesterday"])
+        assert bad.exit_code == 2 and "ISO 8601" in bad.output

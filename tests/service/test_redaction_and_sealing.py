@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ _EMAIL = "ann.lee@example.org"
 _PHONE = "+44 20 7946 0958"
 
 
-def _request(prefix: str) -> bytes:
+def _request(prefix: str, time_ns: int | None = None) -> bytes:
     attributes = {
         semconv.GEN_AI_REQUEST_MODEL: "door_model",
         semconv.ML_MODEL_VERSION: "v1",
@@ -30,7 +31,7 @@ def _request(prefix: str) -> bytes:
         ]}}},
     ]}}  # fmt: skip
     record = {
-        "timeUnixNano": str(time.time_ns()),
+        "timeUnixNano": str(time_ns or time.time_ns()),
         "eventName": semconv.EVENT_PREDICTION,
         "body": body,
         "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
@@ -110,3 +111,29 @@ class TestScheduledSeal:
             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+class TestServeRollups:
+    def test_builds_rollups_of_closed_hours_on_a_schedule(self, serve_factory: Any) -> None:
+        """With --rollup-interval, serve builds the report rollups of the hours that closed; a
+        record from an hour ago is in a current rollup, one from now is not (its hour is open)."""
+        server = serve_factory("rollups", args=["--rollup-interval", "0.2"])
+        hour_ago = time.time_ns() - 3_700 * 10**9
+        for prefix, moment in (("rolled-old", hour_ago), ("rolled-new", None)):
+            status, _ = server.post("/v1/logs", _request(prefix, moment), "application/json")
+            assert status == 200
+        server.wait_drained()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (server.status()["rollups"]["last_built"] or {}).get("usage_hourly"):
+            time.sleep(0.1)
+        assert server.status()["rollups"]["failures"] == 0
+        store = open_store(server.dsn)  # through the front door of the running server
+        current = store.query(
+            "SELECT RollupName, Period FROM audit_rollup_current WHERE RollupName = 'usage_hourly'"
+        ).rows
+        assert [calendar.timegm(period.timetuple()) for _, period in current] == [hour_ago // 10**9 // 3600 * 3600]
+        usage = store.query(
+            "SELECT countMerge(Predictions) FROM audit_usage_hourly WHERE ModelName = 'door_model'"
+        ).rows
+        assert usage == [(1,)]
+        assert server.terminate() == 0

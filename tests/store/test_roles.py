@@ -66,6 +66,9 @@ def check_least_privilege(statements: list[str]) -> list[str]:
             problems.append(f"writer may read {target}")
         if role == "otel_audit_sealer" and privilege == "INSERT" and not table.startswith("audit_seal_"):
             problems.append(f"sealer may insert into {target}")
+        rollup_tables = ("audit_usage_hourly", "audit_user_daily", "audit_rollup_builds")
+        if role == "otel_audit_rollup_builder" and privilege == "INSERT" and table not in rollup_tables:
+            problems.append(f"rollup builder may insert into {target}")
         if role == "otel_audit_auditor" and privilege != "SELECT":
             problems.append(f"auditor has {privilege}")
     return problems
@@ -102,6 +105,7 @@ class TestRoles:
             "GRANT ALTER UPDATE(Input, Output) ON otel_audit.audit_predictions TO otel_audit_sealer",
             "GRANT INSERT ON otel_audit.audit_predictions TO otel_audit_writer",
             "GRANT INSERT ON otel_audit.otel_logs TO otel_audit_auditor",
+            "GRANT INSERT ON otel_audit.audit_predictions TO otel_audit_rollup_builder",
         ],
     )
     def test_checker_catches_excess(self, store: Store, bad: str) -> None:
