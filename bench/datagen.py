@@ -9,6 +9,10 @@ Records are generated in column batches with numpy (deterministic for a seed) an
   into ``audit_predictions``), and/or
 * to SQLite in the tutorial's ``ai_audit_logs`` schema (``bench/_tutorial.py``), same records.
 
+Then, on the store, the merges that a running store does on its own are forced and timed: the
+landing TTL that takes prediction rows older than the landing period out of ``otel_logs``
+(``OPTIMIZE … FINAL``). Build the report rollups after it with ``otel-audit rollup``.
+
 Run: python bench/datagen.py --n 1000000 --store chdb:///tmp/audit10m [--sqlite /tmp/audit.db]
 """
 
@@ -275,6 +279,11 @@ def main() -> None:
     for name, seconds in timings.items():
         if seconds:
             print(f"  {name:<9} {seconds:7.1f} s  {args.n / seconds:12,.0f} records/s")
+    if store is not None:
+        mark = time.perf_counter()
+        store.command("OPTIMIZE TABLE otel_logs FINAL")
+        [(landed,)] = store.query("SELECT count() FROM otel_logs").rows
+        print(f"landing TTL applied in {time.perf_counter() - mark:.1f} s: {landed:,} rows left in otel_logs")
 
 
 if __name__ == "__main__":

@@ -122,7 +122,15 @@ def data_access(
     """Every model that answered *user_id* in ``[since, until)``, and the predictions themselves."""
     params = {"user": user_id, **_period(since, until)}
     models = _run(store, "data_access_summary", params).dicts()
-    requests = _run(store, "data_access_requests", {**params, "limit": limit}).dicts()
+    # The newest *limit* predictions lie in the newest days that hold at least that many.
+    newest = params["since"]
+    seen = 0
+    for day, predictions in _run(store, "data_access_days", params).rows:
+        seen += predictions
+        if seen >= limit:
+            newest = max(newest, day)
+            break
+    requests = _run(store, "data_access_requests", {**params, "since": newest, "limit": limit}).dicts()
     return {
         "report": "data-access",
         "user_id": user_id,

@@ -34,6 +34,8 @@ def _answers(seeded: Seeded) -> list[Any]:
             answers.append(queries.model_usage(store, model, since=since, until=until))
         for user in USERS:
             answers.append(queries.data_access(store, user, since=since, until=until)["models"])
+            # A short list: with rollups, only the newest days that hold 5 predictions are read.
+            answers.append(queries.data_access(store, user, since=since, until=until, limit=5)["requests"])
     for hours in (0, 40, 84, 90, 200):
         answers.append(queries.version_at(store, "fraud_detector", START + dt.timedelta(hours=hours)))
     return answers
