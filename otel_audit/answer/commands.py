@@ -140,6 +140,9 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
     def rollup(
         *,
         since: Annotated[str | None, typer.Option(help="Only periods after this time (ISO 8601, UTC).")] = None,
+        rebuild: Annotated[
+            bool, typer.Option(help="Build current periods again too (after an ATTACH PARTITION, say).")
+        ] = False,
         store: StoreOption = None,
     ) -> None:
         """Build the report rollups of closed hours and days that are new or changed (docs/reports.md)."""
@@ -147,7 +150,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
 
         with errors_as_exit(), _progress("rolling up") as step:
             start = queries.to_utc(since, dt.datetime(1970, 1, 1)) if since else None
-            result = build_rollups(open_cli_store(store), since=start, progress=step)
+            result = build_rollups(open_cli_store(store), since=start, rebuild=rebuild, progress=step)
         hours, days = result.periods["usage_hourly"], result.periods["user_daily"]
         rows, seconds = result.source_rows["usage_hourly"], result.seconds
         typer.echo(f"built {hours} hour(s) and {days} day(s) of rollups over {rows} stored rows in {seconds:.1f} s")

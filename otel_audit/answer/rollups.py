@@ -89,11 +89,14 @@ def build_rollups(
     now: dt.datetime | None = None,
     grace: dt.timedelta = dt.timedelta(minutes=5),
     since: dt.datetime | None = None,
+    rebuild: bool = False,
     progress: Callable[[str, int], Any] | None = None,
 ) -> RollupResult:
     """Build every rollup period that ended before ``now - grace`` and has no current build.
 
-    *since* limits the search to periods after it (default: all stored rows). *progress* is
+    *since* limits the search to periods after it (default: all stored rows). *rebuild* builds
+    current periods again too (after rows came in without an INSERT, e.g. ``ATTACH PARTITION``,
+    which the row counter cannot see). *progress* is
     called as ``progress(description, chunks_total)`` after each chunk.
     """
     started = time.perf_counter()
@@ -104,7 +107,13 @@ def build_rollups(
             (period, int(rows))
             for period, rows in store.query(
                 query_sql("rollup_stale"),
-                {"rollup": rollup.name, "seconds": rollup.seconds, "since": since or _EPOCH, "before": before},
+                {
+                    "rollup": rollup.name,
+                    "seconds": rollup.seconds,
+                    "since": since or _EPOCH,
+                    "before": before,
+                    "rebuild": int(rebuild),
+                },
             ).rows
         ]
         plan.append((rollup, stale, list(_chunks(stale))))

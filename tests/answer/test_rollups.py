@@ -155,3 +155,14 @@ class TestRollups:
         assert "built 0 hour(s) and 0 day(s)" in second.output
         bad = CliRunner().invoke(app, ["rollup", "--store", store_dsn, "--since", "yesterday"])
         assert bad.exit_code == 2 and "ISO 8601" in bad.output
+
+    def test_rebuild_replaces_current_builds(self, seeded: Seeded) -> None:
+        """--rebuild builds current periods again; the newest build is the one read."""
+        build_rollups(seeded.store, now=LATER)
+        before = _answers(seeded)
+        again = build_rollups(seeded.store, now=LATER, rebuild=True)
+        assert again.periods == build_rollups(seeded.store, now=LATER, rebuild=True).periods
+        assert again.periods["usage_hourly"] == len(_current(seeded, "usage_hourly")) > 0
+        [(builds,)] = seeded.store.query("SELECT count() FROM audit_rollup_builds").rows
+        assert builds == 3 * sum(again.periods.values())
+        assert _answers(seeded) == before
