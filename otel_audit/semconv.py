@@ -27,6 +27,7 @@ __all__ = [
     "BODY_ERROR",
     "BODY_INPUT",
     "BODY_OUTPUT",
+    "CONTENT_ATTRIBUTES",
     "ERROR_MESSAGE",
     "ERROR_TYPE",
     "EVENT_PREDICTION",
@@ -161,6 +162,10 @@ by ``OTEL_AUDIT_BATCH_MAX_ROWS``; stored as a JSON array text in the attribute m
 AUDIT_BATCH_OUTPUTS: Final = "audit.batch.outputs"
 """Per-row outputs of a batch call (string array of each row output's canonical JSON), same
 order and bound as :data:`AUDIT_BATCH_INPUT_HASHES`."""
+
+CONTENT_ATTRIBUTES: Final = (AUDIT_BATCH_OUTPUTS,)
+"""Attributes that carry prediction content, like the body's input and output: the seal's leaf
+commits to their SHA-256, not their text, so that erasure can replace them by a tombstone."""
 
 AUDIT_BATCH_TRUNCATED: Final = "audit.batch.truncated"
 """``true`` when the batch had more rows than the per-row attributes hold."""

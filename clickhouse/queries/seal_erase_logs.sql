@@ -1,5 +1,5 @@
--- Replace the input and output inside the Body of the records' log rows by the same tombstones
--- (the error description is kept). RecordId is derived exactly as audit_predictions_mv does.
+-- Replace the input and output inside the Body, and the content attributes, of the records' log
+-- rows by the same tombstones (the error description is kept). RecordId is derived exactly as audit_predictions_mv does.
 ALTER TABLE otel_logs
 UPDATE
     Body = concat(
@@ -12,7 +12,9 @@ UPDATE
         ',"{{semconv.BODY_OUTPUT}}":',
         concat('{"$erased":{"at":"', {at:String}, '","sha256":"',
                lower(hex(SHA256(JSONExtractRaw(Body, '{{semconv.BODY_OUTPUT}}')))), '"}}'),
-        '}')
+        '}'),
+    LogAttributes = mapApply((k, v) -> (k, if(k NOT IN ({{semconv.CONTENT_ATTRIBUTES}}) OR startsWith(v, '{"$erased":'), v,
+               concat('{"$erased":{"at":"', {at:String}, '","sha256":"', lower(hex(SHA256(v))), '"}}'))), LogAttributes)
 WHERE EventName = '{{semconv.EVENT_PREDICTION}}'
   AND NOT startsWith(JSONExtractRaw(Body, '{{semconv.BODY_INPUT}}'), '{"$erased":')
   AND if(SpanId != '', concat(TraceId, '-', SpanId), LogAttributes['{{semconv.AUDIT_REQUEST_ID}}'])

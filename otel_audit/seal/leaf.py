@@ -1,12 +1,12 @@
 """The canonical form of an audit record and its Merkle leaf hash.
 
-A leaf commits to one row of ``audit_predictions`` through this JSON object (version 1), encoded
+A leaf commits to one row of ``audit_predictions`` through this JSON object (version 2), encoded
 with :func:`otel_audit.emit.hashing.canonical_json` (RFC 8785 after normalization):
 
 ====================  ==============================================================
 key                   value
 ====================  ==============================================================
-``v``                 ``1``
+``v``                 ``2``
 ``timestamp``         ``Timestamp`` as ``YYYY-MM-DD hh:mm:ss.nnnnnnnnn`` (UTC, 9 digits)
 ``record_id`` …       ``RecordId``, ``ModelName``, ``ModelVersion``, ``PipelineVersion``,
                       ``Operation``, ``InputHash``, ``UserId``, ``RequestId``, ``Outcome``,
@@ -14,7 +14,9 @@ key                   value
                       ``TraceId``, ``SpanId`` (strings, snake_case keys)
 ``latency_ms``        ``LatencyMs`` (number)
 ``batch_size``        ``BatchSize`` (integer)
-``attributes``        ``Attributes`` (object of strings)
+``attributes``        ``Attributes`` (object of strings); the value of a content attribute
+                      (:data:`~otel_audit.semconv.CONTENT_ATTRIBUTES`, the batch outputs)
+                      is replaced by ``sha256:<hex of its text>``
 ``input_sha256``      lower-case hex SHA-256 of the UTF-8 ``Input`` text
 ``output_sha256``     lower-case hex SHA-256 of the UTF-8 ``Output`` text
 ====================  ==============================================================
@@ -23,6 +25,8 @@ The leaf data is the UTF-8 canonical JSON; the leaf hash is SHA-256(0x00 || data
 leaf holds hashes of ``Input`` and ``Output`` rather than the text, the content can be replaced by
 a *tombstone* ``{"$erased":{"at":"<time>","sha256":"<hex of the original text>"}}`` (GDPR
 erasure) and the leaf still verifies: :func:`content_sha256` reads the hash from the tombstone.
+Version 2 extends this to the content attributes (version 1 committed to their text, so a batch
+call's outputs could not be erased).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from otel_audit import semconv
 from otel_audit.emit.hashing import canonical_json
 from otel_audit.seal.merkle import hash_leaf
 
@@ -46,7 +51,7 @@ __all__ = [
     "leaf_object",
 ]
 
-LEAF_VERSION = 1
+LEAF_VERSION = 2
 
 RECORD_FIELDS = (
     "timestamp",
@@ -93,11 +98,14 @@ def content_sha256(text: str) -> str:
 
 
 def leaf_object(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The version-1 leaf object of a record row (keys of :data:`RECORD_FIELDS` + input/output)."""
+    """The leaf object of a record row (keys of :data:`RECORD_FIELDS` + input/output hashes)."""
     leaf: dict[str, Any] = {"v": LEAF_VERSION}
     for field in RECORD_FIELDS:
         leaf[field] = record[field]
-    leaf["attributes"] = dict(record["attributes"])
+    leaf["attributes"] = {
+        key: f"sha256:{content_sha256(value)}" if key in semconv.CONTENT_ATTRIBUTES else value
+        for key, value in record["attributes"].items()
+    }
     leaf["latency_ms"] = float(record["latency_ms"])
     leaf["batch_size"] = int(record["batch_size"])
     leaf["input_sha256"] = content_sha256(record["input"])

@@ -6,6 +6,9 @@ import json
 
 import pytest
 
+import otel_audit
+from otel_audit import semconv
+from otel_audit.emit.hashing import hash_input
 from otel_audit.seal import SealError
 from otel_audit.seal.checkpoint import NoteSigner
 from otel_audit.seal.erasure import erase
@@ -48,6 +51,46 @@ class TestErasure:
         assert report.ok, report.problems
         assert report.erased_records == 4 and report.erasures_logged == 4
         assert report.last_erasure is not None and abs((report.last_erasure - result.erased_at).total_seconds()) < 0.01
+
+    def test_erase_removes_batch_outputs_and_keeps_seal(
+        self, filled: Store, signer: NoteSigner, runtime: otel_audit.AuditRuntime
+    ) -> None:
+        """A batch call's per-row outputs (a content attribute) are tombstoned in both tables; the
+        leaf commits to their hash, so verify stays green; the per-row input hashes remain."""
+        rows = [{"card": "4111-9001"}, {"card": "4111-9002"}]
+        outputs = ["secret-output-1", "secret-output-2"]
+        with otel_audit.audit_prediction(
+            model="fraud", version="v1", input=rows, user_id="batch-user", request_id="rb", batch_size=2,
+            attributes={
+                semconv.AUDIT_BATCH_INPUT_HASHES: [hash_input(row) for row in rows],
+                semconv.AUDIT_BATCH_OUTPUTS: outputs,
+            },
+        ) as prediction:  # fmt: skip
+            prediction.output = outputs
+        assert runtime.flush(30)
+        seal(filled, signer)
+        [(original,)] = filled.query(
+            "SELECT Attributes[{k:String}] FROM audit_predictions WHERE RequestId = 'rb'",
+            {"k": semconv.AUDIT_BATCH_OUTPUTS},
+        ).rows
+        assert "secret-output-1" in original
+
+        assert erase(filled, user="batch-user").records == 1
+        leaked = filled.query(
+            "SELECT (SELECT count() FROM audit_predictions WHERE arrayExists(v -> position(v, 'secret-output') > 0,"
+            " mapValues(Attributes)) OR position(Output, 'secret-output') > 0),"
+            " (SELECT count() FROM otel_logs WHERE arrayExists(v -> position(v, 'secret-output') > 0,"
+            " mapValues(LogAttributes)) OR position(Body, 'secret-output') > 0)"
+        ).rows
+        assert leaked == [(0, 0)]
+        [(stored, hashes)] = filled.query(
+            "SELECT Attributes[{o:String}], Attributes[{h:String}] FROM audit_predictions WHERE RequestId = 'rb'",
+            {"o": semconv.AUDIT_BATCH_OUTPUTS, "h": semconv.AUDIT_BATCH_INPUT_HASHES},
+        ).rows
+        assert is_tombstone(stored) and content_sha256(stored) == content_sha256(original)
+        assert json.loads(hashes) == [hash_input(row) for row in rows]
+        report = verify(filled, signer.verifier)
+        assert report.ok, report.problems
 
     def test_erase_by_request_then_seal_and_prove(self, filled: Store, signer: NoteSigner) -> None:
         """A record erased before sealing still seals, proves and verifies; erasing twice is a no-op."""
