@@ -4,11 +4,6 @@
 SELECT Day AS day, countMerge(Predictions) AS predictions
 FROM audit_user_daily
 WHERE UserId = {user:String}
-  AND (Day, BuiltAt) IN
-  (
-      SELECT Period, BuiltAt
-      FROM audit_rollup_current
-      WHERE RollupName = 'user_daily' AND Period >= {since:DateTime64(9)} AND PeriodEnd <= {until:DateTime64(9)}
-  )
+  AND (Day, BuiltAt) IN ({{query:_user_current}})
 GROUP BY Day
 ORDER BY Day DESC

@@ -1,12 +1,6 @@
 -- Per-user data access over [since, until): which models answered this user, how often.
 -- Exact, one row per RecordId: whole UTC days with a current rollup merge audit_user_daily;
--- every other row is read and deduplicated here.
-WITH current_days AS
-(
-    SELECT Period, BuiltAt
-    FROM audit_rollup_current
-    WHERE RollupName = 'user_daily' AND Period >= {since:DateTime64(9)} AND PeriodEnd <= {until:DateTime64(9)}
-)
+-- the rows of every other day are read and deduplicated here.
 SELECT
     ModelName AS model,
     countMerge(Predictions) AS predictions,
@@ -18,7 +12,7 @@ FROM
 (
     SELECT *
     FROM audit_user_daily
-    WHERE UserId = {user:String} AND (Day, BuiltAt) IN (SELECT Period, BuiltAt FROM current_days)
+    WHERE UserId = {user:String} AND (Day, BuiltAt) IN ({{query:_user_current}})
     UNION ALL
     SELECT
         toStartOfDay(Timestamp, 'UTC') AS Day,
@@ -32,7 +26,7 @@ FROM
         FROM audit_predictions
         WHERE UserId = {user:String}
           AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-          AND toStartOfDay(Timestamp, 'UTC') NOT IN (SELECT Period FROM current_days)
+          AND toStartOfDay(Timestamp, 'UTC') IN ({{query:_user_stale}})
         LIMIT 1 BY RecordId
     )
     GROUP BY Day, UserId, ModelName

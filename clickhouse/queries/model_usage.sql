@@ -1,13 +1,8 @@
 -- Model usage over [since, until), in one pass: volume, outcomes, users, latency percentiles,
 -- first/last, and the version, outcome and label distributions (as maps value -> count).
 -- Exact, one row per RecordId (at-least-once delivery can store a record twice): whole hours
--- with a current rollup merge audit_usage_hourly; every other row is read and deduplicated here.
-WITH current_hours AS
-(
-    SELECT Period, BuiltAt
-    FROM audit_rollup_current
-    WHERE RollupName = 'usage_hourly' AND Period >= {since:DateTime64(9)} AND PeriodEnd <= {until:DateTime64(9)}
-)
+-- with a current rollup merge audit_usage_hourly; the rows of every other hour are read and
+-- deduplicated here.
 SELECT
     countMerge(Predictions) AS predictions,
     countIfMerge(Ok) AS ok,
@@ -26,7 +21,7 @@ FROM
 (
     SELECT *
     FROM audit_usage_hourly
-    WHERE ModelName = {model:String} AND (Hour, BuiltAt) IN (SELECT Period, BuiltAt FROM current_hours)
+    WHERE ModelName = {model:String} AND (Hour, BuiltAt) IN ({{query:_usage_current}})
     UNION ALL
     SELECT
         toStartOfHour(Timestamp, 'UTC') AS Hour,
@@ -40,7 +35,7 @@ FROM
         FROM audit_predictions
         WHERE ModelName = {model:String}
           AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-          AND toStartOfHour(Timestamp, 'UTC') NOT IN (SELECT Period FROM current_hours)
+          AND toStartOfHour(Timestamp, 'UTC') IN ({{query:_usage_stale}})
         LIMIT 1 BY RecordId
     )
     GROUP BY Hour, ModelName, ModelVersion

@@ -1,10 +1,7 @@
 -- Which version(s) of a model served around time {at}: each version's first and last
 -- prediction, how many (one per RecordId), and whether {at} falls inside that span
--- (serving_at = 1). Whole hours with a current rollup merge audit_usage_hourly.
-WITH current_hours AS
-(
-    SELECT Period, BuiltAt FROM audit_rollup_current WHERE RollupName = 'usage_hourly'
-)
+-- (serving_at = 1). Whole hours with a current rollup merge audit_usage_hourly; {since} and
+-- {until} bound the whole store.
 SELECT
     ModelVersion AS version,
     minMerge(First) AS first_prediction,
@@ -15,14 +12,14 @@ FROM
 (
     SELECT ModelVersion, Predictions, First, Last
     FROM audit_usage_hourly
-    WHERE ModelName = {model:String} AND (Hour, BuiltAt) IN (SELECT Period, BuiltAt FROM current_hours)
+    WHERE ModelName = {model:String} AND (Hour, BuiltAt) IN ({{query:_usage_current}})
     UNION ALL
     SELECT ModelVersion, countState() AS Predictions, minState(Timestamp) AS First, maxState(Timestamp) AS Last
     FROM
     (
         SELECT RecordId, ModelVersion, Timestamp
         FROM audit_predictions
-        WHERE ModelName = {model:String} AND toStartOfHour(Timestamp, 'UTC') NOT IN (SELECT Period FROM current_hours)
+        WHERE ModelName = {model:String} AND toStartOfHour(Timestamp, 'UTC') IN ({{query:_usage_stale}})
         LIMIT 1 BY RecordId
     )
     GROUP BY ModelVersion

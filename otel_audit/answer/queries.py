@@ -151,7 +151,7 @@ def version_at(store: Store, model: str, at: Any) -> dict[str, Any]:
     none does, ``latest_before`` names the last version seen before T.
     """
     when = to_utc(at, _EPOCH)
-    versions = _run(store, "version_at", {"model": model, "at": when}).dicts()
+    versions = _run(store, "version_at", {"model": model, "at": when, "since": _EPOCH, "until": _FAR_FUTURE}).dicts()
     for row in versions:
         row["serving_at"] = bool(row["serving_at"])
     serving = [row["version"] for row in versions if row["serving_at"]]

@@ -8,11 +8,11 @@ Usage::
 A rollup holds the exact, deduplicated aggregate states of one period: an hour of model usage
 (``audit_usage_hourly``) or a UTC day of per-user data access (``audit_user_daily``). Each build
 records the number of stored rows the period held when the build started; the reports use a
-period's rollup only while ``audit_hour_rows`` still counts that many (``audit_rollup_current``)
-and read every other row from ``audit_predictions``. So the rollups make reports fast and never
-make them wrong: a late or duplicated record makes its period stale until the next build, a
-build that dies half-way is never used, and a store without rollups gives the same answers,
-only slower.
+period's rollup only while ``audit_hour_rows`` still counts that many (``_usage_current.sql``,
+``_user_current.sql``) and read the rows of every other period from ``audit_predictions``. So
+the rollups make reports fast and never make them wrong: a late or duplicated record makes its
+period stale until the next build, a build that dies half-way is never used, and a store
+without rollups gives the same answers, only slower.
 
 Periods still open (ending less than *grace* ago) are not built: they would be stale at once.
 Stale periods are built in chunks of about :data:`CHUNK_ROWS` stored rows, so the per-record
@@ -47,6 +47,10 @@ class Rollup:
     name: str
     seconds: int
     build_query: str
+
+    @property
+    def stale_query(self) -> str:
+        return f"rollup_stale_{self.name}"
 
 
 ROLLUPS = (
@@ -101,20 +105,15 @@ def build_rollups(
     """
     started = time.perf_counter()
     before = (now or _utcnow()) - grace
+    window = {"since": since or _EPOCH, "until": before}
+    # Rows the counter missed (stored before it existed, or attached without an INSERT) would
+    # be read by no report: count them first.
+    store.command(query_sql("rollup_recount"), window)
     plan = []
     for rollup in ROLLUPS:
         stale = [
             (period, int(rows))
-            for period, rows in store.query(
-                query_sql("rollup_stale"),
-                {
-                    "rollup": rollup.name,
-                    "seconds": rollup.seconds,
-                    "since": since or _EPOCH,
-                    "before": before,
-                    "rebuild": int(rebuild),
-                },
-            ).rows
+            for period, rows in store.query(query_sql(rollup.stale_query), {**window, "rebuild": int(rebuild)}).rows
         ]
         plan.append((rollup, stale, list(_chunks(stale))))
     total_chunks = sum(len(chunks) for _, _, chunks in plan)

@@ -14,7 +14,8 @@ Rewrites, statement by statement (every statement keeps ``IF NOT EXISTS`` and ge
   ClickHouse exporter, otel-audit's exporters) insert into ``<name>``; reports read ``<name>``.
 * **Materialized views** read and write the ``_local`` tables, so each shard types the rows it
   received.
-* **Plain views** (the rollups' bookkeeping) read the ``Distributed`` tables.
+* **Data migrations** (``INSERT INTO … SELECT`` in a schema file) are left out: a new cluster's
+  tables start empty.
 * **Global tables** (the migrations log and the seal's Merkle leaves, checkpoints and erasure
   log: one sequence for the whole deployment; the small report rollups, built from all shards)
   are replicated to every node, not sharded:
@@ -57,7 +58,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
 _CREATE_VIEW = re.compile(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)", re.MULTILINE)
 _ENGINE = re.compile(r"ENGINE = (\w*)MergeTree(?:\(\))?")
-_CREATE_PLAIN_VIEW = re.compile(r"^CREATE VIEW IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
 _FROM = re.compile(r"\bFROM (\w+)")
 
 
@@ -114,12 +114,10 @@ def cluster_statements(
         for statement in split_statements(render(text, ttl_days=ttl_days, landing_days=landing_days)):
             view = _CREATE_VIEW.search(statement)
             table = _CREATE_TABLE.search(statement)
-            plain_view = _CREATE_PLAIN_VIEW.search(statement)
+            if statement.startswith("INSERT INTO"):
+                continue  # a data migration: the tables of a new cluster start empty
             if view is not None:
                 statements.append(_view(statement, view, cluster))
-            elif plain_view is not None:  # reads the Distributed tables: answers for the whole cluster
-                head = f"CREATE VIEW IF NOT EXISTS {plain_view.group(1)} ON CLUSTER {cluster}\n"
-                statements.append(_CREATE_PLAIN_VIEW.sub(head, statement, count=1))
             elif table is not None:
                 statements.extend(_table(statement, table.group(1), cluster, database))
             else:

@@ -1,8 +1,9 @@
 """Create and version the store's schema from ``clickhouse/schema/*.sql``.
 
 Each file is one migration, applied once, in order, and recorded with its checksum in
-``otel_audit_schema_migrations``. Every statement is ``CREATE … IF NOT EXISTS``, so applying
-the schema twice, or from two processes, is harmless.
+``otel_audit_schema_migrations``. Every statement is ``CREATE … IF NOT EXISTS`` or a data
+migration whose repetition is harmless (080 counts existing rows, and counting a row twice only
+makes its rollup be rebuilt), so applying the schema twice, or from two processes, is harmless.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from otel_audit.answer import queries, rollups
 from otel_audit.answer.rollups import build_rollups
 from otel_audit.cli import app
+from otel_audit.store.sql import query_sql
 
 LATER = START + dt.timedelta(days=DAYS + 30)
 """A 'now' after every seeded record: all seeded periods are closed."""
@@ -42,10 +43,17 @@ def _answers(seeded: Seeded) -> list[Any]:
 
 
 def _current(seeded: Seeded, rollup: str) -> list[dt.datetime]:
-    rows = seeded.store.query(
-        "SELECT Period FROM audit_rollup_current WHERE RollupName = {r:String} ORDER BY Period", {"r": rollup}
+    everything = {"since": dt.datetime(1970, 1, 1), "until": dt.datetime(2200, 1, 1)}
+    rows = seeded.store.query(query_sql("rollup_current"), everything).dicts()
+    return [row["period"] for row in rows if row["rollup"] == rollup]
+
+
+def _built_at(seeded: Seeded, hour: dt.datetime) -> dt.datetime:
+    [(built_at,)] = seeded.store.query(
+        "SELECT max(BuiltAt) FROM audit_rollup_builds WHERE RollupName = 'usage_hourly' AND Period = {h:DateTime}",
+        {"h": hour},
     ).rows
-    return [period for (period,) in rows]
+    return built_at
 
 
 class TestRollups:
@@ -77,10 +85,7 @@ class TestRollups:
         the rows, answered (so the equality above is not vacuous)."""
         build_rollups(seeded.store, now=LATER)
         hour = seeded.of("credit_scorer")[0].timestamp.replace(minute=0, second=0, microsecond=0)
-        [(built_at,)] = seeded.store.query(
-            "SELECT BuiltAt FROM audit_rollup_current WHERE RollupName = 'usage_hourly' AND Period = {h:DateTime}",
-            {"h": hour},
-        ).rows
+        built_at = _built_at(seeded, hour)
         honest = queries.model_usage(seeded.store, "credit_scorer")["total_predictions"]
         seeded.store.command(
             "INSERT INTO audit_usage_hourly (Hour, ModelName, ModelVersion, BuiltAt, Predictions)"
@@ -165,4 +170,16 @@ class TestRollups:
         assert again.periods["usage_hourly"] == len(_current(seeded, "usage_hourly")) > 0
         [(builds,)] = seeded.store.query("SELECT count() FROM audit_rollup_builds").rows
         assert builds == 3 * sum(again.periods.values())
+        assert _answers(seeded) == before
+
+    def test_rows_the_counter_missed_are_counted_by_the_next_build(self, seeded: Seeded) -> None:
+        """Rows stored without a count (before the counter existed, or attached by an administrator)
+        are counted by the next build, and the answers are the same as before."""
+        before = _answers(seeded)
+        seeded.store.command("TRUNCATE TABLE audit_hour_rows")
+        build_rollups(seeded.store, now=LATER)
+        counts = seeded.store.query(
+            "SELECT (SELECT sum(Rows) FROM audit_hour_rows), (SELECT count() FROM audit_predictions)"
+        ).rows
+        assert counts == [(len(seeded.predictions) + 1, len(seeded.predictions) + 1)]
         assert _answers(seeded) == before

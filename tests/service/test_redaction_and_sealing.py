@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from serve_process import ServeProcess
 
 from otel_audit import semconv
 from otel_audit.store.connect import open_store
+from otel_audit.store.sql import query_sql
 
 _EMAIL = "ann.lee@example.org"
 _PHONE = "+44 20 7946 0958"
@@ -128,10 +130,10 @@ class TestServeRollups:
             time.sleep(0.1)
         assert server.status()["rollups"]["failures"] == 0
         store = open_store(server.dsn)  # through the front door of the running server
-        current = store.query(
-            "SELECT RollupName, Period FROM audit_rollup_current WHERE RollupName = 'usage_hourly'"
-        ).rows
-        assert [calendar.timegm(period.timetuple()) for _, period in current] == [hour_ago // 10**9 // 3600 * 3600]
+        everything = {"since": dt.datetime(1970, 1, 1), "until": dt.datetime(2200, 1, 1)}
+        current = [row["period"] for row in store.query(query_sql("rollup_current"), everything).dicts()
+                   if row["rollup"] == "usage_hourly"]  # fmt: skip
+        assert [calendar.timegm(period.timetuple()) for period in current] == [hour_ago // 10**9 // 3600 * 3600]
         usage = store.query(
             "SELECT countMerge(Predictions) FROM audit_usage_hourly WHERE ModelName = 'door_model'"
         ).rows
