@@ -1,26 +1,5 @@
 -- Every stored row (duplicates included) in [since, until), for verification.
 SELECT
-    toString(Timestamp) AS timestamp,
-    RecordId AS record_id,
-    ModelName AS model_name,
-    ModelVersion AS model_version,
-    PipelineVersion AS pipeline_version,
-    Operation AS operation,
-    InputHash AS input_hash,
-    UserId AS user_id,
-    RequestId AS request_id,
-    Outcome AS outcome,
-    ErrorType AS error_type,
-    ErrorMessage AS error_message,
-    OutputLabel AS output_label,
-    LatencyMs AS latency_ms,
-    BatchSize AS batch_size,
-    ServiceName AS service_name,
-    TraceId AS trace_id,
-    SpanId AS span_id,
-    Attributes AS attributes,
-    Input AS input,
-    Output AS output
-FROM audit_predictions
+{{query:_seal_record_columns}}FROM audit_predictions
 WHERE Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
 ORDER BY Timestamp, RecordId
