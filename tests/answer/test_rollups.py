@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import random
+import uuid
 from typing import Any
 
 import pytest
-from answer_seed import DAYS, START, Seeded, insert_predictions
+from answer_seed import DAYS, START, Prediction, Seeded, insert_predictions, make_prediction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from otel_audit.answer import queries, rollups
 from otel_audit.answer.rollups import build_rollups
 from otel_audit.cli import app
+from otel_audit.store.connect import open_store
+from otel_audit.store.schema import apply_schema
 from otel_audit.store.sql import query_sql
 
 LATER = START + dt.timedelta(days=DAYS + 30)
@@ -183,3 +190,63 @@ class TestRollups:
         ).rows
         assert counts == [(len(seeded.predictions) + 1, len(seeded.predictions) + 1)]
         assert _answers(seeded) == before
+
+
+# -- any interleaving of arrivals, duplicates and builds -----------------------------------------
+
+_POOL_RNG = random.Random(11)
+POOL = [
+    dataclasses.replace(
+        make_prediction(_POOL_RNG, index),
+        timestamp=START + dt.timedelta(minutes=_POOL_RNG.randrange(48 * 60), microseconds=index),
+        model=("m_a", "m_b")[index % 2],
+        version=("v1", "v2")[index % 3 == 0],
+    )
+    for index in range(60)
+]
+"""Records over two days that the steps below insert (again, for duplicates) in any order."""
+
+_insert = st.tuples(st.just("insert"), st.lists(st.integers(0, len(POOL) - 1), min_size=1, max_size=15))
+_build = st.tuples(st.just("build"), st.integers(0, 60))  # "now", in hours after START
+
+
+class TestAnyHistory:
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        steps=st.lists(st.one_of(_insert, _build), min_size=1, max_size=6),
+        since_minutes=st.integers(0, 47 * 60),
+        length_minutes=st.integers(1, 48 * 60),
+    )
+    def test_answers_match_the_records_whatever_was_built(
+        self, store_dsn: str, steps: list[tuple[str, Any]], since_minutes: int, length_minutes: int
+    ) -> None:
+        """Inserts (with duplicates, late arrivals) and builds at any times in any order: usage and
+        data-access answers equal the figures of the distinct records inserted."""
+        store = open_store(f"{store_dsn.partition('?')[0]}?database=h_{uuid.uuid4().hex}")
+        apply_schema(store)
+        inserted: dict[str, Prediction] = {}
+        for kind, argument in steps:
+            if kind == "insert":
+                batch = [POOL[i] for i in argument]
+                insert_predictions(store, batch)
+                inserted.update((p.record_id, p) for p in batch)
+            else:
+                build_rollups(store, now=START + dt.timedelta(hours=argument))
+        since = START + dt.timedelta(minutes=since_minutes, seconds=7)
+        until = since + dt.timedelta(minutes=length_minutes)
+        inside = [p for p in inserted.values() if since <= p.timestamp < until]
+        for model in ("m_a", "m_b"):
+            mine = [p for p in inside if p.model == model]
+            usage = queries.model_usage(store, model, since=since, until=until)
+            assert usage["total_predictions"] == len(mine)
+            if mine:
+                assert usage["errors"] == sum(p.outcome == "error" for p in mine)
+                assert usage["unique_users"] == len({p.user for p in mine})
+                assert usage["versions_used"] == dict(collections.Counter(p.version for p in mine))
+                assert usage["latency_ms"]["max"] == max(p.latency_ms for p in mine)
+        for user in USERS:
+            access = queries.data_access(store, user, since=since, until=until, limit=3)
+            theirs = [p for p in inside if p.user == user]
+            assert access["models_used"] == dict(collections.Counter(p.model for p in theirs))
+            newest = sorted(theirs, key=lambda p: p.timestamp, reverse=True)[:3]
+            assert [r["request_id"] for r in access["requests"]] == [p.request_id for p in newest]
