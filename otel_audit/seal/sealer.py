@@ -338,40 +338,47 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
         )
 
     # Records: every stored row must hash to its leaf; every leaf in the window needs a record.
-    stored_rows = store.query(query_sql("seal_records"), {"since": start, "until": end}).dicts()
-    report.records_checked = len(stored_rows)
-    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in stored_rows:
-        records[record["record_id"]].append(record)
+    # Read in windows of about VERIFY_WINDOW_ROWS rows, so memory holds the leaves, not the
+    # records with their inputs (several KB each as Python objects).
     index_of = {leaf["RecordId"]: i for i, leaf in enumerate(ordered) if leaf is not None}
+    present: set[str] = set()
+    flagged: set[str] = set()
+    erased: set[str] = set()
+    unsealed_at: dict[str, str] = {}
+    for window_start, window_end in _windows(store, start, end):
+        for row in store.query(query_sql("seal_records"), {"since": window_start, "until": window_end}).dicts():
+            report.records_checked += 1
+            record_id = row["record_id"]
+            present.add(record_id)
+            if is_tombstone(row["input"]) or is_tombstone(row["output"]):
+                erased.add(record_id)
+            position = index_of.get(record_id)
+            if position is None:
+                unsealed_at[record_id] = min(row["timestamp"], unsealed_at.get(record_id, row["timestamp"]))
+                continue
+            if record_id in flagged:
+                continue
+            sealed = ordered[position]
+            assert sealed is not None
+            if leaf_hash(row).hex() != sealed["LeafHash"]:
+                flagged.add(record_id)
+                problems.append(
+                    Problem("modified record", record_id, position, "stored record differs from the sealed one")
+                )
+            elif row["timestamp"] != sealed["Timestamp"]:
+                flagged.add(record_id)
+                problems.append(Problem("modified leaf", record_id, position, "leaf timestamp was altered"))
     start_text, end_text = _text(start), _text(end)
     for index, leaf in enumerate(ordered):
-        if leaf is None:
-            continue
-        copies = records.get(leaf["RecordId"], [])
-        if not copies:
-            if start_text <= leaf["Timestamp"] < end_text:
-                problems.append(Problem("deleted record", leaf["RecordId"], index, "sealed record is missing"))
-            continue
-        for row in copies:
-            if leaf_hash(row).hex() != leaf["LeafHash"]:
-                problems.append(
-                    Problem("modified record", leaf["RecordId"], index, "stored record differs from the sealed one")
-                )
-                break
-            if row["timestamp"] != leaf["Timestamp"]:
-                problems.append(Problem("modified leaf", leaf["RecordId"], index, "leaf timestamp was altered"))
-                break
-    unsealed = sorted(
-        (copies[0]["timestamp"], record_id) for record_id, copies in records.items() if record_id not in index_of
-    )
-    report.unsealed = len(unsealed)
+        if leaf is not None and leaf["RecordId"] not in present and start_text <= leaf["Timestamp"] < end_text:
+            problems.append(Problem("deleted record", leaf["RecordId"], index, "sealed record is missing"))
+    report.unsealed = len(unsealed_at)
     if not allow_unsealed:
         problems.extend(
             Problem(
                 "unsealed record", record_id, None, f"record of {timestamp} is in no checkpoint (inserted, or run seal)"
             )
-            for timestamp, record_id in unsealed
+            for timestamp, record_id in sorted((at, record_id) for record_id, at in unsealed_at.items())
         )
 
     # Erasures: tombstones must be logged.
@@ -379,16 +386,31 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     logged_ids = {row["RecordId"] for row in logged}
     report.erasures_logged = len(logged)
     report.last_erasure = max((row["ErasedAt"] for row in logged), default=None)
-    for record_id, copies in records.items():
-        if any(is_tombstone(row["input"]) or is_tombstone(row["output"]) for row in copies):
-            report.erased_records += 1
-            if record_id not in logged_ids:
-                problems.append(
-                    Problem("unlogged erasure", record_id, index_of.get(record_id), "content erased outside `erase`")
-                )
+    report.erased_records = len(erased)
+    problems.extend(
+        Problem("unlogged erasure", record_id, index_of.get(record_id), "content erased outside `erase`")
+        for record_id in sorted(erased - logged_ids)
+    )
     problems.sort(key=lambda problem: _rank(problem, size))
     report.problems = problems
     return report
+
+
+VERIFY_WINDOW_ROWS = 100_000
+"""Stored rows :func:`verify` reads at once (whole UTC days; a bigger day is read whole)."""
+
+
+def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[dt.datetime, dt.datetime]]:
+    """Consecutive ``[from, to)`` covering ``[start, end)``, cut at UTC days, each holding about
+    :data:`VERIFY_WINDOW_ROWS` stored rows."""
+    days = store.query(query_sql("seal_rows_per_day"), {"since": start, "until": end}).rows
+    window_start, rows = start, 0
+    for day, count in days:
+        if rows and rows + count > VERIFY_WINDOW_ROWS:
+            yield window_start, max(window_start, day)
+            window_start, rows = max(window_start, day), 0
+        rows += count
+    yield window_start, end
 
 
 def _rank(problem: Problem, size: int) -> float:

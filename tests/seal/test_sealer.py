@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import os
 from collections.abc import Callable
 
 import pytest
 
-from otel_audit.seal import SealError
+from otel_audit.seal import SealError, sealer
 from otel_audit.seal.checkpoint import NoteSigner, open_note, parse_checkpoint
 from otel_audit.seal.sealer import load_checkpoints, load_leaves, seal, verify
 from otel_audit.store.connect import Store
@@ -195,3 +197,37 @@ class TestTamperDetection:
         since = leaves[1]["Timestamp"].replace(" ", "T")[:26]
         report = verify(sealed, signer.verifier, since=since)
         assert report.ok, report.problems
+
+
+class TestVerifyInWindows:
+    def test_a_long_period_is_read_in_windows_and_still_checked_whole(
+        self, sealed: Store, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With windows of two rows, records spread over six days verify, and a modified and a
+        deleted record in different windows are both named."""
+        for days in range(1, 6):  # copies of r0..r2 on each of the five days before
+            sealed.command(
+                "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
+                "SELECT Timestamp - toIntervalDay({d:UInt8}), TraceId, concat('d', toString({d:UInt8}), SpanId), "
+                "ServiceName, Body, mapUpdate(LogAttributes, map('audit.request.id', "
+                "concat(LogAttributes['audit.request.id'], '-d', toString({d:UInt8})))), EventName "
+                "FROM otel_logs WHERE LogAttributes['audit.request.id'] IN ('r0', 'r1', 'r2')",
+                {"d": days},
+                settings=_INSERT,
+            )
+        assert seal(sealed, signer).sealed == 15
+        monkeypatch.setattr(sealer, "VERIFY_WINDOW_ROWS", 2)
+        windows = list(sealer._windows(sealed, dt.datetime(1970, 1, 1), dt.datetime(2200, 1, 1)))
+        assert len(windows) >= 6
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # contiguous, no gap
+        report = verify(sealed, signer.verifier)
+        assert report.ok, report.problems
+        assert report.records_checked == 27
+
+        sealed.command(
+            "ALTER TABLE audit_predictions UPDATE OutputLabel = 'x' WHERE RequestId = 'r1-d5'", settings=_SYNC
+        )
+        deleted = _record_id(sealed, "r2-d2")
+        sealed.command("ALTER TABLE audit_predictions DELETE WHERE RequestId = 'r2-d2'", settings=_SYNC)
+        found = {(problem.kind, problem.record_id) for problem in verify(sealed, signer.verifier).problems}
+        assert found == {("modified record", _record_id(sealed, "r1-d5")), ("deleted record", deleted)}
