@@ -18,7 +18,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from otel_audit.answer.queries import to_utc
 from otel_audit.seal._errors import NoteError, SealError
@@ -251,16 +251,21 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     start, end = to_utc(since, _EPOCH), to_utc(until, _FAR_FUTURE)
     report = VerifyReport(signatures_checked=verifier is not None)
     problems: list[Problem] = []
-    leaves = load_leaves(store)
-    report.leaves = len(leaves)
-    by_index: dict[int, dict[str, Any]] = {}
-    for row in leaves:
-        index = int(row["LeafIndex"])
-        if index in by_index:
-            problems.append(Problem("inserted leaf", row["RecordId"], index, "two leaves share this index"))
-        by_index[index] = row
-    size = max(by_index, default=-1) + 1
-    ordered: list[dict[str, Any] | None] = [by_index.get(i) for i in range(size)]
+    # Leaves as small tuples in tree order (rows come ordered by LeafIndex): a dict per leaf
+    # would take about 1 KB, too much for tens of millions of leaves.
+    ordered: list[_Leaf | None] = []
+    span = int(store.query(query_sql("seal_leaf_span")).rows[0][0])
+    for first in range(0, span, VERIFY_WINDOW_ROWS * 10):
+        page = {"first": first, "count": VERIFY_WINDOW_ROWS * 10}
+        for leaf_index, record_id, timestamp, leaf_hash_hex in store.query(query_sql("seal_leaves_page"), page).rows:
+            index = int(leaf_index)
+            report.leaves += 1
+            if index < len(ordered):
+                problems.append(Problem("inserted leaf", record_id, index, "two leaves share this index"))
+            else:
+                ordered.extend([None] * (index + 1 - len(ordered)))
+            ordered[index] = _Leaf(record_id, timestamp, leaf_hash_hex)
+    size = len(ordered)
 
     checkpoints = load_checkpoints(store)
     report.checkpoints = len(checkpoints)
@@ -299,7 +304,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
             problems.append(Problem("deleted leaf", "", index, "this tree position has no stored leaf"))
             compact.append(b"\x00" * 32)
         else:
-            compact.append(bytes.fromhex(leaf["LeafHash"]))
+            compact.append(bytes.fromhex(leaf.leaf_hash))
         if compact.size in expected:
             roots[compact.size] = compact.root()
     previous = 0
@@ -326,8 +331,8 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
         # Inside one seal batch, leaves follow (Timestamp, RecordId): a swap shows up here.
         for index in range(previous + 1, min(tree_size, size)):
             before, leaf = ordered[index - 1], ordered[index]
-            if before and leaf and (leaf["Timestamp"], leaf["RecordId"]) < (before["Timestamp"], before["RecordId"]):
-                problems.append(Problem("reordered", leaf["RecordId"], index, "leaf is out of sealing order"))
+            if before and leaf and (leaf.timestamp, leaf.record_id) < (before.timestamp, before.record_id):
+                problems.append(Problem("reordered", leaf.record_id, index, "leaf is out of sealing order"))
         previous = tree_size
     last_size = sizes[-1] if sizes else 0
     report.tree_size = last_size
@@ -340,7 +345,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     # Records: every stored row must hash to its leaf; every leaf in the window needs a record.
     # Read in windows of about VERIFY_WINDOW_ROWS rows, so memory holds the leaves, not the
     # records with their inputs (several KB each as Python objects).
-    index_of = {leaf["RecordId"]: i for i, leaf in enumerate(ordered) if leaf is not None}
+    index_of = {leaf.record_id: i for i, leaf in enumerate(ordered) if leaf is not None}
     present: set[str] = set()
     flagged: set[str] = set()
     erased: set[str] = set()
@@ -360,18 +365,18 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
                 continue
             sealed = ordered[position]
             assert sealed is not None
-            if leaf_hash(row).hex() != sealed["LeafHash"]:
+            if leaf_hash(row).hex() != sealed.leaf_hash:
                 flagged.add(record_id)
                 problems.append(
                     Problem("modified record", record_id, position, "stored record differs from the sealed one")
                 )
-            elif row["timestamp"] != sealed["Timestamp"]:
+            elif row["timestamp"] != sealed.timestamp:
                 flagged.add(record_id)
                 problems.append(Problem("modified leaf", record_id, position, "leaf timestamp was altered"))
     start_text, end_text = _text(start), _text(end)
     for index, leaf in enumerate(ordered):
-        if leaf is not None and leaf["RecordId"] not in present and start_text <= leaf["Timestamp"] < end_text:
-            problems.append(Problem("deleted record", leaf["RecordId"], index, "sealed record is missing"))
+        if leaf is not None and leaf.record_id not in present and start_text <= leaf.timestamp < end_text:
+            problems.append(Problem("deleted record", leaf.record_id, index, "sealed record is missing"))
     report.unsealed = len(unsealed_at)
     if not allow_unsealed:
         problems.extend(
@@ -396,8 +401,15 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     return report
 
 
-VERIFY_WINDOW_ROWS = 100_000
-"""Stored rows :func:`verify` reads at once (whole UTC days; a bigger day is read whole)."""
+class _Leaf(NamedTuple):
+    record_id: str
+    timestamp: str
+    leaf_hash: str
+
+
+VERIFY_WINDOW_ROWS = 20_000
+"""Stored rows :func:`verify` reads at once (whole UTC days; a bigger day is read whole); it
+reads leaves in pages of ten times as many."""
 
 
 def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[dt.datetime, dt.datetime]]:
@@ -428,6 +440,6 @@ def _range_start(checkpoints: Iterable[StoredCheckpoint], stored: StoredCheckpoi
     return max(smaller, default=0)
 
 
-def _record_at(ordered: list[dict[str, Any] | None], index: int) -> str:
+def _record_at(ordered: list[_Leaf | None], index: int) -> str:
     leaf = ordered[index] if 0 <= index < len(ordered) else None
-    return leaf["RecordId"] if leaf else ""
+    return leaf.record_id if leaf else ""
