@@ -10,7 +10,6 @@ Registered on the CLI by :func:`register`, which ``otel_audit.cli`` calls once.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -149,8 +148,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         from otel_audit.answer.rollups import build_rollups
 
         with errors_as_exit(), _progress("rolling up") as step:
-            start = queries.to_utc(since, dt.datetime(1970, 1, 1)) if since else None
-            result = build_rollups(open_cli_store(store), since=start, rebuild=rebuild, progress=step)
+            result = build_rollups(open_cli_store(store), since=since, rebuild=rebuild, progress=step)
         hours, days = result.periods["usage_hourly"], result.periods["user_daily"]
         rows, seconds = result.source_rows["usage_hourly"], result.seconds
         typer.echo(f"built {hours} hour(s) and {days} day(s) of rollups over {rows} stored rows in {seconds:.1f} s")

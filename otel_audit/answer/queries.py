@@ -19,6 +19,8 @@ from otel_audit.store.connect import Store, StoreResult
 from otel_audit.store.sql import query_sql
 
 __all__ = [
+    "EPOCH",
+    "FAR_FUTURE",
     "LATENCY_EDGES_MS",
     "REDACTION_PREFIX",
     "compliance",
@@ -35,8 +37,10 @@ __all__ = [
     "version_timeline",
 ]
 
-_EPOCH = dt.datetime(1970, 1, 1)
-_FAR_FUTURE = dt.datetime(2262, 4, 11)  # DateTime64(9) ends in 2262
+EPOCH = dt.datetime(1970, 1, 1)
+"""Start of an open-ended period."""
+FAR_FUTURE = dt.datetime(2262, 4, 11)
+"""End of an open-ended period (DateTime64(9) ends in 2262)."""
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 LATENCY_EDGES_MS: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -65,8 +69,8 @@ def to_utc(value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime
 
 
 def _period(since: Any, until: Any) -> dict[str, dt.datetime]:
-    start = to_utc(since, _EPOCH)
-    end = to_utc(until, _FAR_FUTURE)
+    start = to_utc(since, EPOCH)
+    end = to_utc(until, FAR_FUTURE)
     if end <= start:
         raise QueryError(f"empty period: until ({end}) is not after since ({start})")
     return {"since": start, "until": end}
@@ -151,8 +155,8 @@ def version_at(store: Store, model: str, at: Any) -> dict[str, Any]:
     A version "served at T" when T lies between its first and last recorded prediction. When
     none does, ``latest_before`` names the last version seen before T.
     """
-    when = to_utc(at, _EPOCH)
-    versions = _run(store, "version_at", {"model": model, "at": when, "since": _EPOCH, "until": _FAR_FUTURE}).dicts()
+    when = to_utc(at, EPOCH)
+    versions = _run(store, "version_at", {"model": model, "at": when, "since": EPOCH, "until": FAR_FUTURE}).dicts()
     for row in versions:
         row["serving_at"] = bool(row["serving_at"])
     serving = [row["version"] for row in versions if row["serving_at"]]

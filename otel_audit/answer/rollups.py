@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from otel_audit.answer.queries import EPOCH, to_utc
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
@@ -37,7 +38,6 @@ CHUNK_ROWS = 1_000_000
 
 _BUILDS = "audit_rollup_builds"
 _BUILD_COLUMNS = ["RollupName", "Period", "PeriodEnd", "BuiltAt", "SourceRows"]
-_EPOCH = dt.datetime(1970, 1, 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,20 +92,21 @@ def build_rollups(
     *,
     now: dt.datetime | None = None,
     grace: dt.timedelta = dt.timedelta(minutes=5),
-    since: dt.datetime | None = None,
+    since: Any = None,
     rebuild: bool = False,
     progress: Callable[[str, int], Any] | None = None,
 ) -> RollupResult:
     """Build every rollup period that ended before ``now - grace`` and has no current build.
 
-    *since* limits the search to periods after it (default: all stored rows). *rebuild* builds
+    *since* (a datetime or ISO 8601 text, UTC) limits the search to periods after it (default:
+    all stored rows). *rebuild* builds
     current periods again too (after rows came in without an INSERT, e.g. ``ATTACH PARTITION``,
     which the row counter cannot see). *progress* is
     called as ``progress(description, chunks_total)`` after each chunk.
     """
     started = time.perf_counter()
     before = (now or _utcnow()) - grace
-    window = {"since": since or _EPOCH, "until": before}
+    window = {"since": to_utc(since, EPOCH), "until": before}
     # Rows the counter missed (stored before it existed, or attached without an INSERT) would
     # be read by no report: count them first.
     store.command(query_sql("rollup_recount"), window)
@@ -118,7 +119,7 @@ def build_rollups(
         plan.append((rollup, stale, list(_chunks(stale))))
     total_chunks = sum(len(chunks) for _, _, chunks in plan)
     result = RollupResult()
-    last_built = _EPOCH
+    last_built = EPOCH
     for rollup, stale, chunks in plan:
         period_length = dt.timedelta(seconds=rollup.seconds)
         for chunk in chunks:

@@ -55,8 +55,6 @@ __all__ = ["PACK_FORMAT", "build_pack", "verify_pack"]
 PACK_FORMAT = "otel-audit-evidence/1"
 _MANIFEST = "MANIFEST"
 _FILES = ("checkpoints.json", "erasures.json", "model-usage.json", "pack.json", "proofs.json", "records.parquet")
-_EPOCH = dt.datetime(1970, 1, 1)
-_FAR_FUTURE = dt.datetime(2262, 4, 11)
 
 
 def _b64(data: bytes) -> str:
@@ -98,7 +96,7 @@ def build_pack(
     """
     import pyarrow.parquet as pq
 
-    start, end = queries.to_utc(since, _EPOCH), queries.to_utc(until, _FAR_FUTURE)
+    start, end = queries.to_utc(since, queries.EPOCH), queries.to_utc(until, queries.FAR_FUTURE)
     if out.exists() and any(out.iterdir()):
         raise SealError(f"{out} is not empty; an evidence pack needs a new folder")
     checkpoints = load_checkpoints(store)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from otel_audit.answer.queries import to_utc
+from otel_audit.answer.queries import EPOCH, FAR_FUTURE, to_utc
 from otel_audit.seal._errors import NoteError, SealError
 from otel_audit.seal.checkpoint import (
     Checkpoint,
@@ -47,8 +47,6 @@ __all__ = [
     "verify",
 ]
 
-_EPOCH = dt.datetime(1970, 1, 1)
-_FAR_FUTURE = dt.datetime(2262, 4, 11)
 _NO_LIMIT = 2**62
 _seal_lock = threading.Lock()
 _LEAF_COLUMNS = ["LeafIndex", "RecordId", "Timestamp", "LeafHash"]
@@ -248,7 +246,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     Returns:
         A :class:`VerifyReport`; its ``problems`` are ordered by tree position.
     """
-    start, end = to_utc(since, _EPOCH), to_utc(until, _FAR_FUTURE)
+    start, end = to_utc(since, EPOCH), to_utc(until, FAR_FUTURE)
     report = VerifyReport(signatures_checked=verifier is not None)
     problems: list[Problem] = []
     # Leaves as small tuples in tree order (rows come ordered by LeafIndex): a dict per leaf

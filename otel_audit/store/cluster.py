@@ -112,10 +112,10 @@ def cluster_statements(
     statements: list[str] = []
     for _, _, text in schema_files():
         for statement in split_statements(render(text, ttl_days=ttl_days, landing_days=landing_days)):
-            view = _CREATE_VIEW.search(statement)
-            table = _CREATE_TABLE.search(statement)
             if statement.startswith("INSERT INTO"):
                 continue  # a data migration: the tables of a new cluster start empty
+            view = _CREATE_VIEW.search(statement)
+            table = _CREATE_TABLE.search(statement)
             if view is not None:
                 statements.append(_view(statement, view, cluster))
             elif table is not None:
