@@ -45,6 +45,7 @@ __all__ = [
     "LEAF_VERSION",
     "RECORD_FIELDS",
     "content_sha256",
+    "is_erased",
     "is_tombstone",
     "leaf_data",
     "leaf_hash",
@@ -83,6 +84,16 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 def is_tombstone(text: str) -> bool:
     """True if *text* is an erasure tombstone."""
     return text.startswith(_TOMBSTONE_PREFIX)
+
+
+def is_erased(record: Mapping[str, Any]) -> bool:
+    """True if any content of a record row (input, output, content attributes) is a tombstone."""
+    attributes = record["attributes"]
+    return (
+        is_tombstone(record["input"])
+        or is_tombstone(record["output"])
+        or any(is_tombstone(attributes.get(key, "")) for key in semconv.CONTENT_ATTRIBUTES)
+    )
 
 
 def content_sha256(text: str) -> str:

@@ -31,7 +31,7 @@ from otel_audit.seal.checkpoint import (
     parse_checkpoint,
     sign_note,
 )
-from otel_audit.seal.leaf import is_tombstone, leaf_hash
+from otel_audit.seal.leaf import is_erased, leaf_hash
 from otel_audit.seal.merkle import CompactRange
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
@@ -353,7 +353,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
             report.records_checked += 1
             record_id = row["record_id"]
             present.add(record_id)
-            if is_tombstone(row["input"]) or is_tombstone(row["output"]):
+            if is_erased(row):
                 erased.add(record_id)
             position = index_of.get(record_id)
             if position is None:

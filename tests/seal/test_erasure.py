@@ -92,6 +92,29 @@ class TestErasure:
         report = verify(filled, signer.verifier)
         assert report.ok, report.problems
 
+    def test_tombstoned_batch_outputs_outside_the_tool_are_flagged(
+        self, filled: Store, signer: NoteSigner, runtime: otel_audit.AuditRuntime
+    ) -> None:
+        """Batch outputs replaced by a hash-keeping tombstone straight in the table, with no
+        erasure-log entry, fail verify like a tombstoned Input does."""
+        with otel_audit.audit_prediction(
+            model="fraud", version="v1", input=[1, 2], user_id="batch-user", request_id="rb2", batch_size=2,
+            attributes={semconv.AUDIT_BATCH_OUTPUTS: ["secret-a", "secret-b"]},
+        ) as prediction:  # fmt: skip
+            prediction.output = ["secret-a", "secret-b"]
+        assert runtime.flush(30)
+        seal(filled, signer)
+        filled.command(
+            "ALTER TABLE audit_predictions UPDATE Attributes = mapApply((k, v) -> (k, if(k = {k:String},"
+            ' concat(\'{"$erased":{"at":"x","sha256":"\', lower(hex(SHA256(v))), \'"}}\'), v)), Attributes)'
+            " WHERE RequestId = 'rb2'",
+            {"k": semconv.AUDIT_BATCH_OUTPUTS},
+            settings={"mutations_sync": 2},
+        )
+        report = verify(filled, signer.verifier)
+        assert report.first_bad is not None and report.first_bad.kind == "unlogged erasure"
+        assert report.erased_records == 1
+
     def test_erase_by_request_then_seal_and_prove(self, filled: Store, signer: NoteSigner) -> None:
         """A record erased before sealing still seals, proves and verifies; erasing twice is a no-op."""
         assert erase(filled, request_id="r6").records == 1
