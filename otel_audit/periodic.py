@@ -5,7 +5,7 @@ Usage::
 
     job = PeriodicJob("otel-audit-rollup", lambda: build_rollups(store), interval_s=300)
     ...
-    job.shutdown()  # runs once more, then stops; also runs at exit
+    job.shutdown()  # stops, running once more unless final_run=False; also runs at exit
 
 Errors never escape the worker thread: each failed run is logged and counted in
 :attr:`PeriodicJob.failures`, and the next run tries again.
@@ -29,7 +29,7 @@ T = TypeVar("T")
 class PeriodicJob(Generic[T]):
     """A named daemon thread that calls *job* every *interval_s* seconds, one run at a time."""
 
-    def __init__(self, name: str, job: Callable[[], T], *, interval_s: float):
+    def __init__(self, name: str, job: Callable[[], T], *, interval_s: float, final_run: bool = True):
         if interval_s <= 0:
             raise ValueError(f"interval_s must be > 0, not {interval_s!r}")
         self.name = name
@@ -38,6 +38,7 @@ class PeriodicJob(Generic[T]):
         self.failures = 0
         self.last: T | None = None
         self._job = job
+        self._final_run = final_run
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -62,10 +63,11 @@ class PeriodicJob(Generic[T]):
             self.run_now()
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
-        """Stop the thread and run once more (idempotent)."""
+        """Stop the thread and, unless made with ``final_run=False``, run once more (idempotent)."""
         if self._stop.is_set():
             return
         self._stop.set()
         atexit.unregister(self.shutdown)
         self._thread.join(timeout_s)
-        self.run_now()
+        if self._final_run:
+            self.run_now()

@@ -230,8 +230,12 @@ class AuditServer:
             from otel_audit.answer.rollups import build_rollups
             from otel_audit.periodic import PeriodicJob
 
+            # No build at shutdown: it is not owed to anyone and would hold up SIGTERM.
             self._rollups = PeriodicJob(
-                "otel-audit-rollups", lambda: build_rollups(self.store), interval_s=self.config.rollup_interval_s
+                "otel-audit-rollups",
+                lambda: build_rollups(self.store),
+                interval_s=self.config.rollup_interval_s,
+                final_run=False,
             )
         self._write_serve_file()
 
