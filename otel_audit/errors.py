@@ -6,7 +6,9 @@ The prediction path never raises these into the caller: it logs and counts inste
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "ConfigError",
+    "FileRefusedError",
     "OtelAuditError",
     "QueryError",
     "SchemaError",
@@ -27,6 +29,10 @@ class StoreError(OtelAuditError):
     """The audit store could not be opened, written or read."""
 
 
+class AccessDeniedError(StoreError):
+    """A server refused the credentials (``otel-audit serve``'s query token, a ClickHouse user)."""
+
+
 class StoreLockedError(StoreError):
     """An on-disk chDB store is already open in another process (chDB allows one)."""
 
@@ -37,3 +43,7 @@ class SchemaError(StoreError):
 
 class QueryError(OtelAuditError):
     """A report or query was refused (bad parameters, or not read-only)."""
+
+
+class FileRefusedError(OtelAuditError):
+    """A file was refused: a symbolic link, FIFO or device where a regular file must be."""
