@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from otel_audit._cli_common import write_out
 from otel_audit.redact.collector import PROFILES, render_yaml
 from otel_audit.redact.rules import RedactionRuleError, default_rules_path, load_rules
 
@@ -52,7 +53,7 @@ def collector_config(
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        write_out(out, text)
         typer.echo(f"wrote {out} ({profile} profile, rules {_display(path)})", err=True)
 
 

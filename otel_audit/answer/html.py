@@ -18,11 +18,12 @@ Each chart is an ``<svg class="chart" data-chart="NAME">`` whose bars carry ``da
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
+
+from otel_audit._json import non_finite_name, strict_json
 
 __all__ = ["render_html"]
 
@@ -70,9 +71,9 @@ def _text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:,.3f}".rstrip("0").rstrip(".")
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if math.isfinite(value) else non_finite_name(value)
     if isinstance(value, (Mapping, list, tuple)):
-        return json.dumps(value, ensure_ascii=False, default=_text, sort_keys=True)
+        return strict_json(value, default=_text, sort_keys=True)
     return str(value)
 
 
