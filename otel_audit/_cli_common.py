@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
 
 from otel_audit import envvars
+from otel_audit._files import write_private_file
 from otel_audit.answer.reports import FORMATS
-from otel_audit.errors import OtelAuditError, StoreLockedError
+from otel_audit.errors import FileRefusedError, OtelAuditError, StoreLockedError
 from otel_audit.store.connect import Store, open_store
+from otel_audit.store.front_door import FrontDoorStore
 from otel_audit.store.schema import apply_schema
 
-__all__ = ["check_format", "dsn", "errors_as_exit", "open_cli_store"]
+__all__ = ["check_format", "dsn", "errors_as_exit", "open_cli_store", "write_out"]
 
 
 def dsn(store: str | None) -> str:
@@ -41,7 +44,7 @@ def open_cli_store(store: str | None) -> Store:
     whose schema the server has applied already.
     """
     opened = open_store(dsn(store))
-    if opened.embedded or opened.kind != "chdb":
+    if not isinstance(opened, FrontDoorStore):
         apply_schema(opened)
     return opened
 
@@ -51,3 +54,15 @@ def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         typer.echo(f"otel-audit: error: --format must be one of {', '.join(FORMATS)}", err=True)
         raise typer.Exit(2)
+
+
+def write_out(path: str | os.PathLike[str], text: str) -> None:
+    """Write *text* to ``--out`` *path* as a ``0600`` file (reports carry user data); exit 2 if it cannot."""
+    try:
+        write_private_file(path, text)
+    except OSError as error:
+        typer.echo(f"otel-audit: error: cannot write {path}: {error.strerror or error}", err=True)
+        raise typer.Exit(2) from None
+    except FileRefusedError as error:
+        typer.echo(f"otel-audit: error: cannot write {path}: {error}", err=True)
+        raise typer.Exit(2) from None

@@ -2,18 +2,23 @@
 evidence, verify-pack (see ``docs/tamper-evidence.md``).
 
 ``verify``, ``verify-receipt`` and ``verify-pack`` exit with 1 when the evidence does not verify
-(naming the first bad record or file), 2 on a usage or store error.
+(naming the first bad record or file), 2 on a usage or store error. Evidence is read as bytes from
+regular files only (a symbolic link or FIFO is refused), and every file these commands write
+(keys, receipts, packs, checkpoint notes) is created ``0600`` in ``0700`` folders.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from otel_audit import envvars
+
+if TYPE_CHECKING:
+    from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier
 
 __all__ = ["register"]
 
@@ -57,17 +62,30 @@ def seal(
     key: SigningKeyOption = None,
     origin: Annotated[str | None, typer.Option(help="Checkpoint origin (default $OTEL_AUDIT_SEAL_ORIGIN).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Seal at most this many records.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the newest signed checkpoint here, to publish (verify --checkpoint)."),
+    ] = None,
 ) -> None:
     """Seal the records not sealed yet into the Merkle tree and sign a checkpoint."""
+    from otel_audit._cli_common import write_out
     from otel_audit.cli import _errors, _open
-    from otel_audit.seal import load_signer
+    from otel_audit.seal import SealError, load_signer
     from otel_audit.seal import seal as seal_records
+    from otel_audit.seal.sealer import load_checkpoints
 
     with _errors():
         signer = load_signer(_signing_key(key))
         chosen = origin or envvars.env_str(envvars.OTEL_AUDIT_SEAL_ORIGIN)
-        result = seal_records(_open(store), signer, origin=chosen, limit=limit)
+        opened = _open(store)
+        result = seal_records(opened, signer, origin=chosen, limit=limit)
         typer.echo(f"sealed {result.sealed} records; tree size {result.tree_size}, root {result.root.hex()}")
+        if out is not None:
+            checkpoints = load_checkpoints(opened)
+            if not checkpoints:
+                raise SealError(f"nothing is sealed yet: no checkpoint to write to {out}")
+            write_out(out, checkpoints[-1].note)
+            typer.echo(f"wrote the checkpoint of tree size {checkpoints[-1].tree_size} to {out}", err=True)
 
 
 def verify(
@@ -75,6 +93,16 @@ def verify(
     since: SinceOption = None,
     until: UntilOption = None,
     allow_unsealed: Annotated[bool, typer.Option(help="Do not fail on records not sealed yet.")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="A signed checkpoint published earlier (seal --out): fail unless the stored tree still extends it.",
+        ),
+    ] = None,
+    min_tree_size: Annotated[
+        int, typer.Option("--min-tree-size", min=0, help="Fail unless the newest checkpoint covers N leaves at least.")
+    ] = 0,
     store: StoreOption = None,
 ) -> None:
     """Recompute the tree from the stored records; name the first bad record, exit 1 if any."""
@@ -85,7 +113,16 @@ def verify(
 
     with _errors():
         verifier = load_verifier(key) if key else None
-        report = verify_store(_open(store), verifier, since=since, until=until, allow_unsealed=allow_unsealed)
+        pinned = _pinned_checkpoint(checkpoint, verifier) if checkpoint else None
+        report = verify_store(
+            _open(store),
+            verifier,
+            since=since,
+            until=until,
+            allow_unsealed=allow_unsealed,
+            pinned=pinned,
+            min_tree_size=min_tree_size,
+        )
         data = report.as_dict()
         data["problems"] = data["problems"][:20]
         typer.echo(render_report(data, "json"))
@@ -96,6 +133,26 @@ def verify(
             typer.echo("otel-audit: warning: no --key given, checkpoint signatures were not checked", err=True)
 
 
+def _pinned_checkpoint(path: Path, verifier: NoteVerifier | None) -> Checkpoint:
+    """The published checkpoint note in *path*, its signature checked by *verifier*."""
+    from otel_audit._files import read_regular_file
+    from otel_audit.errors import FileRefusedError
+    from otel_audit.seal import SealError
+    from otel_audit.seal.checkpoint import decode_note, open_note, parse_checkpoint
+
+    if verifier is None:
+        raise SealError("--checkpoint needs --key: a published checkpoint counts only if its signature is checked")
+    try:
+        data = read_regular_file(path, max_bytes=_MAX_NOTE_BYTES)
+    except (OSError, FileRefusedError) as error:
+        raise SealError(f"cannot read checkpoint {path}: {error}") from None
+    return parse_checkpoint(open_note(decode_note(data, f"checkpoint {path}"), verifier))
+
+
+_MAX_NOTE_BYTES = 1 << 20
+"""A checkpoint note is a few hundred bytes; a larger --checkpoint file is not one."""
+
+
 def prove(
     request_id: Annotated[str, typer.Argument(help="Request id of the prediction.")],
     record_id: Annotated[str | None, typer.Option(help="Record id, when the request has several.")] = None,
@@ -103,6 +160,7 @@ def prove(
     store: StoreOption = None,
 ) -> None:
     """Emit the inclusion receipt (record, audit path, signed checkpoint) of one prediction."""
+    from otel_audit._cli_common import write_out
     from otel_audit.cli import _errors, _open
     from otel_audit.seal.receipts import build_receipt, encode_receipt
 
@@ -111,7 +169,7 @@ def prove(
         if out is None:
             typer.echo(text, nl=False)
         else:
-            out.write_text(text, encoding="utf-8")
+            write_out(out, text)
 
 
 def verify_receipt(
@@ -119,18 +177,23 @@ def verify_receipt(
     key: VerifierOption,
 ) -> None:
     """Check a receipt offline, with only the verifier key."""
+    from otel_audit._files import read_regular_file
     from otel_audit.cli import _errors
+    from otel_audit.errors import FileRefusedError
     from otel_audit.seal import SealError, load_verifier
     from otel_audit.seal.receipts import verify_receipt as check
 
     with _errors():
         verifier = load_verifier(key)
         try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise SealError(f"cannot read receipt {file}: {error}") from None
+            data = read_regular_file(file)
+        except OSError as error:
+            raise SealError(f"cannot read receipt {file}: {error.strerror or error}") from None
+        except FileRefusedError as error:
+            typer.echo(f"otel-audit: receipt does NOT verify: {error}", err=True)
+            raise typer.Exit(1) from None
         try:
-            summary = check(text, verifier)
+            summary = check(data, verifier)
         except SealError as error:
             typer.echo(f"otel-audit: receipt does NOT verify: {error}", err=True)
             raise typer.Exit(1) from None

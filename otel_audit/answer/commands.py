@@ -2,8 +2,10 @@
 
 ``otel-audit report version-timeline|outcomes|redactions|reproduce|compliance`` take
 ``--format table|json|csv|html`` and ``--out FILE``; ``otel-audit archive --before DATE --to DIR``
-and ``otel-audit restore DIR --into DATABASE`` move whole months to and from Parquet
-(:mod:`otel_audit.store.archive`), with a progress bar on a terminal.
+(signed with the seal's key, ``--key``, or ``--unsigned``) and ``otel-audit restore DIR --key PUB
+--into DATABASE`` (or ``--accept-unverified``) move whole months to and from Parquet
+(:mod:`otel_audit.store.archive`), with a progress bar on a terminal. ``restore`` exits with 1 when
+the archive does not verify, like ``verify-pack``.
 
 Registered on the CLI by :func:`register`, which ``otel_audit.cli`` calls once.
 """
@@ -19,7 +21,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store
+from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store, write_out
 from otel_audit.answer import queries
 from otel_audit.answer.reports import render_report
 from otel_audit.store.connect import Store, open_store
@@ -45,11 +47,7 @@ def _emit(store: str | None, fmt: str, out: Path | None, build: Callable[[Store]
     if out is None:
         typer.echo(text)
         return
-    try:
-        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as error:
-        typer.echo(f"otel-audit: error: cannot write {out}: {error.strerror}", err=True)
-        raise typer.Exit(2) from None
+    write_out(out, text if text.endswith("\n") else text + "\n")
     typer.echo(f"wrote {out}", err=True)
 
 
@@ -124,16 +122,17 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         *,
         before: Annotated[str, typer.Option(help="Archive the whole months before this date's month (YYYY-MM-DD).")],
         to: Annotated[Path, typer.Option("--to", help="New folder for the Parquet files and manifest.json.")],
+        key: Annotated[
+            Path | None,
+            typer.Option("--key", help="Seal signing key that signs the archive (default: $OTEL_AUDIT_SEAL_KEY)."),
+        ] = None,
+        unsigned: Annotated[
+            bool, typer.Option("--unsigned", help="Write an archive nobody vouches for (restore --accept-unverified).")
+        ] = False,
         store: StoreOption = None,
     ) -> None:
-        """Write whole months of audit rows to Parquet with a manifest of row counts and SHA-256s."""
-        from otel_audit.store.archive import archive_months
-
-        with errors_as_exit(), _progress("archiving") as step:
-            files = archive_months(open_cli_store(store), before, to, progress=step)
-        rows = {table: sum(f.rows for f in files if f.table == table) for table in ("audit_predictions", "otel_logs")}
-        months = sorted({f.month for f in files})
-        typer.echo(f"archived {len(months)} month(s) {', '.join(months)} to {to}: {rows}", err=True)
+        """Write whole months of audit rows and the seal to Parquet, with a manifest signed by the seal's key."""
+        _archive(before, to, key, unsigned=unsigned, store=store)
 
     @app.command("rollup")
     def rollup(
@@ -158,21 +157,69 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         directory: Annotated[Path, typer.Argument(help="Folder written by `otel-audit archive`.")],
         *,
         into: Annotated[str, typer.Option(help="New, empty database to restore into.")] = "otel_audit_restored",
+        key: Annotated[
+            str | None, typer.Option("--key", help="Verifier key (.pub file or text) of the seal key that signed it.")
+        ] = None,
+        accept_unverified: Annotated[
+            bool,
+            typer.Option("--accept-unverified", help="Restore with no signature checked (unsigned, or no --key)."),
+        ] = False,
         store: StoreOption = None,
     ) -> None:
-        """Verify an archive and load it, exactly, into a separate database without TTL."""
-        from otel_audit.store.archive import restore_archive
+        """Verify an archive (signature, files, then its rows against the seal) and load it into a new database."""
+        _restore(directory, into, key, accept_unverified=accept_unverified, store=store)
 
-        target = dsn(store).partition("?")[0] + f"?database={into}"
-        with errors_as_exit(), _progress("restoring") as step:
-            files = restore_archive(open_store(target), directory, progress=step)
-        typer.echo(f"restored {sum(f.rows for f in files)} rows from {len(files)} file(s) into {target}", err=True)
+
+def _archive(before: str, to: Path, key: Path | None, *, unsigned: bool, store: str | None) -> None:
+    """``otel-audit archive``: sign with the seal's key unless ``--unsigned`` says otherwise."""
+    from otel_audit.cli_seal import _signing_key
+    from otel_audit.errors import ConfigError
+    from otel_audit.seal import load_signer
+    from otel_audit.store.archive import TABLES, archive_months
+
+    with errors_as_exit():
+        if unsigned and key is not None:
+            raise ConfigError("--unsigned and --key exclude each other")
+        signer = None if unsigned else load_signer(_signing_key(key))
+        with _progress("archiving") as step:
+            files = archive_months(open_cli_store(store), before, to, signer=signer, progress=step)
+    rows = {table: sum(f.rows for f in files if f.table == table) for table in TABLES}
+    months = sorted({f.month for f in files if f.table in TABLES})
+    how = f"signed by {signer.verifier.name}" if signer else "UNSIGNED: restore will need --accept-unverified"
+    typer.echo(f"archived {len(months)} month(s) {', '.join(months)} to {to}: {rows}; {how}", err=True)
+
+
+def _restore(directory: Path, into: str, key: str | None, *, accept_unverified: bool, store: str | None) -> None:
+    """``otel-audit restore``: exit 1 when the archive or the restored rows do not verify."""
+    from otel_audit.seal import SealError, load_verifier
+    from otel_audit.store.archive import restore_archive
+
+    target = dsn(store).partition("?")[0] + f"?database={into}"
+    with errors_as_exit():
+        verifier = load_verifier(key) if key else None
+        try:
+            with _progress("restoring") as step:
+                checked = restore_archive(
+                    open_store(target), directory, verifier=verifier, accept_unverified=accept_unverified, progress=step
+                )
+        except SealError as error:
+            typer.echo(f"otel-audit: archive does NOT verify: {error}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"restored {checked.rows} rows from {len(checked.files)} file(s) into {target}", err=True)
+    vouched = "signature checked" if checked.signed else "UNSIGNED archive"
+    if checked.sealed_records is not None:
+        typer.echo(f"{vouched}; {checked.sealed_records} restored records verify against the archived seal", err=True)
+    elif checked.signed:
+        typer.echo(f"{vouched}; the archive carries no seal to check its rows against", err=True)
+    else:
+        typer.echo("otel-audit: warning: UNVERIFIED: nobody vouches for the restored rows", err=True)
 
 
 @contextmanager
 def _progress(verb: str) -> Iterator[Callable[[str, int], None]]:
     """A rich progress bar on a terminal (silent otherwise), advanced once per file."""
-    columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"))
+    # File and table names are shown as they are, never read as rich markup.
+    columns = (TextColumn(verb), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}", markup=False))
     with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("", total=None)
 

@@ -11,6 +11,10 @@ Formats (https://c2sp.org/signed-note, https://c2sp.org/tlog-checkpoint):
   ``— <name> <base64(key id || 64-byte Ed25519 signature of the text)>``.
 * **Checkpoint** text: the origin line, the tree size in decimal, the base64 root hash, each on
   its own line (optional extension lines may follow).
+
+A signed note is verified as the bytes that were signed: a note file read back with its line
+endings changed to CR LF, or re-encoded, is refused by :func:`decode_note` with a message that
+says so, never normalized.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from otel_audit._files import make_private_dir, write_private_file
 from otel_audit.seal._errors import KeyFormatError, NoteError
 
 __all__ = [
     "Checkpoint",
     "NoteSigner",
     "NoteVerifier",
+    "decode_note",
     "format_checkpoint",
     "generate_key",
     "load_signer",
@@ -164,22 +170,26 @@ class NoteSigner:
 
 
 def generate_key(name: str, directory: Path) -> tuple[Path, Path]:
-    """Write a new key pair ``<name>.key`` (0600) and ``<name>.pub`` into *directory*.
+    """Write a new key pair ``<name>.key`` and ``<name>.pub`` into *directory*.
+
+    Both files are created ``0600`` whatever the umask (share the ``.pub`` text, not the file's
+    mode), and *directory* ``0700`` when it is created (an existing one is left as it is).
 
     Raises:
-        KeyFormatError: *name* is not a valid key name.
-        SealError: a file of that name already exists.
+        KeyFormatError: *name* is not a valid key name, or a file of that name already exists.
     """
     signer = NoteSigner(name, os.urandom(32))
-    directory.mkdir(parents=True, exist_ok=True)
+    if not directory.is_dir():
+        make_private_dir(directory)
     private, public = directory / f"{name}.key", directory / f"{name}.pub"
     for path in (private, public):
-        if path.exists():
+        if path.exists() or path.is_symlink():
             raise KeyFormatError(f"{path} already exists; refusing to overwrite a key")
-    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        file.write(signer.private_text() + "\n")
-    public.write_text(str(signer.verifier) + "\n", encoding="ascii")
+    try:
+        write_private_file(private, signer.private_text() + "\n", encoding="ascii", exclusive=True)
+        write_private_file(public, str(signer.verifier) + "\n", encoding="ascii", exclusive=True)
+    except FileExistsError as error:
+        raise KeyFormatError(f"{error.filename} already exists; refusing to overwrite a key") from None
     return private, public
 
 
@@ -209,6 +219,26 @@ def sign_note(text: str, signer: NoteSigner) -> str:
         raise NoteError("note text must end with a newline and contain no blank line")
     signature = signer.verifier.key_id + signer.sign(text.encode())
     return f"{text}\n{_SIGNATURE_PREFIX}{signer.name} {base64.b64encode(signature).decode()}\n"
+
+
+def decode_note(data: bytes, what: str) -> str:
+    """The text of the signed note file *data*, refused unless it can be the bytes that were signed.
+
+    Notes are UTF-8 with ``\\n`` line endings and never contain a carriage return, so a CR means
+    the file was converted (CR LF line endings), which the signature would reject anyway; this
+    says so instead.
+
+    Raises:
+        NoteError: *data* is not UTF-8, or its line endings were changed.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NoteError(f"{what} is not UTF-8 text") from None
+    if "\r" in text:
+        change = "its line endings were changed to CR LF" if "\r\n" in text else "a carriage return was added"
+        raise NoteError(f"{what} is not in its signed byte form: {change}; keep the original bytes")
+    return text
 
 
 def open_note(note: str, verifier: NoteVerifier) -> str:

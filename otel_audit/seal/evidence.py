@@ -15,11 +15,16 @@ file                content
 ``model-usage.json`` the ``otel-audit report model-usage`` report for the same model and period
 ``pack.json``        what the pack covers: model, period, origin, tree size, counts, verifier key
 ``MANIFEST``         a signed note: ``otel-audit-evidence/1`` then ``<sha256 hex> <file>`` per file
+                     (:mod:`otel_audit.seal.manifest`)
 ==================  =================================================================
 
+The folder is created ``0700`` and its files ``0600``, whatever the umask.
+
 :func:`verify_pack` needs only the folder and the verifier key. It checks the manifest's
-signature, that the folder holds exactly the listed files with those checksums, every checkpoint
-signature and consistency proof, and every record's leaf and inclusion proof.
+signature over its exact bytes, that the folder holds exactly the listed files, each a regular
+file (a symbolic link or FIFO is refused, never followed or waited on), with those checksums,
+every checkpoint signature and consistency proof, and every record's leaf and inclusion proof.
+Each file is read once: what is parsed is the bytes whose checksum was checked.
 """
 
 from __future__ import annotations
@@ -27,24 +32,18 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import itertools
 import json
 from pathlib import Path
 from typing import Any
 
+from otel_audit._files import make_private_dir, open_private_file, write_private_file
 from otel_audit.answer import queries
 from otel_audit.answer.reports import render_report
 from otel_audit.seal._errors import NoteError, SealError
-from otel_audit.seal.checkpoint import (
-    NoteSigner,
-    NoteVerifier,
-    open_note,
-    parse_checkpoint,
-    sign_note,
-    strict_b64decode,
-)
+from otel_audit.seal.checkpoint import NoteSigner, NoteVerifier, open_note, parse_checkpoint, strict_b64decode
 from otel_audit.seal.leaf import RECORD_FIELDS, leaf_hash
+from otel_audit.seal.manifest import open_manifest, read_listed, write_manifest
 from otel_audit.seal.merkle import MerkleTree, verify_consistency, verify_inclusion
 from otel_audit.seal.sealer import load_checkpoints, load_leaves
 from otel_audit.store.connect import Store
@@ -53,7 +52,6 @@ from otel_audit.store.sql import query_sql
 __all__ = ["PACK_FORMAT", "build_pack", "verify_pack"]
 
 PACK_FORMAT = "otel-audit-evidence/1"
-_MANIFEST = "MANIFEST"
 _FILES = ("checkpoints.json", "erasures.json", "model-usage.json", "pack.json", "proofs.json", "records.parquet")
 
 
@@ -115,8 +113,9 @@ def build_pack(
             raise SealError(f"record {row['record_id']} differs from its sealed leaf; run `otel-audit verify`")
         indexes.append(index)
     tree = MerkleTree([bytes.fromhex(leaf["LeafHash"]) for leaf in leaves])
-    out.mkdir(parents=True, exist_ok=True)
-    pq.write_table(_records_table(rows, indexes), out / "records.parquet")
+    make_private_dir(out)
+    with open_private_file(out / "records.parquet", exclusive=True) as handle:
+        pq.write_table(_records_table(rows, indexes), handle)
     proofs = [
         {
             "record_id": row["record_id"],
@@ -125,7 +124,7 @@ def build_pack(
         }
         for row, index in zip(rows, indexes, strict=True)
     ]
-    (out / "proofs.json").write_text(_json({"tree_size": latest.tree_size, "proofs": proofs}), encoding="utf-8")
+    _write(out / "proofs.json", _json({"tree_size": latest.tree_size, "proofs": proofs}))
     consistency = [
         {
             "from": old.tree_size,
@@ -135,12 +134,12 @@ def build_pack(
         for old, new in itertools.pairwise(checkpoints)
     ]
     notes = [{"tree_size": cp.tree_size, "note": cp.note} for cp in checkpoints]
-    (out / "checkpoints.json").write_text(_json({"checkpoints": notes, "consistency": consistency}), encoding="utf-8")
+    _write(out / "checkpoints.json", _json({"checkpoints": notes, "consistency": consistency}))
     wanted = {row["record_id"] for row in rows}
     erasures = [row for row in store.query(query_sql("seal_erasures")).dicts() if row["RecordId"] in wanted]
-    (out / "erasures.json").write_text(_json(erasures), encoding="utf-8")
+    _write(out / "erasures.json", _json(erasures))
     usage = queries.model_usage(store, model, since=start, until=end)
-    (out / "model-usage.json").write_text(render_report(usage, "json") + "\n", encoding="utf-8")
+    _write(out / "model-usage.json", render_report(usage, "json") + "\n")
     pack = {
         "format": PACK_FORMAT,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -154,17 +153,20 @@ def build_pack(
         "erased_records": len({row["RecordId"] for row in erasures}),
         "verifier_key": str(signer.verifier),
     }
-    (out / "pack.json").write_text(_json(pack), encoding="utf-8")
-    lines = [PACK_FORMAT] + [f"{hashlib.sha256((out / name).read_bytes()).hexdigest()} {name}" for name in _FILES]
-    (out / _MANIFEST).write_text(sign_note("\n".join(lines) + "\n", signer), encoding="utf-8")
+    _write(out / "pack.json", _json(pack))
+    write_manifest(out, PACK_FORMAT, _FILES, signer)
     return pack
 
 
-def _load_json(path: Path) -> Any:
+def _write(path: Path, text: str) -> None:
+    write_private_file(path, text, exclusive=True)
+
+
+def _load_json(name: str, data: bytes) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SealError(f"{path.name}: {error}") from None
+        return json.loads(data.decode("utf-8"))
+    except ValueError as error:
+        raise SealError(f"{name}: {error}") from None
 
 
 def _decode_path(nodes: Any, what: str) -> list[bytes]:
@@ -174,7 +176,7 @@ def _decode_path(nodes: Any, what: str) -> list[bytes]:
         raise SealError(f"{what}: a proof hash is not base64") from None
 
 
-def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa: PLR0912, PLR0915
+def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa: PLR0912
     """Verify an evidence pack offline.
 
     Returns:
@@ -183,29 +185,16 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
     Raises:
         SealError: the first problem found (altered, missing or extra file, bad signature or proof).
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        manifest = (folder / _MANIFEST).read_text(encoding="utf-8")
-        text = open_note(manifest, verifier)
-    except (OSError, UnicodeDecodeError, NoteError) as error:
-        raise SealError(f"MANIFEST: {error}") from None
-    lines = text.rstrip("\n").split("\n")
-    if lines[0] != PACK_FORMAT:
-        raise SealError(f"MANIFEST is not an {PACK_FORMAT} manifest")
-    listed: dict[str, str] = {}
-    for line in lines[1:]:
-        digest, _, name = line.partition(" ")
-        listed[name] = digest
-    present = {path.name for path in folder.iterdir()} - {_MANIFEST}
-    if set(listed) != present:
-        raise SealError(f"pack files {sorted(present)} differ from the manifest's {sorted(listed)}")
-    for name, digest in listed.items():
-        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest:
-            raise SealError(f"{name}: checksum differs from the manifest (the file was altered)")
+    listed = open_manifest(folder, PACK_FORMAT, verifier)
+    if set(listed) != set(_FILES):
+        raise SealError(f"the manifest lists {sorted(listed)}, an evidence pack holds {sorted(_FILES)}")
+    data = {name: read_listed(folder, name, digest) for name, digest in listed.items()}
 
-    pack = _load_json(folder / "pack.json")
-    stored = _load_json(folder / "checkpoints.json")
+    pack = _load_json("pack.json", data["pack.json"])
+    stored = _load_json("checkpoints.json", data["checkpoints.json"])
     checkpoints = []
     for item in stored["checkpoints"]:
         try:
@@ -222,10 +211,13 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
     if len(stored["consistency"]) != len(checkpoints) - 1:
         raise SealError("checkpoints.json lacks a consistency proof")
     latest = checkpoints[-1]
-    proofs = _load_json(folder / "proofs.json")
+    proofs = _load_json("proofs.json", data["proofs.json"])
     if proofs["tree_size"] != latest.size or pack["tree_size"] != latest.size:
         raise SealError("proofs.json or pack.json name another tree size than the latest checkpoint")
-    records = pq.read_table(folder / "records.parquet").to_pylist()
+    try:
+        records = pq.read_table(pa.BufferReader(data["records.parquet"])).to_pylist()
+    except (pa.ArrowException, OSError) as error:
+        raise SealError(f"records.parquet: {error}") from None
     if len(records) != len(proofs["proofs"]) or len(records) != pack["records"]:
         raise SealError("records.parquet, proofs.json and pack.json disagree on the number of records")
     for record, proof in zip(records, proofs["proofs"], strict=True):
@@ -238,7 +230,7 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
         nodes = _decode_path(proof["path"], f"record {record['record_id']}")
         if not verify_inclusion(leaf_hash(record), index, latest.size, nodes, latest.root):
             raise SealError(f"record {record['record_id']} (leaf {index}) is not in the signed tree")
-    usage = _load_json(folder / "model-usage.json")
+    usage = _load_json("model-usage.json", data["model-usage.json"])
     if usage.get("total_predictions") != len(records):
         raise SealError("model-usage.json counts another number of predictions than records.parquet holds")
     return {**pack, "verified_records": len(records)}

@@ -9,7 +9,10 @@ followed by a newline::
      "record": {<leaf object, see otel_audit.seal.leaf>}, "tree_size": 12}
 
 :func:`verify_receipt` accepts the file only if its bytes are exactly that canonical encoding, so
-changing any byte of it makes verification fail. It needs only the verifier key.
+changing any byte of it makes verification fail. It needs only the verifier key. A receipt whose
+content is intact but whose bytes are not (line endings changed to CR LF, whitespace added,
+re-indented by a JSON pretty-printer) is refused with a message that says which, since a
+re-formatted file cannot be told from an edited one by its signature: keep the original bytes.
 """
 
 from __future__ import annotations
@@ -80,8 +83,23 @@ def encode_receipt(receipt: dict[str, Any]) -> str:
     return canonical_json(receipt)[1] + "\n"
 
 
-def verify_receipt(text: str, verifier: NoteVerifier) -> dict[str, Any]:
+def _reformatting(data: bytes, canonical: bytes) -> str:
+    """How *data* differs from the *canonical* bytes of the same receipt, in words."""
+    if b"\r" in data and data.replace(b"\r\n", b"\n") == canonical:
+        return "its line endings were changed to CR LF"
+    if data.strip() == canonical.strip():
+        return "whitespace was added or removed around it"
+    if b"\n" in data.strip():
+        return "it was re-indented (pretty-printed)"
+    return "its JSON was re-written (spacing, key order or escapes differ)"
+
+
+def verify_receipt(data: bytes | str, verifier: NoteVerifier) -> dict[str, Any]:
     """Check a receipt offline and return what it proves.
+
+    Args:
+        data: the receipt file's bytes, exactly as read (text is taken as its UTF-8 encoding).
+        verifier: the seal's verifier key.
 
     Returns:
         ``record_id``, ``request_id``, ``timestamp``, ``model``, ``leaf_index``, ``tree_size``,
@@ -90,14 +108,22 @@ def verify_receipt(text: str, verifier: NoteVerifier) -> dict[str, Any]:
     Raises:
         SealError: the receipt is malformed, altered, or not signed by *verifier*.
     """
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     try:
-        receipt = json.loads(text)
+        receipt = json.loads(raw.decode("utf-8"))
     except ValueError:
-        raise SealError("receipt is not JSON") from None
+        raise SealError("receipt is not JSON (UTF-8)") from None
     if not isinstance(receipt, dict) or set(receipt) != _KEYS or receipt["format"] != RECEIPT_FORMAT:
         raise SealError(f"not an {RECEIPT_FORMAT} receipt")
-    if encode_receipt(receipt) != text:
-        raise SealError("receipt bytes are not its canonical encoding (it was edited)")
+    try:
+        canonical = encode_receipt(receipt).encode("utf-8")
+    except (TypeError, ValueError):
+        raise SealError(f"not an {RECEIPT_FORMAT} receipt: it holds values canonical JSON cannot encode") from None
+    if raw != canonical:
+        raise SealError(
+            f"receipt is not in its canonical byte form: {_reformatting(raw, canonical)}; it was re-formatted "
+            "or edited: keep the original bytes written by `otel-audit prove`"
+        )
     try:
         checkpoint = parse_checkpoint(open_note(receipt["checkpoint"], verifier))
     except NoteError as error:

@@ -8,7 +8,10 @@ scheduled ``otel-audit seal``); a lock serializes sealers inside one process.
 
 :func:`verify` trusts nothing in the store: it recomputes every leaf from the stored records,
 every root from the leaves, checks every checkpoint's signature, and reports problems ordered
-by tree position, so the first one names the first bad record.
+by tree position, so the first one names the first bad record. The store alone cannot show that
+its newest batches were deleted together with their leaves and checkpoints (what is left is a
+valid, smaller tree), so :func:`verify` can pin a head published earlier: a signed checkpoint
+whose root the stored leaves must still hash to, or a minimum tree size.
 """
 
 from __future__ import annotations
@@ -170,6 +173,8 @@ class Problem:
     the specific problems of its range)."""
 
     def __str__(self) -> str:
+        if not self.record_id and self.leaf_index is None:
+            return f"tree: {self.kind}: {self.detail}"
         where = f"record {self.record_id or '?'}" + (
             f" (leaf {self.leaf_index})" if self.leaf_index is not None else ""
         )
@@ -191,6 +196,8 @@ class VerifyReport:
     erasures_logged: int = 0
     last_erasure: dt.datetime | None = None
     signatures_checked: bool = False
+    pinned_tree_size: int | None = None
+    """The size of the published head the tree was checked against (``--checkpoint``/``--min-tree-size``)."""
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -220,6 +227,7 @@ class VerifyReport:
             "erasures_logged": self.erasures_logged,
             "last_erasure": self.last_erasure,
             "signatures_checked": self.signatures_checked,
+            "pinned_tree_size": self.pinned_tree_size,
             "problems": [str(problem) for problem in self.problems],
         }
 
@@ -231,6 +239,8 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     since: Any = None,
     until: Any = None,
     allow_unsealed: bool = False,
+    pinned: Checkpoint | None = None,
+    min_tree_size: int = 0,
 ) -> VerifyReport:
     """Recompute the tree from the stored records and check it against the signed checkpoints.
 
@@ -242,10 +252,16 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
         until: check records before this time.
         allow_unsealed: do not count records (and leaves) not yet covered by a checkpoint as
             problems, e.g. while a scheduled sealer lags.
+        pinned: a checkpoint published earlier (its signature already checked by the caller):
+            the newest stored checkpoint must cover at least its tree size, and the first
+            ``pinned.size`` stored leaves must hash to its root (the tree only grew since).
+        min_tree_size: the newest stored checkpoint must cover at least this many leaves.
 
     Returns:
         A :class:`VerifyReport`; its ``problems`` are ordered by tree position.
     """
+    if min_tree_size < 0:
+        raise ValueError(f"min_tree_size must be >= 0, not {min_tree_size}")
     start, end = to_utc(since, EPOCH), to_utc(until, FAR_FUTURE)
     report = VerifyReport(signatures_checked=verifier is not None)
     problems: list[Problem] = []
@@ -294,8 +310,9 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     expected: dict[int, list[bytes]] = defaultdict(list)
     for stored, checkpoint in parsed:
         expected[stored.tree_size].append(checkpoint.root if checkpoint else bytes.fromhex(stored.root_hex))
+    wanted = set(expected) | ({pinned.size} if pinned else set())
     roots: dict[int, bytes] = {}
-    if 0 in expected:
+    if 0 in wanted:
         roots[0] = compact.root()
     for index, leaf in enumerate(ordered):
         if leaf is None:
@@ -303,7 +320,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
             compact.append(b"\x00" * 32)
         else:
             compact.append(bytes.fromhex(leaf.leaf_hash))
-        if compact.size in expected:
+        if compact.size in wanted:
             roots[compact.size] = compact.root()
     previous = 0
     for tree_size in sizes:
@@ -339,6 +356,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
         problems.append(
             Problem("unsigned leaf", _record_at(ordered, last_size), last_size, "leaves beyond the last checkpoint")
         )
+    problems.extend(_pinned_problems(report, roots, pinned, min_tree_size))
 
     # Records: every stored row must hash to its leaf; every leaf in the window needs a record.
     # Read in windows of about VERIFY_WINDOW_ROWS rows, so memory holds the leaves, not the
@@ -397,6 +415,36 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     problems.sort(key=lambda problem: _rank(problem, size))
     report.problems = problems
     return report
+
+
+def _pinned_problems(
+    report: VerifyReport, roots: dict[int, bytes], pinned: Checkpoint | None, min_tree_size: int
+) -> list[Problem]:
+    """The published head (*pinned*, *min_tree_size*) against the stored tree of *report*."""
+    floor = max(min_tree_size, pinned.size if pinned else 0)
+    if pinned is None and not min_tree_size:
+        return []
+    report.pinned_tree_size = floor
+    problems = []
+    if report.tree_size < floor:
+        detail = (
+            f"the newest stored checkpoint covers {report.tree_size} leaves, the published head {floor}: "
+            "later batches were deleted with their leaves and checkpoints"
+        )
+        problems.append(Problem("truncated tree", "", None, detail, rank=report.tree_size))
+    if pinned is None:
+        return problems
+    if report.origin and pinned.origin != report.origin:
+        detail = f"the pinned checkpoint is of origin {pinned.origin!r}, the store's of {report.origin!r}"
+        problems.append(Problem("foreign checkpoint", "", None, detail, rank=-1))
+    root = roots.get(pinned.size)
+    if root is not None and root != pinned.root:
+        detail = (
+            f"the first {pinned.size} stored leaves do not hash to the pinned checkpoint's root: "
+            "the tree was rewritten since that head was published"
+        )
+        problems.append(Problem("forked tree", "", None, detail, rank=pinned.size - 0.5))
+    return problems
 
 
 class _Leaf(NamedTuple):
