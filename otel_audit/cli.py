@@ -8,6 +8,7 @@ non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import sys
 import time
@@ -180,14 +181,14 @@ def input_hash(
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="A read-only SQL statement.")],
+    sql: Annotated[str, typer.Argument(help="One SELECT over the store's tables (see docs/security.md).")],
     store: StoreOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Run read-only SQL against the store (writes and DDL are refused)."""
+    """Run one SELECT over the store's tables in the query sandbox (no files, network or writes)."""
     _check_format(fmt)
     with _errors():
-        result = queries.read_only_query(_open(store), sql)
+        result = _open(store).read(sql)
         typer.echo(render_rows(result.columns, result.rows, fmt))
 
 
@@ -244,7 +245,8 @@ cli_collector.register(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point; what the commands create is readable by their user only."""
+    os.umask(os.umask(0o077) | 0o077)
     app()
 
 

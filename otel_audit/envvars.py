@@ -16,6 +16,9 @@ __all__ = [
     "OTEL_AUDIT_BLOCK_TIMEOUT_MS",
     "OTEL_AUDIT_EXPORT_BATCH_SIZE",
     "OTEL_AUDIT_LANDING_DAYS",
+    "OTEL_AUDIT_QUERY_MAX_MEMORY",
+    "OTEL_AUDIT_QUERY_MAX_ROWS",
+    "OTEL_AUDIT_QUERY_TIMEOUT_S",
     "OTEL_AUDIT_QUEUE_SIZE",
     "OTEL_AUDIT_REDACTION",
     "OTEL_AUDIT_REDACTION_RULES",
@@ -24,6 +27,8 @@ __all__ = [
     "OTEL_AUDIT_SEAL_KEY",
     "OTEL_AUDIT_SEAL_ORIGIN",
     "OTEL_AUDIT_SERVE_FAULTS",
+    "OTEL_AUDIT_SERVE_QUERY_TOKEN",
+    "OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE",
     "OTEL_AUDIT_SERVE_TOKEN",
     "OTEL_AUDIT_SERVE_TOKEN_FILE",
     "OTEL_AUDIT_SPANS",
@@ -146,20 +151,63 @@ can test guesses against pseudonyms. Rotating it makes old and new pseudonyms un
 """
 
 
+# --- the query sandbox (issue 11) -----------------------------------------------------------
+OTEL_AUDIT_QUERY_TIMEOUT_S = "OTEL_AUDIT_QUERY_TIMEOUT_S"
+"""
+.. envvar:: OTEL_AUDIT_QUERY_TIMEOUT_S
+
+Seconds a caller-written query (``otel-audit query``, ``POST /v1/query``, reports read through
+``serve``) may run before the engine stops it. Default: ``60``.
+"""
+
+OTEL_AUDIT_QUERY_MAX_ROWS = "OTEL_AUDIT_QUERY_MAX_ROWS"
+"""
+.. envvar:: OTEL_AUDIT_QUERY_MAX_ROWS
+
+Most rows a caller-written query may return; a larger result is an error (add ``LIMIT`` or
+aggregate; ``otel-audit archive`` exports whole periods). Default: ``1000000``.
+"""
+
+OTEL_AUDIT_QUERY_MAX_MEMORY = "OTEL_AUDIT_QUERY_MAX_MEMORY"
+"""
+.. envvar:: OTEL_AUDIT_QUERY_MAX_MEMORY
+
+Bytes of memory one caller-written query may use. Default: ``4294967296`` (4 GiB).
+"""
+
+
 # --- otel-audit serve (issue 3) -------------------------------------------------------------
 OTEL_AUDIT_SERVE_TOKEN = "OTEL_AUDIT_SERVE_TOKEN"
 """
 .. envvar:: OTEL_AUDIT_SERVE_TOKEN
 
-Bearer token of ``otel-audit serve``: the server requires it on every endpoint, and the CLI
-sends it when it queries a store through the server. Default: none (loopback only).
+Ingest token of ``otel-audit serve``: the server requires ``Authorization: Bearer <token>`` on
+its OTLP endpoints (``/v1/logs``, ``/v1/traces``, gRPC ``Export``), and OTLP senders present it.
+It never grants queries (see ``OTEL_AUDIT_SERVE_QUERY_TOKEN``). Default: none, so loopback only.
 """
 
 OTEL_AUDIT_SERVE_TOKEN_FILE = "OTEL_AUDIT_SERVE_TOKEN_FILE"
 """
 .. envvar:: OTEL_AUDIT_SERVE_TOKEN_FILE
 
-File holding the bearer token (takes precedence over ``OTEL_AUDIT_SERVE_TOKEN``).
+File holding the ingest token (takes precedence over ``OTEL_AUDIT_SERVE_TOKEN``).
+"""
+
+OTEL_AUDIT_SERVE_QUERY_TOKEN = "OTEL_AUDIT_SERVE_QUERY_TOKEN"
+"""
+.. envvar:: OTEL_AUDIT_SERVE_QUERY_TOKEN
+
+Query token of ``otel-audit serve``: required on ``/v1/query`` and ``/status``; the CLI sends it
+when it reads a store through the server. Default: the server makes a random one at start and
+writes it, readable by the store's owner only, to ``otel-audit.query-token`` in the store
+directory (else the spool directory), where the owner's CLI finds it.
+"""
+
+OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE = "OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE"
+"""
+.. envvar:: OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE
+
+File holding the query token (takes precedence over ``OTEL_AUDIT_SERVE_QUERY_TOKEN``).
 """
 
 OTEL_AUDIT_SERVE_FAULTS = "OTEL_AUDIT_SERVE_FAULTS"

@@ -6,10 +6,13 @@ isolation from its own database (``chdb:///…?database=t_<n>``).
 
 from __future__ import annotations
 
+import http.server
 import itertools
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -59,3 +62,32 @@ def _clean_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def runtime(store: Store) -> otel_audit.AuditRuntime:
     """otel-audit configured on the test's store, exporting quickly."""
     return otel_audit.configure(store=store, service_name="tests", schedule_delay_ms=50)
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a marker and records the path it was asked for."""
+
+    hits: ClassVar[list[str]] = []
+    marker: ClassVar[str] = "local-service-secret"
+
+    def do_GET(self) -> None:
+        _CountingHandler.hits.append(self.path)
+        body = self.marker.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture
+def local_http() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP service on loopback (URL, list of paths requested): what a query must never reach."""
+    _CountingHandler.hits = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/admin", _CountingHandler.hits
+    server.shutdown()
+    server.server_close()

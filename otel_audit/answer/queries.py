@@ -28,7 +28,6 @@ __all__ = [
     "input_lookup",
     "model_usage",
     "outcome_mix",
-    "read_only_query",
     "redaction_counts",
     "reproduce",
     "request_record",
@@ -77,7 +76,7 @@ def _period(since: Any, until: Any) -> dict[str, dt.datetime]:
 
 
 def _run(store: Store, name: str, parameters: dict[str, Any]) -> StoreResult:
-    return store.query(query_sql(name), parameters, settings={"readonly": 2})
+    return store.query(query_sql(name), parameters)
 
 
 def model_usage(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
@@ -346,19 +345,3 @@ def compliance(store: Store, model: str, *, since: Any = None, until: Any = None
         "outcomes": outcomes["rows"],
         "redactions": redactions["rows"],
     }
-
-
-def read_only_query(store: Store, sql: str, parameters: dict[str, Any] | None = None) -> StoreResult:
-    """Run *sql* with ClickHouse's ``readonly`` setting: writes and DDL are refused.
-
-    Raises:
-        QueryError: the statement is not read-only or fails.
-    """
-    from otel_audit.errors import StoreError
-
-    try:
-        return store.query(sql, parameters or {}, settings={"readonly": 2})
-    except StoreError as error:
-        if "READONLY" in str(error) or "readonly" in str(error):
-            raise QueryError(f"only read-only statements are allowed here: {error}") from None
-        raise QueryError(str(error)) from None

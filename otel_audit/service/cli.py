@@ -28,19 +28,38 @@ def _env_path(name: str) -> Path | None:
     return Path(value) if value else None
 
 
+def _query_token_path(option: str | None) -> Path | None:
+    path = option or envvars.env_str(envvars.OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE)
+    return Path(path) if path else None
+
+
 def serve(  # noqa: PLR0917 - typer options are parameters
     store: Annotated[str | None, typer.Option("--store", help="Store DSN the server owns.", show_default=False)] = None,
     host: Annotated[str, typer.Option(help="Address to listen on (non-loopback needs a token).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="OTLP/HTTP and query port (0 = any free port).")] = 4318,
     grpc_port: Annotated[int, typer.Option(help="OTLP/gRPC port (0 = any free port, -1 = off).")] = 4317,
     token_file: Annotated[
-        str | None, typer.Option(help="File with the bearer token (else OTEL_AUDIT_SERVE_TOKEN[_FILE]).")
+        str | None,
+        typer.Option(help="File with the ingest token for OTLP senders (else OTEL_AUDIT_SERVE_TOKEN[_FILE])."),
+    ] = None,
+    query_token_file: Annotated[
+        str | None,
+        typer.Option(
+            help="File with the query token (else OTEL_AUDIT_SERVE_QUERY_TOKEN[_FILE]; else one is made "
+            "and written to otel-audit.query-token in the store directory)."
+        ),
     ] = None,
     spool_dir: Annotated[
         Path | None, typer.Option(help="Write-ahead spool directory (default: beside the store).")
     ] = None,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MiB.")] = 16.0,
     max_records: Annotated[int, typer.Option(min=1, help="Most records per request.")] = 100_000,
+    max_connections: Annotated[
+        int, typer.Option(min=1, help="Most HTTP connections served at once (the next get 503).")
+    ] = 64,
+    socket_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds an HTTP connection may sit idle or stall before it is closed.")
+    ] = 30.0,
     drain_timeout: Annotated[float, typer.Option(help="Seconds to flush the spool on shutdown.")] = 30.0,
     map_workers: Annotated[
         int, typer.Option(min=0, help="Processes mapping OTLP to columns beside the inserts (0 = in the writer).")
@@ -66,8 +85,8 @@ def serve(  # noqa: PLR0917 - typer options are parameters
     ] = 300.0,
 ) -> None:
     """Own the store: receive OTLP (HTTP + gRPC), spool durably, store, answer queries."""
-    from otel_audit.service.remote import read_token
     from otel_audit.service.server import ServeConfig, run
+    from otel_audit.store.front_door import read_token
     from otel_audit.store.schema import DEFAULT_TTL_DAYS
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -78,9 +97,13 @@ def serve(  # noqa: PLR0917 - typer options are parameters
             port=port,
             grpc_port=None if grpc_port < 0 else grpc_port,
             token=read_token(token_file),
+            query_token=read_token(query_token_file, kind="query"),
+            query_token_file=_query_token_path(query_token_file),
             spool_dir=spool_dir,
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             max_records=max_records,
+            max_connections=max_connections,
+            socket_timeout_s=socket_timeout,
             drain_timeout_s=drain_timeout,
             map_workers=map_workers,
             redact=redact if redact is not None else envvars.env_bool(envvars.OTEL_AUDIT_REDACTION, True),
@@ -114,14 +137,14 @@ def status(
     store: Annotated[str | None, typer.Option("--store", help="Store DSN.", show_default=False)] = None,
 ) -> None:
     """Show the counters of the `otel-audit serve` that owns the store (exit 1 if none runs)."""
-    from otel_audit.service.remote import RemoteStore, remote_store
     from otel_audit.store.connect import parse_dsn
+    from otel_audit.store.front_door import FrontDoorStore, front_door
 
     try:
         target = dsn(store)
-        kind, location, _ = parse_dsn(target)
-        remote = remote_store(target, location) if kind == "chdb" and location != ":memory:" else None
-        if not isinstance(remote, RemoteStore):
+        kind, location, database = parse_dsn(target)
+        remote = front_door(target, kind, location, database) if kind == "chdb" and location != ":memory:" else None
+        if not isinstance(remote, FrontDoorStore):
             typer.echo(f"otel-audit: no otel-audit serve is running for {target}", err=True)
             raise typer.Exit(1)
         typer.echo(json.dumps(remote.status(), indent=2, sort_keys=True))

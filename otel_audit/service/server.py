@@ -3,7 +3,7 @@
 Endpoints (HTTP, default ``127.0.0.1:4318``)::
 
     POST /v1/logs, /v1/traces   OTLP/HTTP: application/x-protobuf or application/json, gzip allowed
-    POST /v1/query              {"sql": ..., "parameters": {...}} -> rows; read-only (readonly=2)
+    POST /v1/query              {"sql": ..., "parameters": {...}} -> rows, through the query sandbox
     GET  /status                counters: accepted, rejected, stored, spool depth, retries, drops
 
 and OTLP/gRPC (default ``127.0.0.1:4317``): ``LogsService/Export`` and ``TraceService/Export``.
@@ -14,14 +14,17 @@ through the SDK path's exporters (:meth:`ClickHouseLogRecordExporter.export_enco
 batches, retrying failed writes with capped exponential backoff; after a crash the spool is
 replayed with the same deduplication tokens, so nothing acknowledged is lost or stored twice.
 
-Security: loopback by default; with a bearer token (``--token-file`` or
-``OTEL_AUDIT_SERVE_TOKEN``) every endpoint requires ``Authorization: Bearer <token>``, and a
-non-loopback bind without a token is refused. Bodies above ``max_body_bytes`` (after gzip:
-``max_decoded_bytes``) get 413; malformed bodies 400; unknown content types 415; a full spool 503
-with ``Retry-After`` (OTLP clients retry). SIGTERM stops intake and flushes the spool.
+Security (``docs/security.md``): loopback by default. Two credentials: the ingest token
+(``--token-file`` or ``OTEL_AUDIT_SERVE_TOKEN``) guards OTLP intake, and a non-loopback bind
+without it is refused; the query token (``--query-token-file``, else a random one written to
+``otel-audit.query-token``, readable by the store's owner only) guards queries and status. Caller
+SQL runs in the query sandbox (:mod:`otel_audit.store.sandbox`). The HTTP front
+(:mod:`otel_audit.service.http`) bounds bodies, connections and socket time, and refuses browser
+requests. A full spool answers 503 with ``Retry-After`` (OTLP clients retry). SIGTERM stops
+intake and flushes the spool.
 
-While it runs, ``otel-audit.serve.json`` in the store directory tells other processes where to
-send their queries (:mod:`otel_audit.service.remote`).
+While it runs, ``otel-audit.serve.json`` in the store directory tells the owner's other
+processes where to send their queries (:mod:`otel_audit.store.front_door`).
 
 Fault injection (tests only): with ``OTEL_AUDIT_SERVE_FAULTS=1``, ``POST /debug/fault`` accepts
 ``{"action": "detach_logs" | "attach_logs" | "kill_after_next_insert"}``: detaching ``otel_logs``
@@ -38,21 +41,17 @@ import json
 import logging
 import multiprocessing
 import os
+import secrets
 import signal
-import socket
 import threading
 import time
 import uuid
-import zlib
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.message import DecodeError
-from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
@@ -63,7 +62,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from otel_audit import semconv
-from otel_audit.errors import ConfigError, OtelAuditError, StoreError
+from otel_audit._files import write_private_file
+from otel_audit.errors import ConfigError, StoreError
 from otel_audit.export.batching import RecordsRejected
 from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter
 from otel_audit.export.otlp import (
@@ -74,12 +74,13 @@ from otel_audit.export.otlp import (
     validate_logs,
     validate_spans,
 )
+from otel_audit.service.http import HttpFront
 from otel_audit.service.redaction import redact_logs_request, redact_traces_request
-from otel_audit.service.remote import SERVE_FILE
 from otel_audit.service.spool import KIND_LOGS, KIND_SPANS, Entry, Spool, SpoolFullError
-from otel_audit.service.wire import decode_value, encode_value
 from otel_audit.stats import pipeline_stats
-from otel_audit.store.connect import Store, open_store, parse_dsn
+from otel_audit.store.base import Store
+from otel_audit.store.connect import open_store, parse_dsn
+from otel_audit.store.front_door import QUERY_TOKEN_FILE, SERVE_FILE
 from otel_audit.store.sql import query_sql
 
 __all__ = ["SERVE_FILE", "AuditServer", "ServeConfig"]
@@ -101,12 +102,19 @@ class ServeConfig:
     port: int = 4318
     grpc_port: int | None = 4317
     token: str | None = None
+    """Ingest token: required on the OTLP endpoints when set (and for a non-loopback bind)."""
+    query_token: str | None = None
+    """Query token: required on ``/v1/query`` and ``/status``; made at start when not given."""
+    query_token_file: Path | None = None
+    """The file *query_token* was read from, named in the serve file for the owner's CLI."""
     spool_dir: Path | None = None
     max_body_bytes: int = 16 * 1024 * 1024
     max_decoded_bytes: int = 64 * 1024 * 1024
     max_records: int = 100_000
     batch_records: int = 50_000
     max_spool_bytes: int = 512 * 1024 * 1024
+    max_connections: int = 64
+    socket_timeout_s: float = 30.0
     drain_timeout_s: float = 30.0
     ttl_days: int = 365
     fault_injection: bool = False
@@ -125,7 +133,15 @@ class ServeConfig:
                 f"refusing to listen on {self.host} without a bearer token: "
                 "set --token-file or OTEL_AUDIT_SERVE_TOKEN, or bind 127.0.0.1"
             )
-        for name in ("max_body_bytes", "max_decoded_bytes", "max_records", "batch_records", "max_spool_bytes"):
+        for name in (
+            "max_body_bytes",
+            "max_decoded_bytes",
+            "max_records",
+            "batch_records",
+            "max_spool_bytes",
+            "max_connections",
+            "socket_timeout_s",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
         if self.seal_interval_s <= 0:
@@ -198,7 +214,8 @@ class AuditServer:
         self._stopping = threading.Event()
         self._kill_after_insert = False
         self._writer = threading.Thread(target=self._write_loop, name="otel-audit-serve-writer", daemon=True)
-        self._http = _HttpServer((config.host, config.port), _Handler, self)
+        self._query_token = config.query_token or secrets.token_urlsafe(32)
+        self._http = HttpFront((config.host, config.port), self)
         self.http_port = self._http.server_address[1]
         self._http_thread = threading.Thread(target=self._http.serve_forever, name="otel-audit-serve-http", daemon=True)
         self._grpc: Any = None
@@ -246,7 +263,20 @@ class AuditServer:
             return Path(self.store.location) / SERVE_FILE
         return None
 
+    @property
+    def query_token_file(self) -> Path | None:
+        """Where the query token this server made is kept (``None`` if the operator gave one)."""
+        if self.config.query_token is not None:
+            return self.config.query_token_file
+        if self.store.kind == "chdb" and self.store.location != ":memory:":
+            return Path(self.store.location) / QUERY_TOKEN_FILE
+        return self.spool.directory / QUERY_TOKEN_FILE
+
     def _write_serve_file(self) -> None:
+        token_file = self.query_token_file
+        if self.config.query_token is None and token_file is not None:
+            write_private_file(token_file, self._query_token + "\n")
+            _logger.info("query token written to %s (readable by this user only)", token_file)
         path = self.serve_file
         if path is None:
             return
@@ -256,10 +286,11 @@ class AuditServer:
             "url": f"http://{host}:{self.http_port}",
             "grpc_port": self.grpc_port,
             "database": self.store.database,
-            "token_required": bool(self.config.token),
+            "ingest_token_required": bool(self.config.token),
+            "query_token_file": None if token_file is None else str(token_file.resolve()),
         }
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(info))
+        write_private_file(temporary, json.dumps(info))
         os.replace(temporary, path)
 
     def stop(self, timeout: float | None = None) -> bool:
@@ -269,6 +300,9 @@ class AuditServer:
         if path is not None:
             with contextlib.suppress(OSError):
                 path.unlink()
+        if self.config.query_token is None and self.query_token_file is not None:
+            with contextlib.suppress(OSError):
+                self.query_token_file.unlink()
         self._http.shutdown()
         self._http.server_close()
         if self._grpc is not None:
@@ -293,8 +327,8 @@ class AuditServer:
 
     # --- intake -----------------------------------------------------------------------------
 
-    def ingest(self, signal_name: str, body: bytes, *, json_encoded: bool) -> tuple[int, int, str]:
-        """Decode, validate and spool one OTLP request; return ``(accepted, rejected, message)``.
+    def ingest(self, signal_name: str, body: bytes, *, json_encoded: bool) -> Any:
+        """Decode, validate and spool one OTLP request; return the OTLP export response.
 
         Raises:
             MalformedRequestError: the body is not a valid request (nothing is kept).
@@ -318,7 +352,7 @@ class AuditServer:
             self.spool.append(_SIGNALS[signal_name], encoded, accepted)
             self.counters.add(f"{signal_name}.accepted", accepted)
         message_text = f"{rejected} record(s) rejected: {reason}" if rejected else ""
-        return accepted, rejected, message_text
+        return export_response(signal_name, rejected, message_text)
 
     # --- the writer -------------------------------------------------------------------------
 
@@ -415,11 +449,6 @@ class AuditServer:
 
     # --- queries and status -----------------------------------------------------------------
 
-    def query(self, sql: str, parameters: dict[str, Any]) -> tuple[list[str], list[Any]]:
-        """Run read-only *sql*; the ``readonly`` setting makes ClickHouse refuse any write."""
-        result = self.store.query(sql, parameters, settings={"readonly": 2})
-        return result.columns, result.rows
-
     def status(self) -> dict[str, Any]:
         """Counters and state for ``GET /status`` and ``otel-audit status``."""
         counters = self.counters.snapshot()
@@ -435,6 +464,12 @@ class AuditServer:
             "dropped": {"logs": counters.get("logs.dropped", 0), "spans": counters.get("spans.dropped", 0)},
             "spool": {**self.spool.depth(), "replayed_records": counters.get("spool.replayed", 0)},
             "retries": counters.get("store.retries", 0),
+            "queries": {
+                "answered": counters.get("queries.answered", 0),
+                "refused": counters.get("queries.refused", 0),
+                "failed": counters.get("queries.failed", 0),
+            },
+            "connections_refused": counters.get("http.connections_refused", 0),
             "last_store_error": self.counters.last_error,
             "seal": None
             if self._sealer is None
@@ -467,12 +502,31 @@ class AuditServer:
         else:
             raise ConfigError(f"unknown fault action {action!r}")
 
-    def authorized(self, header: str | None) -> bool:
-        """True if no token is configured or *header* is ``Bearer <token>``."""
-        if not self.config.token:
-            return True
-        expected = f"Bearer {self.config.token}".encode()
+    def authorized(self, header: str | None, scope: str) -> bool:
+        """True if *header* carries the token of *scope* (``ingest`` or ``query``).
+
+        Ingest needs a token only when one is configured; queries always need the query token.
+        """
+        expected_token = self.config.token if scope == "ingest" else self._query_token
+        if not expected_token:
+            return scope == "ingest"
+        expected = f"Bearer {expected_token}".encode()
         return header is not None and hmac.compare_digest(header.encode(), expected)
+
+
+_RESPONSES: dict[str, Any] = {"logs": ExportLogsServiceResponse, "spans": ExportTraceServiceResponse}
+
+
+def export_response(signal_name: str, rejected: int, message: str) -> Any:
+    """The OTLP export response: full success, or partial success with the rejected count and why."""
+    response = _RESPONSES[signal_name]()
+    if rejected:
+        if signal_name == "logs":
+            response.partial_success.rejected_log_records = rejected
+        else:
+            response.partial_success.rejected_spans = rejected
+        response.partial_success.error_message = message
+    return response
 
 
 def map_payloads(kind: int, payloads: list[bytes]) -> tuple[Any, int]:
@@ -560,233 +614,6 @@ def _missing_rows(store: Store, name: str, data: Any) -> Any:
     return [[column[index] for index in keep] for column in data]
 
 
-# --- HTTP -----------------------------------------------------------------------------------
-
-
-class _HttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: AuditServer) -> None:
-        self.app = app
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, handler)
-
-
-def _content_length(headers: Any) -> int:
-    try:
-        return max(0, int(headers.get("Content-Length") or 0))
-    except ValueError:
-        return 0
-
-
-class _HttpError(Exception):
-    def __init__(self, status: int, message: str, *, close: bool = False, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.close = close
-        self.retry_after = retry_after
-
-
-_RESPONSES: dict[str, Any] = {"logs": ExportLogsServiceResponse, "spans": ExportTraceServiceResponse}
-_OTLP_PATHS = {"/v1/logs": "logs", "/v1/traces": "spans"}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _HttpServer
-    server_version = "otel-audit-serve"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        _logger.debug("%s " + format, self.address_string(), *args)
-
-    # --- plumbing ---
-
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _send_json(self, status: int, document: Any) -> None:
-        self._send(status, json.dumps(document).encode(), "application/json")
-
-    def _read_body(self) -> bytes:
-        limit = self.server.app.config.max_body_bytes
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked(limit)
-        else:
-            length_text = self.headers.get("Content-Length")
-            if length_text is None:
-                raise _HttpError(411, "Content-Length or chunked Transfer-Encoding is required", close=True)
-            try:
-                length = int(length_text)
-            except ValueError:
-                raise _HttpError(400, "Content-Length is not a number", close=True) from None
-            if length > limit:
-                if length <= _DRAIN_BYTES:
-                    self._discard(length)
-                raise _HttpError(413, f"body of {length} bytes exceeds the limit of {limit} bytes", close=True)
-            body = self.rfile.read(length)
-            if len(body) != length:
-                raise _HttpError(400, "body shorter than Content-Length", close=True)
-        encoding = self.headers.get("Content-Encoding", "identity").lower()
-        if encoding == "gzip":
-            return self._gunzip(body)
-        if encoding not in ("identity", ""):
-            raise _HttpError(415, f"unsupported Content-Encoding {encoding!r}; use gzip or none")
-        return body
-
-    def _discard(self, length: int) -> None:
-        while length > 0:
-            chunk = self.rfile.read(min(length, 1 << 20))
-            if not chunk:
-                return
-            length -= len(chunk)
-
-    def _read_chunked(self, limit: int) -> bytes:
-        parts: list[bytes] = []
-        size_total = 0
-        while True:
-            line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise _HttpError(400, "malformed chunked encoding", close=True) from None
-            if size == 0:
-                while self.rfile.readline(1024).strip():
-                    pass
-                return b"".join(parts)
-            size_total += size
-            if size_total > limit:
-                raise _HttpError(413, f"body exceeds the limit of {limit} bytes", close=True)
-            parts.append(self.rfile.read(size))
-            self.rfile.readline(8)
-
-    def _gunzip(self, body: bytes) -> bytes:
-        limit = self.server.app.config.max_decoded_bytes
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            data = inflater.decompress(body, limit + 1)
-        except zlib.error as error:
-            raise _HttpError(400, f"invalid gzip body: {error}") from None
-        if len(data) > limit:
-            raise _HttpError(413, f"gzip body inflates beyond the limit of {limit} bytes")
-        if not inflater.eof:
-            raise _HttpError(400, "truncated gzip body")
-        return data
-
-    def _authorize(self) -> None:
-        if not self.server.app.authorized(self.headers.get("Authorization")):
-            raise _HttpError(401, "missing or wrong bearer token")
-
-    def _fail(self, error: _HttpError, *, as_otlp: str | None = None) -> None:
-        if error.close:
-            self.close_connection = True
-        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-        if error.close:
-            headers["Connection"] = "close"
-        if as_otlp is not None:
-            code = {400: code_pb2.INVALID_ARGUMENT, 401: code_pb2.UNAUTHENTICATED, 503: code_pb2.UNAVAILABLE}
-            status = status_pb2.Status(code=code.get(error.status, code_pb2.INVALID_ARGUMENT), message=error.message)
-            if as_otlp == "json":
-                self._send(error.status, json_format.MessageToJson(status).encode(), "application/json", headers)
-            else:
-                self._send(error.status, status.SerializeToString(), "application/x-protobuf", headers)
-            return
-        self._send(error.status, json.dumps({"error": error.message}).encode(), "application/json", headers)
-
-    # --- routes ---
-
-    def do_GET(self) -> None:
-        try:
-            if self.path.split("?")[0] != "/status":
-                raise _HttpError(404, f"no such endpoint {self.path[:100]}")
-            self._authorize()
-            self._send_json(200, self.server.app.status())
-        except _HttpError as error:
-            self._fail(error)
-
-    def do_POST(self) -> None:
-        path = self.path.split("?")[0]
-        signal_name = _OTLP_PATHS.get(path)
-        if signal_name is not None:
-            self._otlp(signal_name)
-            return
-        try:
-            if path == "/v1/query":
-                self._authorize()
-                self._query()
-            elif path == "/debug/fault" and self.server.app.config.fault_injection:
-                self._authorize()
-                self.server.app.fault(json.loads(self._read_body())["action"])
-                self._send_json(200, {"ok": True})
-            else:
-                raise _HttpError(404, f"no such endpoint {path[:100]}", close=True)
-        except _HttpError as error:
-            self._fail(error)
-
-    def _otlp(self, signal_name: str) -> None:
-        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        reply = "protobuf" if content_type in ("application/x-protobuf", "application/protobuf") else "json"
-        app = self.server.app
-        try:
-            self._authorize()
-            if content_type not in ("application/x-protobuf", "application/protobuf", "application/json"):
-                self._discard(min(_content_length(self.headers), _DRAIN_BYTES))
-                raise _HttpError(415, f"unsupported Content-Type {content_type!r}; use application/x-protobuf or json")
-            body = self._read_body()
-            try:
-                _, rejected, message = app.ingest(signal_name, body, json_encoded=reply == "json")
-            except MalformedRequestError as error:
-                app.counters.add("requests.malformed")
-                raise _HttpError(400, str(error)) from None
-            except SpoolFullError as error:
-                raise _HttpError(503, f"server busy: {error}", retry_after=1) from None
-            except OSError as error:
-                raise _HttpError(503, f"cannot spool the request: {error}", retry_after=1) from None
-        except _HttpError as error:
-            self._fail(error, as_otlp=reply)
-            return
-        response = _export_response(signal_name, rejected, message)
-        if reply == "json":
-            self._send(200, json_format.MessageToJson(response, indent=None).encode(), "application/json")
-        else:
-            self._send(200, response.SerializeToString(), "application/x-protobuf")
-
-    def _query(self) -> None:
-        try:
-            request = json.loads(self._read_body())
-            sql = request["sql"]
-            parameters = {str(k): decode_value(v) for k, v in (request.get("parameters") or {}).items()}
-            if not isinstance(sql, str):
-                raise TypeError("sql must be a string")
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-            raise _HttpError(400, f"bad query request: {error}") from None
-        try:
-            columns, rows = self.server.app.query(sql, parameters)
-        except OtelAuditError as error:
-            raise _HttpError(400, str(error)) from None
-        self._send_json(200, {"columns": columns, "rows": [encode_value(tuple(row))["v"] for row in rows]})
-
-
-def _export_response(signal_name: str, rejected: int, message: str) -> Any:
-    """The OTLP export response: full success, or partial success with the rejected count and why."""
-    response = _RESPONSES[signal_name]()
-    if rejected:
-        if signal_name == "logs":
-            response.partial_success.rejected_log_records = rejected
-        else:
-            response.partial_success.rejected_spans = rejected
-        response.partial_success.error_message = message
-    return response
-
-
 # --- gRPC -----------------------------------------------------------------------------------
 
 
@@ -796,16 +623,16 @@ def _start_grpc(app: AuditServer, host: str, port: int) -> tuple[Any, int]:
     def handler(signal_name: str) -> Any:
         def export(body: bytes, context: Any) -> bytes:
             metadata = dict(context.invocation_metadata())
-            if not app.authorized(metadata.get("authorization")):
+            if not app.authorized(metadata.get("authorization"), "ingest"):
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
             try:
-                _, rejected, message = app.ingest(signal_name, body, json_encoded=False)
+                response = app.ingest(signal_name, body, json_encoded=False)
             except MalformedRequestError as error:
                 app.counters.add("requests.malformed")
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
             except (SpoolFullError, OSError) as error:
                 context.abort(grpc.StatusCode.UNAVAILABLE, f"server busy: {error}")
-            return _export_response(signal_name, rejected, message).SerializeToString()  # type: ignore[no-any-return]
+            return response.SerializeToString()  # type: ignore[no-any-return]
 
         return grpc.unary_unary_rpc_method_handler(export)
 

@@ -34,6 +34,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from otel_audit._files import make_private_dir, write_private_file
+
 __all__ = ["KIND_LOGS", "KIND_SPANS", "Entry", "Spool", "SpoolFullError"]
 
 KIND_LOGS = 1
@@ -82,7 +84,7 @@ class Spool:
         self, directory: Path, *, max_bytes: int = 512 * 1024 * 1024, segment_bytes: int = _DEFAULT_SEGMENT_BYTES
     ) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.directory)  # spooled requests hold inputs and outputs: the owner's alone
         self.max_bytes = max_bytes
         self._segment_bytes = segment_bytes
         self._lock = threading.Lock()
@@ -95,7 +97,7 @@ class Spool:
         self._closed = False
         id_file = self.directory / "spool.id"
         if not id_file.exists():
-            id_file.write_text(uuid.uuid4().hex)
+            write_private_file(id_file, uuid.uuid4().hex)
             _fsync_dir(self.directory)
         self.spool_id = id_file.read_text().strip()
         self.recovered_records = 0
@@ -277,7 +279,7 @@ class Spool:
     def _write_checkpoint(self) -> None:
         state = {"segment": self._committed[0], "offset": self._committed[1], "inflight": self._inflight}
         temporary = self.directory / (_CHECKPOINT + ".tmp")
-        with open(temporary, "w") as handle:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
             json.dump(state, handle)
             handle.flush()
             os.fsync(handle.fileno())

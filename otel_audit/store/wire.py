@@ -1,7 +1,9 @@
-"""JSON encoding of query parameters and result rows between ``serve`` and :class:`RemoteStore`.
+"""JSON encoding of query parameters and result rows between ``serve`` and its front-door clients.
 
 Plain JSON loses types the reports rely on (datetimes, dates, decimals, UUIDs, tuples, maps
-with non-string keys), so those travel as ``{"$t": TYPE, "v": VALUE}`` objects. Only Python on
+with non-string keys), so those travel as ``{"$t": TYPE, "v": VALUE}`` objects; so do the
+non-finite floats, as ``{"$t": "float", "v": "NaN" | "Infinity" | "-Infinity"}``, which keeps
+every reply strict JSON. Only Python on
 both ends reads this format; it is not a public API.
 """
 
@@ -11,14 +13,19 @@ import base64
 import datetime as dt
 import decimal
 import ipaddress
+import math
 import uuid
 from typing import Any
+
+from otel_audit._json import non_finite_name
 
 __all__ = ["decode_value", "encode_value"]
 
 
 def encode_value(value: Any) -> Any:  # noqa: PLR0911 - one branch per type
     """Return *value* as JSON-ready data, tagging the types JSON does not have."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$t": "float", "v": non_finite_name(value)}
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, dt.datetime):
@@ -48,6 +55,7 @@ _DECODERS: dict[str, Any] = {
     "decimal": decimal.Decimal,
     "uuid": uuid.UUID,
     "bytes": base64.b64decode,
+    "float": float,
 }
 
 

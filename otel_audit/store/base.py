@@ -1,0 +1,402 @@
+"""The abstract audit store, and the part shared by the transports that speak clickhouse-connect.
+
+A :class:`Store` is one database of an audit store behind one of three transports, the way
+clickhouse-connect splits its HTTP and chDB clients:
+
+* :class:`~otel_audit.store.embedded.EmbeddedStore` - chDB in this process (``chdb://``);
+* :class:`~otel_audit.store.http.ServerStore` - a ClickHouse server or cluster (``http(s)://``);
+* :class:`~otel_audit.store.front_door.FrontDoorStore` - an on-disk store owned by
+  ``otel-audit serve`` in another process, read through its query endpoint.
+
+Two kinds of read exist. :meth:`Store.query` runs otel-audit's own SQL (``clickhouse/*.sql``,
+values bound server-side). :meth:`Store.read` runs caller-written SQL through the
+:mod:`~otel_audit.store.sandbox` with pinned limits. Reads run on a session of their own, apart
+from the one that writes, so nothing a read does (a refused statement, a failed query, a setting)
+can change how records are written.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from otel_audit.errors import QueryError, StoreError
+from otel_audit.store.sandbox import PARSE_SETTINGS, PARSE_SQL, QueryLimits, QueryRefusedError, check_statement
+
+__all__ = ["ClientStore", "Store", "StoreResult"]
+
+SESSION_SETTINGS: Mapping[str, Any] = {"session_timezone": "UTC"}
+_TABLES_SQL = "SELECT name FROM system.tables WHERE database = currentDatabase()"
+_TABLE_FUNCTIONS_SQL = "SELECT name FROM system.table_functions"
+_TABLES_TTL_S = 60.0
+
+
+class StoreResult:
+    """Column names and rows of a query."""
+
+    __slots__ = ("columns", "rows")
+
+    def __init__(self, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        self.columns = list(columns)
+        self.rows = rows
+
+    def dicts(self) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by column name."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class Store(abc.ABC):
+    """One database of an audit store; thread-safe. Open one with :func:`~otel_audit.store.connect.open_store`."""
+
+    dsn: str
+    kind: str
+    location: str
+    database: str
+
+    @property
+    def embedded(self) -> bool:
+        """True for a chDB store running in this process."""
+        return False
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return bool(getattr(self, "_closed", False))
+
+    @abc.abstractmethod
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> StoreResult:
+        """Run otel-audit's own read-only *sql* (values bound server-side) on the read session.
+
+        Raises:
+            StoreError: the engine refused or failed the statement.
+        """
+
+    @abc.abstractmethod
+    def read(self, sql: str, parameters: Mapping[str, Any] | None = None) -> StoreResult:
+        """Run caller-written *sql* through the query sandbox, with the pinned limits.
+
+        Raises:
+            QueryRefusedError: the sandbox refused the statement (the message says why).
+            QueryError: the statement failed in the engine.
+        """
+
+    def read_blocks(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+        """Like :meth:`read`, but yield the rows in blocks, so a large result is never held whole."""
+        result = self.read(sql, parameters)
+        return result.columns, iter([result.rows])
+
+    @abc.abstractmethod
+    def query_arrow(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run otel-audit's own read-only *sql* and return a ``pyarrow.Table``."""
+
+    @abc.abstractmethod
+    def command(
+        self, sql: str, parameters: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Run a statement that returns no rows (DDL, ``SYSTEM``, ``ALTER``) on the write session."""
+
+    @abc.abstractmethod
+    def insert_columns(
+        self,
+        table: str,
+        columns: Sequence[Sequence[Any]],
+        column_names: Sequence[str],
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert column-oriented data; raises :class:`StoreError` on failure."""
+
+    @abc.abstractmethod
+    def insert_arrow(self, table: str, data: Any, *, settings: Mapping[str, Any] | None = None) -> None:
+        """Insert a ``pyarrow.Table``; raises :class:`StoreError` on failure."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connections (idempotent)."""
+
+
+class ClientStore(Store):
+    """A store reached through two clickhouse-connect clients: one writes, one reads.
+
+    Subclasses open the clients (:meth:`_connect`); this class runs every statement, turns the
+    driver's errors into :class:`StoreError`, and runs caller SQL through the sandbox.
+    """
+
+    def __init__(self, dsn: str, kind: str, location: str, database: str, limits: QueryLimits | None = None) -> None:
+        self.dsn = dsn
+        self.kind = kind
+        self.location = location
+        self.database = database
+        self.limits = limits or QueryLimits()
+        self._closed = False
+        # Separate locks: a long read never holds up the writer (each client has its own session).
+        self._write_lock = threading.RLock()
+        self._read_lock = threading.RLock()
+        self._writer: Client = self._connect(reader=False)
+        try:
+            self._reader: Client = self._connect(reader=True)
+        except BaseException:
+            self._writer.close()
+            raise
+        self._known_tables: frozenset[str] = frozenset()
+        self._tables_read_at = 0.0
+        self._table_functions: frozenset[str] | None = None
+
+    @abc.abstractmethod
+    def _connect(self, *, reader: bool) -> Client:
+        """Open a client on this store's database; the reader's session is read-only."""
+
+    # --- otel-audit's own SQL -----------------------------------------------------------------
+
+    def command(
+        self, sql: str, parameters: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Run a statement that returns no rows (DDL, ``SYSTEM``, ``ALTER``) on the write session."""
+        with self._write_lock:
+            self._check_open()
+            try:
+                return self._writer.command(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+            except ClickHouseError as error:
+                raise StoreError(first_line(error)) from error
+
+    def query(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> StoreResult:
+        """Run otel-audit's own read-only *sql* (values bound server-side) on the read session."""
+        with self._read_lock:
+            self._check_open()
+            try:
+                result = self._reader.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
+            except ClickHouseError as error:
+                raise StoreError(first_line(error)) from error
+            return StoreResult(result.column_names, [tuple(row) for row in result.result_rows])
+
+    def query_arrow(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run otel-audit's own read-only *sql* and return a ``pyarrow.Table``."""
+        with self._read_lock:
+            self._check_open()
+            try:
+                return self._reader.query_arrow(
+                    sql, parameters=dict(parameters or {}), settings=dict(settings or {}), use_strings=True
+                )
+            except ClickHouseError as error:
+                raise StoreError(first_line(error)) from error
+
+    def insert_columns(
+        self,
+        table: str,
+        columns: Sequence[Sequence[Any]],
+        column_names: Sequence[str],
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert column-oriented data; raises :class:`StoreError` on failure."""
+        with self._write_lock:
+            self._check_open()
+            try:
+                self._writer.insert(
+                    table, columns, column_names=list(column_names), column_oriented=True, settings=dict(settings or {})
+                )
+            except ClickHouseError as error:
+                raise StoreError(first_line(error)) from error
+
+    def insert_arrow(self, table: str, data: Any, *, settings: Mapping[str, Any] | None = None) -> None:
+        """Insert a ``pyarrow.Table``; raises :class:`StoreError` on failure."""
+        with self._write_lock:
+            self._check_open()
+            try:
+                self._writer.insert_arrow(table, data, settings=dict(settings or {}))
+            except ClickHouseError as error:
+                raise StoreError(first_line(error)) from error
+
+    # --- caller SQL ---------------------------------------------------------------------------
+
+    def read(self, sql: str, parameters: Mapping[str, Any] | None = None) -> StoreResult:
+        """Run caller-written *sql* through the query sandbox, with the pinned limits."""
+        checked, bound = self._checked(sql, parameters)
+        with self._read_lock:
+            try:
+                result = self._reader.query(checked, parameters=bound, settings=self.limits.settings())
+            except ClickHouseError as error:
+                raise QueryError(engine_message(error)) from None
+            return StoreResult(result.column_names, [tuple(row) for row in result.result_rows])
+
+    def read_blocks(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+        """Like :meth:`read`, but yield rows block by block (the read session stays held until exhausted)."""
+        checked, bound = self._checked(sql, parameters)
+        self._read_lock.acquire()
+        try:
+            stream = self._reader.query_row_block_stream(checked, parameters=bound, settings=self.limits.settings())
+            context = stream.__enter__()
+            columns = list(stream.source.column_names)
+        except ClickHouseError as error:
+            self._read_lock.release()
+            raise QueryError(engine_message(error)) from None
+        except BaseException:
+            self._read_lock.release()
+            raise
+
+        def blocks() -> Iterator[list[tuple[Any, ...]]]:
+            try:
+                for block in context:
+                    yield [tuple(row) for row in block]
+            except ClickHouseError as error:
+                raise QueryError(engine_message(error)) from None
+            finally:
+                try:
+                    stream.__exit__(None, None, None)
+                finally:
+                    self._read_lock.release()
+
+        return columns, blocks()
+
+    def _checked(self, sql: str, parameters: Mapping[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
+        if not isinstance(sql, str) or not sql.strip():
+            raise QueryRefusedError("refused: the statement is empty")
+        names = [str(name) for name in (parameters or {})]
+        with self._read_lock:
+            self._check_open()
+            try:
+                parsed = self._reader.query(PARSE_SQL, parameters={"statement": sql}, settings=dict(PARSE_SETTINGS))
+            except ClickHouseError as error:
+                raise parse_failure(error) from None
+            tree_json, canonical = parsed.result_rows[0]
+            table_functions = self._engine_table_functions()
+            tables = self._tables()
+        try:
+            checked = check_statement(
+                tree_json,
+                canonical,
+                database=self.database,
+                tables=tables,
+                table_functions=table_functions,
+                parameters=names,
+            )
+        except QueryRefusedError as refusal:
+            if "is not a table of the store" not in str(refusal):
+                raise
+            with self._read_lock:  # a table created since the list was read: look again, once
+                self._tables_read_at = 0.0
+                tables = self._tables()
+            checked = check_statement(
+                tree_json,
+                canonical,
+                database=self.database,
+                tables=tables,
+                table_functions=table_functions,
+                parameters=names,
+            )
+        # No placeholders: pass no parameters, so the driver never formats values into the text.
+        return checked.sql, (dict(parameters or {}) if checked.parameters else None)
+
+    def _tables(self) -> frozenset[str]:
+        if time.monotonic() - self._tables_read_at > _TABLES_TTL_S:
+            try:
+                rows = self._reader.query(_TABLES_SQL).result_rows
+            except ClickHouseError as error:
+                raise StoreError(first_line(error)) from error
+            self._known_tables = frozenset(str(row[0]) for row in rows)
+            self._tables_read_at = time.monotonic()
+        return self._known_tables
+
+    def _engine_table_functions(self) -> frozenset[str]:
+        if self._table_functions is None:
+            try:
+                rows = self._reader.query(_TABLE_FUNCTIONS_SQL).result_rows
+            except ClickHouseError as error:
+                raise StoreError(first_line(error)) from error
+            self._table_functions = frozenset(str(row[0]) for row in rows)
+        return self._table_functions
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"store {redact_dsn(self.dsn)} is closed")
+
+    def close(self) -> None:
+        """Close both sessions (idempotent)."""
+        with self._write_lock, self._read_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._reader.close()
+            self._writer.close()
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's text (the engine appends stack traces)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def engine_message(error: BaseException) -> str:
+    """An engine error for a caller: what went wrong and its code name, without the echoed statement."""
+    text = first_line(error)
+    marker = "DB::Exception: "
+    if marker in text:
+        text = text[text.index(marker) + len(marker) :]
+    for echo in (": In scope ", ". In scope ", " In scope "):
+        if echo in text:
+            text = text[: text.index(echo)].rstrip(" .:") + "."
+            break
+    name = getattr(error, "name", None)
+    if name and f"({name})" not in text:
+        text = f"{text} ({name})"
+    return text
+
+
+def parse_failure(error: BaseException) -> QueryError:
+    """The error for a statement the engine's parser rejected, or cannot show as a tree."""
+    name = getattr(error, "name", None)
+    message = engine_message(error)
+    if name == "SYNTAX_ERROR":
+        return QueryError(message if message.lower().startswith("syntax error") else f"syntax error: {message}")
+    if name in ("BAD_ARGUMENTS", "NOT_IMPLEMENTED", "LOGICAL_ERROR"):
+        # parseQueryToJSON cannot represent INSERT … VALUES and some non-SELECT statements.
+        return QueryRefusedError(f"refused: only one SELECT statement may run here ({message})")
+    if name in ("TOO_DEEP_AST", "TOO_BIG_AST", "QUERY_IS_TOO_LARGE", "TOO_DEEP_RECURSION"):
+        return QueryRefusedError(f"refused: the statement is too large or too deeply nested to check ({message})")
+    return QueryError(message)
+
+
+def redact_dsn(dsn: str) -> str:
+    """*dsn* with any password replaced by ``***``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(dsn)
+    if parts.password:
+        return dsn.replace(f":{parts.password}@", ":***@")
+    return dsn

@@ -1,0 +1,155 @@
+"""The embedded transport: a chDB engine in this process (``chdb:///path`` or ``chdb://memory``).
+
+chDB runs one engine per process, and an on-disk store can be open in one process only: a
+second process gets :class:`~otel_audit.errors.StoreLockedError` naming the owner, never a stack
+trace. The store directory is created ``0700`` (the engine writes its files with the process
+umask; the directory keeps other local users out of them), and ``otel-audit.owner.json`` names
+the owning process and its command, never its arguments (they may hold SQL literals).
+
+The engine gives each connection handle its own session, so the store opens two: one writes, and
+one reads with ``readonly = 2`` set for good at connect time. A refused or failed read therefore
+can never leave the writer read-only or change its settings.
+
+What the engine cannot do here: chDB (``clickhouse-local``) has no access control and does not
+confine ``file()`` to ``user_files_path`` for absolute paths, and rejects a server config file,
+so the query sandbox's parse-tree check is the barrier against table functions and
+``INTO OUTFILE``; the read session's ``readonly`` is the barrier against writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import clickhouse_connect
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import ClickHouseError
+
+from otel_audit._files import make_private_dir, write_private_file
+from otel_audit.errors import StoreError, StoreLockedError
+from otel_audit.store.base import SESSION_SETTINGS, ClientStore, first_line
+from otel_audit.store.sandbox import QueryLimits
+
+__all__ = ["OWNER_FILE", "EmbeddedStore", "owner_of"]
+
+OWNER_FILE = "otel-audit.owner.json"
+MEMORY = ":memory:"
+
+
+def owner_of(path: str) -> str:
+    """Who holds the store at *path*, from its owner file (for error messages)."""
+    try:
+        owner = json.loads((Path(path) / OWNER_FILE).read_text())
+        return f"pid {owner['pid']} ({owner['command']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"
+
+
+def _command_name() -> str:
+    """The running command without its arguments: ``otel-audit query``, ``app.py``.
+
+    Only otel-audit's own subcommand words are kept (lowercase words before the first option);
+    anything else on the command line may be SQL, a user id or a secret.
+    """
+    argv = sys.argv or ["python"]
+    program = Path(argv[0]).name or "python"
+    if program not in ("otel-audit", "cli.py", "__main__.py"):
+        return program[:100]
+    words = ["otel-audit"]
+    for token in argv[1:3]:
+        if not re.fullmatch(r"[a-z][a-z-]{0,30}", token):
+            break
+        words.append(token)
+    return " ".join(words)
+
+
+@contextlib.contextmanager
+def _engine_stderr() -> Iterator[list[str]]:
+    """Capture what the chDB engine writes to fd 2 while it opens (it prints its own errors)."""
+    captured: list[str] = []
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield captured
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode("utf-8", "replace"))
+
+
+class EmbeddedStore(ClientStore):
+    """An audit store in this process's chDB engine."""
+
+    def __init__(self, dsn: str, location: str, database: str, limits: QueryLimits | None = None) -> None:
+        if location != MEMORY:
+            make_private_dir(location)
+        super().__init__(dsn, "chdb", location, database, limits)
+        if location != MEMORY:
+            owner = {"pid": os.getpid(), "command": _command_name(), "since": time.time()}
+            write_private_file(Path(location) / OWNER_FILE, json.dumps(owner))
+
+    @property
+    def embedded(self) -> bool:
+        """True: the engine runs in this process."""
+        return True
+
+    def _connect(self, *, reader: bool) -> Client:
+        if reader:
+            return self._open(self.database, {"readonly": "2"})
+        if self.database == "default":
+            return self._open("default", None)
+        bootstrap = self._open("default", None)
+        try:
+            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+        except ClickHouseError as error:
+            raise StoreError(f"cannot use database {self.database}: {first_line(error)}") from None
+        finally:
+            bootstrap.close()
+        return self._open(self.database, None)
+
+    def _open(self, database: str, options: dict[str, str] | None) -> Client:
+        path = self.location
+        dsn = "chdb://memory" if path == MEMORY else "chdb://" + path
+        try:
+            with _engine_stderr() as engine_output:
+                client = clickhouse_connect.get_client(
+                    dsn=dsn, database=database, settings=dict(SESSION_SETTINGS), chdb_options=options
+                )
+        except Exception as error:  # noqa: BLE001 - chDB raises RuntimeError, ProgrammingError…
+            text = str(error) + "".join(engine_output)
+            if "already initialized with path" in text or "different path" in text:
+                raise StoreError(
+                    f"cannot open chDB store {path}: this process already has another chDB store open "
+                    "(chDB runs one store per process); close it first or use one DSN"
+                ) from None
+            if "EmbeddedServer" in text or "lock" in text.lower():
+                raise StoreLockedError(
+                    f"the store {path} is open in {owner_of(path)}; chDB lets one process own an "
+                    "on-disk store. Stop that process, or run `otel-audit serve` as the owner and "
+                    "query through it"
+                ) from None
+            raise StoreError(f"cannot open chDB store {path}: {first_line(error)}") from None
+        if engine_output and engine_output[0]:
+            sys.stderr.write(engine_output[0])
+        return client
+
+    def close(self) -> None:
+        """Close both sessions and release the on-disk store for other processes."""
+        was_closed = self._closed
+        super().close()
+        if not was_closed and self.location != MEMORY:
+            with contextlib.suppress(OSError):
+                (Path(self.location) / OWNER_FILE).unlink(missing_ok=True)
