@@ -77,10 +77,13 @@ def _requests(total: int, batch: int) -> list[bytes]:
     return bodies
 
 
+QUERY_TOKEN = "bench-query-token"  # /status needs serve's query token
+
+
 def _status(url: str) -> dict:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    connection.request("GET", "/status")
+    connection.request("GET", "/status", headers={"Authorization": f"Bearer {QUERY_TOKEN}"})
     return json.loads(connection.getresponse().read())
 
 
@@ -111,7 +114,9 @@ def _run(bodies: list[bytes], total: int, clients: int, workers: int) -> tuple[f
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "store"
         command = [sys.executable, "-m", "otel_audit.cli", "serve", "--store", f"chdb://{store}", "--port", "0"]
-        command += ["--grpc-port", "-1", "--map-workers", str(workers)]
+        token_file = Path(folder) / "query-token"
+        token_file.write_text(QUERY_TOKEN)
+        command += ["--grpc-port", "-1", "--map-workers", str(workers), "--query-token-file", str(token_file)]
         server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
         try:
             serve_file = store / "otel-audit.serve.json"

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+QUERY_TOKEN = "soak-query-token"  # serve's /status and /debug/fault need the query token
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -67,15 +68,17 @@ class Server:
         env["OTEL_AUDIT_SERVE_FAULTS"] = "1"
         log = self.store.parent / f"serve-{len(self.log)}.log"
         self.log.append(log)
+        token_file = self.store.parent / "query-token"
+        token_file.write_text(QUERY_TOKEN)
         command = [sys.executable, "-m", "otel_audit.cli", "serve", "--store", f"chdb://{self.store}",
-                   "--port", str(self.port), "--grpc-port", "-1"]  # fmt: skip
+                   "--port", str(self.port), "--grpc-port", "-1", "--query-token-file", str(token_file)]  # fmt: skip
         with log.open("wb") as stream:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stream, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             assert self.process.poll() is None, log.read_text()[-2000:]
             try:
-                with urllib.request.urlopen(self.url + "/status", timeout=2) as response:
+                with urllib.request.urlopen(self._request("/status"), timeout=2) as response:
                     if json.load(response)["pid"] == self.process.pid:
                         return
             except OSError:
@@ -86,16 +89,20 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             self.peak_rss_kib = max(self.peak_rss_kib, _peak_rss_kib(self.process.pid))
 
+    def _request(self, path: str, data: bytes | None = None) -> urllib.request.Request:
+        """A request to *path* carrying the query token (status and faults need it)."""
+        request = urllib.request.Request(self.url + path, data=data, method="GET" if data is None else "POST")
+        request.add_header("Authorization", f"Bearer {QUERY_TOKEN}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        return request
+
     def fault(self, action: str) -> None:
-        request = urllib.request.Request(
-            self.url + "/debug/fault", data=json.dumps({"action": action}).encode(), method="POST"
-        )
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30):
+        with urllib.request.urlopen(self._request("/debug/fault", json.dumps({"action": action}).encode()), timeout=30):
             pass
 
     def status(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "/status", timeout=30) as response:
+        with urllib.request.urlopen(self._request("/status"), timeout=30) as response:
             return json.load(response)  # type: ignore[no-any-return]
 
     def kill(self) -> None:

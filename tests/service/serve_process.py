@@ -56,6 +56,15 @@ class ServeProcess:
         return str(self.info["url"])
 
     @property
+    def query_token(self) -> str:
+        """The query token the server wrote for its owner (or the one it was given)."""
+        return Path(self.info["query_token_file"]).read_text().strip()
+
+    @property
+    def query_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.query_token}"}
+
+    @property
     def grpc_endpoint(self) -> str:
         return f"127.0.0.1:{self.info['grpc_port']}"
 
@@ -74,14 +83,16 @@ class ServeProcess:
             return error.code, error.read()
 
     def status(self, token: str | None = None) -> dict[str, Any]:
+        """``GET /status`` with *token*, else the server's query token."""
         request = urllib.request.Request(self.url + "/status")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
+        request.add_header("Authorization", f"Bearer {token or self.query_token}")
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())  # type: ignore[no-any-return]
 
     def fault(self, action: str) -> None:
-        status, body = self.post("/debug/fault", json.dumps({"action": action}).encode(), "application/json")
+        status, body = self.post(
+            "/debug/fault", json.dumps({"action": action}).encode(), "application/json", self.query_headers
+        )
         assert status == 200, body
 
     def wait_drained(self, timeout: float = 60.0) -> dict[str, Any]:

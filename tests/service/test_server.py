@@ -28,8 +28,9 @@ from serve_process import ROOT, ServeProcess
 
 from otel_audit import semconv
 from otel_audit.errors import QueryError
-from otel_audit.service.remote import RemoteStore
 from otel_audit.store.connect import Store, open_store
+from otel_audit.store.front_door import FrontDoorStore
+from otel_audit.store.sandbox import QueryRefusedError
 
 _NOW_NS = time.time_ns()
 
@@ -105,7 +106,7 @@ class TestSdkExporters:
         shared_server.wait_drained()
 
         store = open_store(shared_server.dsn)
-        assert isinstance(store, RemoteStore)
+        assert isinstance(store, FrontDoorStore)
         assert [count for _, count in _count(store, transport + "-")] == [1] * 20
         [row] = store.query(
             "SELECT ServiceName, ModelVersion, LatencyMs, UserId, Input, Output FROM audit_predictions "
@@ -226,12 +227,10 @@ class TestFrontDoor:
 
     @pytest.mark.parametrize("sql", ["DROP TABLE otel_logs", "INSERT INTO otel_logs (Body) VALUES ('x')"])
     def test_writes_are_refused(self, shared_server: ServeProcess, sql: str) -> None:
-        """Through the server only read-only SQL runs."""
-        from otel_audit.answer.queries import read_only_query
-
+        """Through the server only one SELECT runs: a write is refused by the sandbox, a command outright."""
         store = open_store(shared_server.dsn)
-        with pytest.raises(QueryError):
-            read_only_query(store, sql)
+        with pytest.raises(QueryRefusedError, match="only one SELECT"):
+            store.read(sql)
         with pytest.raises(QueryError, match="read-only"):
             store.command(sql)
         assert store.query("SELECT count() FROM system.tables WHERE name = 'otel_logs'").rows[0][0] >= 1
@@ -281,10 +280,10 @@ class TestFrontDoor:
 
 
 class TestSecurity:
-    def test_token_required_for_everything(
+    def test_ingest_token_guards_intake_only(
         self, serve_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """With a token, ingest, query and status need it; the CLI client sends it from the env."""
+        """The ingest token admits records but never queries; the owner's CLI queries with the query token."""
         token_file = tmp_path / "token"
         token_file.write_text("s3cret-token\n")
         server = serve_factory(args=["--token-file", str(token_file)])
@@ -293,11 +292,14 @@ class TestSecurity:
         assert server.post("/v1/logs", body, "application/json", {"Authorization": "Bearer wrong"})[0] == 401
         ok = {"Authorization": "Bearer s3cret-token"}
         assert server.post("/v1/logs", body, "application/json", ok)[0] == 200
-        with pytest.raises(urllib.error.HTTPError):
-            server.status()
-        monkeypatch.setenv("OTEL_AUDIT_SERVE_TOKEN_FILE", str(token_file))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            server.status("s3cret-token")
+        assert refused.value.code == 401
+        query = json.dumps({"sql": "SELECT count() FROM otel_logs"}).encode()
+        assert server.post("/v1/query", query, "application/json", ok)[0] == 401
+        monkeypatch.setenv("OTEL_AUDIT_SERVE_TOKEN_FILE", str(token_file))  # an ingest token is not enough…
         store = open_store(server.dsn)
-        assert isinstance(store, RemoteStore)
+        assert isinstance(store, FrontDoorStore)  # …the owner's query token comes from the store directory
         deadline = time.monotonic() + 30
         while store.status()["spool"]["requests"] and time.monotonic() < deadline:
             time.sleep(0.05)
