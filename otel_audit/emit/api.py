@@ -15,7 +15,9 @@ Usage::
 
 Each prediction is one span ``predict <model>`` and one ``ai.prediction`` log record. An
 exception is audited (``audit.outcome=error``, its type and message) and then re-raised
-unchanged.
+unchanged. Both run through the guarded core :mod:`otel_audit.emit.call`: an extractor that
+raises (``input=``, ``user_id=``, ``output=``) is noted in the record (``audit.extractor.error``)
+instead of reaching the caller, and if otel-audit itself fails the call runs unaudited.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
+from otel_audit.emit import call
 from otel_audit.emit.prediction import CallInput, Prediction
-from otel_audit.emit.runtime import get_runtime
+from otel_audit.emit.runtime import audit_runtime
 
 __all__ = ["audit_prediction", "audited"]
 
@@ -52,9 +55,17 @@ def audit_prediction(
     *user_id* and *request_id* default to the enclosing :class:`~otel_audit.audit_scope`.
     With ``snapshot=True`` input and output are encoded when the block exits, in the caller's
     thread, instead of later on the export thread (use it if you mutate them afterwards).
+    If otel-audit cannot be configured the block still runs, unaudited (counted as
+    ``predictions.dropped.setup_error``).
     """
     _check_identity(model, version)
-    return get_runtime().prediction(
+    try:
+        runtime = audit_runtime()
+    except Exception:  # noqa: BLE001 - auditing must never break the prediction
+        call.setup_failed(call.CONTEXT_SITE)
+        runtime = None
+    return Prediction(
+        runtime,
         model=model,
         version=version,
         input=input,
@@ -96,56 +107,52 @@ def audited(
             the only argument, or a dict of all arguments by name (``self``/``cls`` left out).
         output: callable given the return value, returning the output to record.
         attributes: extra attributes for every call.
+
+    The function's result or exception is never changed by auditing: an extractor that raises
+    leaves its fact null in the record and is named in ``audit.extractor.error``.
     """
     _check_identity(model, version)
+    fixed_user = None if callable(user_id) else user_id
 
     def decorate(function: F) -> F:
         signature = inspect.signature(function)
+        site = call.CallSite("predictions", f"@audited {function.__module__}.{function.__qualname__}")
 
-        def begin(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prediction:
-            who = user_id(*args, **kwargs) if callable(user_id) else user_id
-            captured = input(*args, **kwargs) if input is not None else CallInput(signature, args, kwargs)
-            prediction = get_runtime().prediction(
+        def build(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prediction:
+            prediction = audit_runtime().prediction(
                 model=model,
                 version=version,
-                input=captured,
-                user_id=who,
+                user_id=fixed_user,
                 pipeline_version=pipeline_version,
                 operation=operation,
                 attributes=attributes,
             )
-            prediction.start()
+            if callable(user_id):
+                who = call.extract(site, prediction, "user_id", user_id, args=args, kwargs=kwargs)
+                if who is not None:
+                    prediction.user_id = who
+            prediction.input = (
+                call.extract(site, prediction, "input", input, args=args, kwargs=kwargs)
+                if input is not None
+                else CallInput(signature, args, kwargs)
+            )
             return prediction
-
-        def end(prediction: Prediction, result: Any) -> None:
-            prediction.output = output(result) if output is not None else result
-            prediction.finish()
 
         if inspect.iscoroutinefunction(function):
 
             @functools.wraps(function)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                prediction = begin(args, kwargs)
-                try:
-                    result = await function(*args, **kwargs)
-                except BaseException as error:
-                    prediction.finish(error)
-                    raise
-                end(prediction, result)
-                return result
+                return await call.audited_acall(
+                    site, lambda: build(args, kwargs), lambda: function(*args, **kwargs), output=output
+                )
 
             return cast(F, async_wrapper)
 
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prediction = begin(args, kwargs)
-            try:
-                result = function(*args, **kwargs)
-            except BaseException as error:
-                prediction.finish(error)
-                raise
-            end(prediction, result)
-            return result
+            return call.audited_call(
+                site, lambda: build(args, kwargs), lambda: function(*args, **kwargs), output=output
+            )
 
         return cast(F, wrapper)
 

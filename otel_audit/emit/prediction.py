@@ -2,8 +2,10 @@
 
 A :class:`Prediction` is the context manager ``audit_prediction()`` returns. In the caller's
 thread it only starts the span (so that work inside the block is traced as its child), takes
-two timestamps and queues itself. Encoding, hashing, attribute building, ending the span and
-emitting the log record happen on the export thread (see :mod:`otel_audit.emit.finisher`).
+two timestamps and queues itself; entering and leaving the block are guarded by
+:mod:`otel_audit.emit.call`, so otel-audit never changes the block's outcome. Encoding,
+hashing, attribute building, ending the span and emitting the log record happen on the export
+thread (see :mod:`otel_audit.emit.runtime`).
 
 Because the input and output are encoded on the export thread, they must not be mutated after
 the prediction returns. Pass ``snapshot=True`` to encode them in the caller's thread instead.
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+
+from otel_audit.emit import call
 
 if TYPE_CHECKING:
     from otel_audit.emit.runtime import AuditRuntime
@@ -99,6 +103,7 @@ class Prediction:
         label: short output label for distribution reports (derived from *output* if unset).
         batch_size: rows predicted by this call.
         attributes: extra attributes recorded on the span and the log record.
+        extractor_errors: ``<extractor>: <error type>`` of each extractor that raised, if any.
     """
 
     __slots__ = (
@@ -111,6 +116,7 @@ class Prediction:
         "encoded",
         "end_ns",
         "error",
+        "extractor_errors",
         "input",
         "label",
         "model",
@@ -126,7 +132,7 @@ class Prediction:
 
     def __init__(
         self,
-        runtime: AuditRuntime,
+        runtime: AuditRuntime | None,
         *,
         model: str,
         version: str,
@@ -160,6 +166,7 @@ class Prediction:
         self.end_ns = 0
         self._token: object | None = None
         self.encoded: tuple[Any, Any] | None = None
+        self.extractor_errors: list[str] | None = None
 
     @property
     def request_id(self) -> str:
@@ -177,29 +184,44 @@ class Prediction:
         """Attributes from the enclosing :class:`audit_scope`, if any."""
         return self._scope.attributes if self._scope else None
 
+    def note_extractor_error(self, extractor: str, error: BaseException) -> None:
+        """Record that *extractor* raised *error* (see ``audit.extractor.error``)."""
+        if self.extractor_errors is None:
+            self.extractor_errors = []
+        self.extractor_errors.append(f"{extractor}: {error_type(error)}")
+
     def start(self) -> None:
-        """Start the span and make it current (``__enter__`` does this)."""
+        """Start the clock and the span, and make the span current (``__enter__`` does this)."""
         self.start_ns = time_ns()
+        if self._runtime is None:
+            return  # otel-audit could not be configured: nothing will be recorded
         span = self._runtime.tracer.start_span(
             f"{self.operation} {self.model}", kind=trace.SpanKind.INTERNAL, start_time=self.start_ns
         )
         self.span = span
         self._token = otel_context.attach(trace.set_span_in_context(span))
 
+    def stop(self) -> None:
+        """Stop the clock and make the span no longer current; later calls do nothing."""
+        if not self.end_ns:
+            self.end_ns = time_ns()
+        token, self._token = self._token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
     def finish(self, error: BaseException | None = None) -> None:
-        """Stop the clock, restore the context and queue the record (``__exit__`` does this)."""
-        self.end_ns = time_ns()
-        if self._token is not None:
-            otel_context.detach(self._token)  # type: ignore[arg-type]
-            self._token = None
+        """:meth:`stop`, then queue the record (``__exit__`` does this)."""
+        self.stop()
         if error is not None:
             self.error = error
+        if self._runtime is None:
+            return
         if self.snapshot:
             self.encoded = self._runtime.encode(self)
         self._runtime.submit(self)
 
     def __enter__(self) -> Prediction:
-        self.start()
+        call.start(call.CONTEXT_SITE, self)
         return self
 
     def __exit__(
@@ -208,10 +230,10 @@ class Prediction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.finish(exc)
+        call.close(call.CONTEXT_SITE, self, exc)
 
     async def __aenter__(self) -> Prediction:
-        self.start()
+        call.start(call.CONTEXT_SITE, self)
         return self
 
     async def __aexit__(
@@ -220,7 +242,13 @@ class Prediction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.finish(exc)
+        call.close(call.CONTEXT_SITE, self, exc)
+
+
+def error_type(error: BaseException) -> str:
+    """The recorded type of *error*: ``module.QualName``, builtins unqualified (``error.type``)."""
+    kind = type(error)
+    return f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
 
 
 def label_of(output: Any) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +29,7 @@ from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
 from otel_audit import envvars, semconv
 from otel_audit.emit.hashing import Encoded, canonical_json, encode
-from otel_audit.emit.prediction import CallInput, Prediction, label_of, new_request_id
+from otel_audit.emit.prediction import CallInput, Prediction, error_type, label_of, new_request_id
 from otel_audit.errors import ConfigError
 from otel_audit.export.batching import BatchWorker
 from otel_audit.export.processors import AuditLogRecordProcessor, AuditSpanProcessor
@@ -35,7 +37,7 @@ from otel_audit.export.rows import attach_body_json
 from otel_audit.stats import pipeline_stats
 from otel_audit.store.connect import Store
 
-__all__ = ["AuditRuntime", "configure", "get_runtime", "shutdown"]
+__all__ = ["AuditRuntime", "audit_runtime", "configure", "get_runtime", "shutdown"]
 
 _logger = logging.getLogger(__name__)
 
@@ -45,11 +47,13 @@ _DEFAULT_DELAY_MS = 1000
 _FINISH_BATCH = 512
 _FINISH_DELAY_S = 0.05
 _ALLOWED_ATTRIBUTE_TYPES = (str, bool, int, float)
+_RETRY_CONFIGURE_S = 60.0
 
 _NO_SPAN = Context()
 
 _runtime: AuditRuntime | None = None
 _runtime_lock = threading.Lock()
+_retry_at = [0.0]  # audited calls do not configure from the environment again before this
 
 
 def _encode(prediction: Prediction) -> tuple[Encoded, Encoded]:
@@ -73,15 +77,24 @@ def _encode(prediction: Prediction) -> tuple[Encoded, Encoded]:
 def _extra_attributes(attributes: Mapping[str, Any] | None, into: dict[str, Any]) -> None:
     if not attributes:
         return
-    for key, value in attributes.items():
-        if key in into:
-            continue  # never let an extra attribute overwrite an audit fact
+    try:
+        items = list(attributes.items())
+    except Exception:  # noqa: BLE001 - odd extra attributes must not cost the record
+        pipeline_stats.add("predictions", "attribute_errors")
+        return
+    for key, value in items:
+        if key in into or key == semconv.LOG_RECORD_UID:
+            continue  # never let an extra attribute overwrite an audit fact or the record's identity
         if isinstance(value, _ALLOWED_ATTRIBUTE_TYPES):
             into[str(key)] = value
         elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
             into[str(key)] = tuple(value)  # string arrays (per-row batch hashes) stay arrays
         else:
-            into[str(key)] = str(value)
+            try:
+                into[str(key)] = str(value)
+            except Exception as error:  # noqa: BLE001
+                pipeline_stats.add("predictions", "attribute_errors")
+                into[str(key)] = f"$unencodable: {error_type(error)}"
 
 
 class AuditRuntime:
@@ -162,14 +175,16 @@ class AuditRuntime:
         label = p.label if p.label is not None else (label_of(p.output) if error is None else "")
         if label:
             attributes[semconv.AUDIT_OUTPUT_LABEL] = str(label)
+        if p.extractor_errors:
+            attributes[semconv.AUDIT_EXTRACTOR_ERROR] = tuple(p.extractor_errors)
         body: dict[str, Any] = {semconv.BODY_INPUT: encoded_input.value, semconv.BODY_OUTPUT: encoded_output.value}
         error_text = ""
         if error is not None:
-            error_type = f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins.")
+            kind = error_type(error)
             message = str(error)
-            attributes[semconv.ERROR_TYPE] = error_type
+            attributes[semconv.ERROR_TYPE] = kind
             attributes[semconv.ERROR_MESSAGE] = message
-            body[semconv.BODY_ERROR] = {"type": error_type, "message": message}
+            body[semconv.BODY_ERROR] = {"type": kind, "message": message}
             error_text = f'"{semconv.BODY_ERROR}":{canonical_json(body[semconv.BODY_ERROR])[1]},'
         _extra_attributes(p.scope_attributes, attributes)
         _extra_attributes(p.attributes, attributes)
@@ -181,6 +196,8 @@ class AuditRuntime:
                 span.record_exception(error, timestamp=p.end_ns)
                 span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
             span.end(end_time=p.end_ns)
+        # The record's own identity, made once here so a retried export keeps it; spans have their ids.
+        attributes[semconv.LOG_RECORD_UID] = uuid.uuid4().hex
         record = LogRecord(
             timestamp=p.start_ns,
             observed_timestamp=p.end_ns,
@@ -425,6 +442,21 @@ def configure(
     return runtime
 
 
+def audit_runtime() -> AuditRuntime:
+    """:func:`get_runtime` for an audited call: after configuring from the environment failed, it
+    is not tried again for a minute (each try may open a store), and this raises at once."""
+    runtime = _runtime
+    if runtime is not None and not runtime._closed:  # noqa: SLF001
+        return runtime
+    if time.monotonic() < _retry_at[0]:
+        raise ConfigError("otel-audit could not be configured from the environment recently; not retried yet")
+    try:
+        return get_runtime()
+    except Exception:
+        _retry_at[0] = time.monotonic() + _RETRY_CONFIGURE_S
+        raise
+
+
 def get_runtime() -> AuditRuntime:
     """Return the configured runtime, configuring one from the environment on first use."""
     runtime = _runtime
@@ -439,9 +471,10 @@ def get_runtime() -> AuditRuntime:
 
 
 def shutdown(timeout_s: float = 30.0) -> None:
-    """Flush and stop the process-wide runtime, if any."""
+    """Flush and stop the process-wide runtime, if any; the next audited call configures afresh."""
     global _runtime
     with _runtime_lock:
         runtime, _runtime = _runtime, None
+    _retry_at[0] = 0.0
     if runtime is not None:
         runtime.shutdown(timeout_s)

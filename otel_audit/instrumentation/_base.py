@@ -1,18 +1,17 @@
 """Machinery shared by the instrumentors: reversible patches, one audited call, batch rows.
 
-Every instrumented call goes through :func:`audited_call`. It never changes the wrapped call's
-result or exception: setting up or finishing the audit record is guarded, and a failure there
+Every instrumented call goes through :func:`audited_call`, which runs the guarded audited-call
+core (:mod:`otel_audit.emit.call`) shared with ``@audited`` and ``audit_prediction``. It never
+changes the wrapped call's result or exception: a failure to set up or queue the audit record
 is logged (rate-limited), counted in ``otel_audit.stats()`` under ``instrumentation`` and the
-call runs unaudited. Calls nested inside an audited call (a pipeline's steps, a module's
+call runs unaudited; a failing ``output``/``finish`` step is noted in the record
+(``audit.extractor.error``). Calls nested inside an audited call (a pipeline's steps, a module's
 sub-modules, the model inside a transformers pipeline) are not audited again.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
-import logging
-import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,9 +19,11 @@ from typing import Any
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_audit import envvars, semconv
+from otel_audit.emit import call as core
+from otel_audit.emit.call import CallSite, inside_audited_call, run_unaudited, warn_once
 from otel_audit.emit.hashing import canonical_json, hash_input
 from otel_audit.emit.prediction import Prediction
-from otel_audit.emit.runtime import AuditRuntime, get_runtime
+from otel_audit.emit.runtime import audit_runtime
 from otel_audit.stats import pipeline_stats
 
 __all__ = [
@@ -36,9 +37,8 @@ __all__ = [
     "inside_audited_call",
     "rows_of",
     "run_unaudited",
+    "site",
 ]
-
-_logger = logging.getLogger(__name__)
 
 OTEL_AUDIT_BATCH_MAX_ROWS = "OTEL_AUDIT_BATCH_MAX_ROWS"
 """
@@ -50,12 +50,9 @@ Default: ``1000``.
 """
 
 _DEFAULT_BATCH_MAX_ROWS = 1000
-_WARN_INTERVAL_S = 60.0
 _MARKER = "_otel_audit_original"
 
-_active: contextvars.ContextVar[bool] = contextvars.ContextVar("otel_audit_instrumented_call", default=False)
-_last_warning: dict[str, float] = {}
-_retry_at = [0.0]
+_sites: dict[str, CallSite] = {}
 
 
 def batch_max_rows() -> int:
@@ -63,17 +60,12 @@ def batch_max_rows() -> int:
     return envvars.env_int(OTEL_AUDIT_BATCH_MAX_ROWS, _DEFAULT_BATCH_MAX_ROWS, minimum=0)
 
 
-def inside_audited_call() -> bool:
-    """Whether an instrumented call is already being audited in this context."""
-    return _active.get()
-
-
-def _warn_once(key: str, message: str) -> None:
-    """Log *message* with its traceback at most once a minute per *key*."""
-    now = time.monotonic()
-    if now - _last_warning.get(key, -_WARN_INTERVAL_S) >= _WARN_INTERVAL_S:
-        _last_warning[key] = now
-        _logger.warning(message, exc_info=True)
+def site(framework: str) -> CallSite:
+    """The call site of *framework*'s instrumented calls (counted under ``instrumentation``)."""
+    found = _sites.get(framework)
+    if found is None:
+        found = _sites[framework] = CallSite("instrumentation", framework)
+    return found
 
 
 class Patcher:
@@ -164,7 +156,7 @@ class BatchAttributes(Mapping[str, Any]):
                     built[semconv.AUDIT_BATCH_TRUNCATED] = True
             except Exception:  # noqa: BLE001 - odd rows must not cost the record
                 pipeline_stats.add("instrumentation", "row_errors")
-                _warn_once("rows", "otel-audit could not split a batch into rows")
+                warn_once("rows", "otel-audit could not split a batch into rows")
         self._built = built
         return built
 
@@ -209,27 +201,16 @@ def audited_call(
         output: maps the result to the recorded output (default: the result itself).
         finish: last touches on the prediction given the result (token counts, labels…).
     """
-    if _active.get() or not is_instrumentation_enabled():
+    if inside_audited_call() or not is_instrumentation_enabled():
         return call()
-    try:
-        prediction, attributes = _begin(facts, framework)
-    except Exception:  # noqa: BLE001 - auditing must never break the prediction
-        pipeline_stats.drop("instrumentation", "setup_error", 1)
-        _warn_once(framework, f"otel-audit could not audit a {framework} call; it ran unaudited")
-        return run_unaudited(call)
-    if prediction is None or attributes is None:
-        return call()
-    token = _active.set(True)
-    try:
-        result = call()
-    except BaseException as error:
-        _active.reset(token)
-        _finish(framework, prediction, error=error)
-        raise
-    _active.reset(token)
-    _record_output(framework, prediction, attributes, result, output=output, finish=finish)
-    _finish(framework, prediction)
-    return result
+    return core.audited_call(
+        site(framework),
+        lambda: _begin(facts, framework),
+        call,
+        output=output,
+        finish=_finisher(finish),
+        exclusive=True,
+    )
 
 
 async def audited_acall(
@@ -241,46 +222,29 @@ async def audited_acall(
     finish: Callable[[Prediction, Any], None] | None = None,
 ) -> Any:
     """:func:`audited_call` for a coroutine: await *call* as one audited prediction."""
-    if _active.get() or not is_instrumentation_enabled():
+    if inside_audited_call() or not is_instrumentation_enabled():
         return await call()
-    try:
-        prediction, attributes = _begin(facts, framework)
-    except Exception:  # noqa: BLE001 - auditing must never break the prediction
-        pipeline_stats.drop("instrumentation", "setup_error", 1)
-        _warn_once(framework, f"otel-audit could not audit a {framework} call; it ran unaudited")
-        token = _active.set(True)  # its nested calls are not retried
-        try:
-            return await call()
-        finally:
-            _active.reset(token)
-    if prediction is None or attributes is None:
-        return await call()
-    token = _active.set(True)
-    try:
-        result = await call()
-    except BaseException as error:
-        _active.reset(token)
-        _finish(framework, prediction, error=error)
-        raise
-    _active.reset(token)
-    _record_output(framework, prediction, attributes, result, output=output, finish=finish)
-    _finish(framework, prediction)
-    return result
+    return await core.audited_acall(
+        site(framework),
+        lambda: _begin(facts, framework),
+        call,
+        output=output,
+        finish=_finisher(finish),
+        exclusive=True,
+    )
 
 
-def _begin(
-    facts: Callable[[], CallFacts | None], framework: str = ""
-) -> tuple[Prediction | None, BatchAttributes | None]:
+def _begin(facts: Callable[[], CallFacts | None], framework: str) -> Prediction | None:
     described = facts()
     if described is None:
-        return None, None
+        return None
     attributes = BatchAttributes(
         {semconv.AUDIT_INSTRUMENTATION: framework, **described.attributes},
         input=described.input,
         max_rows=described.max_rows,
         rows=described.rows,
     )
-    prediction = audit_runtime().prediction(
+    return audit_runtime().prediction(
         model=described.model,
         version=described.version,
         input=described.input,
@@ -288,56 +252,24 @@ def _begin(
         batch_size=described.batch_size,
         attributes=attributes,
     )
-    prediction.start()
-    return prediction, attributes
 
 
-def run_unaudited(call: Callable[[], Any]) -> Any:
-    """Run *call* with auditing off for the instrumented calls it makes (training, failed set-up)."""
-    token = _active.set(True)
-    try:
-        return call()
-    finally:
-        _active.reset(token)
+def _rows_output(prediction: Prediction, result: Any) -> None:
+    """Let the per-row outputs follow the recorded output."""
+    if isinstance(prediction.attributes, BatchAttributes):
+        prediction.attributes.output = prediction.output
 
 
-def audit_runtime() -> AuditRuntime:
-    """:func:`get_runtime`, not retried for a minute after configuring from the environment failed."""
-    if time.monotonic() < _retry_at[0]:
-        raise RuntimeError("otel-audit configuration failed recently; not retried yet")
-    try:
-        return get_runtime()
-    except Exception:
-        _retry_at[0] = time.monotonic() + _WARN_INTERVAL_S
-        raise
+def _finisher(finish: Callable[[Prediction, Any], None] | None) -> Callable[[Prediction, Any], None]:
+    """The core's ``finish`` step: :func:`_rows_output`, then the instrumentor's *finish*."""
+    if finish is None:
+        return _rows_output
 
+    def done(prediction: Prediction, result: Any) -> None:
+        _rows_output(prediction, result)
+        finish(prediction, result)
 
-def _record_output(
-    framework: str,
-    prediction: Prediction,
-    attributes: BatchAttributes,
-    result: Any,
-    *,
-    output: Callable[[Any], Any] | None,
-    finish: Callable[[Prediction, Any], None] | None,
-) -> None:
-    try:
-        recorded = output(result) if output is not None else result
-        prediction.output = recorded
-        attributes.output = recorded
-        if finish is not None:
-            finish(prediction, result)
-    except Exception:  # noqa: BLE001
-        pipeline_stats.add("instrumentation", "output_errors")
-        _warn_once(framework + ".output", f"otel-audit could not record a {framework} output")
-
-
-def _finish(framework: str, prediction: Prediction, error: BaseException | None = None) -> None:
-    try:
-        prediction.finish(error)
-    except Exception:  # noqa: BLE001
-        pipeline_stats.drop("instrumentation", "finish_error", 1)
-        _warn_once(framework + ".finish", f"otel-audit could not queue a {framework} record")
+    return done
 
 
 def method_wrapper(

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
@@ -42,14 +41,14 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_audit import envvars, semconv
+from otel_audit.emit.call import begin, close, extract
 from otel_audit.emit.prediction import Prediction, audit_scope, new_request_id
-from otel_audit.instrumentation._base import Patcher, audit_runtime
-from otel_audit.stats import pipeline_stats
+from otel_audit.instrumentation._base import Patcher, audit_runtime, site
 
 __all__ = ["AsgiInstrumentor", "AuditMiddleware"]
 
 _instruments = ("starlette >= 0.40",)
-_logger = logging.getLogger(__name__)
+_SITE = site("asgi")
 
 OTEL_AUDIT_ASGI_ROUTES = "OTEL_AUDIT_ASGI_ROUTES"
 OTEL_AUDIT_ASGI_MODEL = "OTEL_AUDIT_ASGI_MODEL"
@@ -168,32 +167,14 @@ class AuditMiddleware:
         if scope.get("type") != "http" or not self._audits(scope.get("path", "")) or not is_instrumentation_enabled():
             await self.app(scope, receive, send)
             return
-        try:
-            path = scope.get("path", "")
-            request_body = _Body(self.max_body_bytes)
-            response_body = _Body(self.max_body_bytes)
-            status: list[int] = []
-            response_type: list[str] = []
-            request_id = new_request_id()
-            user_id = self._user(scope)
-            route = scope.get("route")
-            prediction = audit_runtime().prediction(
-                model=self.model or path,
-                version=self.version,
-                user_id=user_id,
-                request_id=request_id,
-                operation="http",
-                attributes={
-                    semconv.AUDIT_INSTRUMENTATION: "asgi",
-                    semconv.HTTP_REQUEST_METHOD: scope.get("method", ""),
-                    semconv.HTTP_ROUTE: getattr(route, "path", None) or path,
-                },
-            )
-        except Exception:
-            pipeline_stats.drop("instrumentation", "setup_error", 1)
-            _logger.warning("otel-audit could not audit a request; it ran unaudited", exc_info=True)
+        prediction, _ = begin(_SITE, lambda: self._prediction(scope))
+        if prediction is None:
             await self.app(scope, receive, send)
             return
+        request_body = _Body(self.max_body_bytes)
+        response_body = _Body(self.max_body_bytes)
+        status: list[int] = []
+        response_type: list[str] = []
 
         async def receive_wrapper() -> Message:
             message = await receive()
@@ -210,47 +191,59 @@ class AuditMiddleware:
                 response_body.add(message.get("body", b""))
             await send(message)
 
-        request_type = _header(scope.get("headers"), b"content-type") or ""
-        prediction.start()
         error: BaseException | None = None
         try:
-            with audit_scope(user_id=user_id, request_id=request_id):
+            with audit_scope(user_id=prediction.user_id, request_id=prediction.request_id):
                 await self.app(scope, receive_wrapper, send_wrapper)
         except BaseException as raised:
             error = raised
             raise
         finally:
-            _finish(
-                prediction,
-                request=request_body.value(request_type),
-                response=response_body,
-                response_type=response_type,
-                status=status,
-                error=error,
-            )
+            prediction.stop()
+            exchange = {
+                "request": request_body,
+                "request_type": _header(scope.get("headers"), b"content-type") or "",
+                "response": response_body,
+                "response_type": response_type,
+                "status": status,
+            }
+            extract(_SITE, prediction, "finish", _record_exchange, args=(prediction,), kwargs=exchange)
+            close(_SITE, prediction, error)
+
+    def _prediction(self, scope: Scope) -> Prediction:
+        path = scope.get("path", "")
+        route = scope.get("route")
+        return audit_runtime().prediction(
+            model=self.model or path,
+            version=self.version,
+            user_id=self._user(scope),
+            request_id=new_request_id(),
+            operation="http",
+            attributes={
+                semconv.AUDIT_INSTRUMENTATION: "asgi",
+                semconv.HTTP_REQUEST_METHOD: scope.get("method", ""),
+                semconv.HTTP_ROUTE: getattr(route, "path", None) or path,
+            },
+        )
 
 
-def _finish(
+def _record_exchange(
     prediction: Prediction,
     *,
-    request: Any,
+    request: _Body,
+    request_type: str,
     response: _Body,
     response_type: list[str],
     status: list[int],
-    error: BaseException | None,
 ) -> None:
-    try:
-        prediction.input = request
-        prediction.output = response.value(response_type[0] if response_type else "")
-        if status:
-            attributes = dict(prediction.attributes or {})
-            attributes[semconv.HTTP_RESPONSE_STATUS_CODE] = status[0]
-            prediction.attributes = attributes
-            prediction.label = str(status[0])
-        prediction.finish(error)
-    except Exception:
-        pipeline_stats.drop("instrumentation", "finish_error", 1)
-        _logger.warning("otel-audit could not queue a request record", exc_info=True)
+    """Set the request and response bodies and the status on *prediction* (an extractor step)."""
+    prediction.input = request.value(request_type)
+    prediction.output = response.value(response_type[0] if response_type else "")
+    if status:
+        attributes = dict(prediction.attributes or {})
+        attributes[semconv.HTTP_RESPONSE_STATUS_CODE] = status[0]
+        prediction.attributes = attributes
+        prediction.label = str(status[0])
 
 
 class AsgiInstrumentor(BaseInstrumentor):  # type: ignore[misc]

@@ -324,3 +324,25 @@ class TestReportsEndToEnd:
         assert queries.model_usage(store, "m", since="2000-01-01")["total_predictions"] == 1
         with pytest.raises(otel_audit.QueryError, match="empty period"):
             queries.model_usage(store, "m", since="2030-01-01", until="2020-01-01")
+
+
+class TestLogRecordUid:
+    def test_each_record_in_one_span_has_its_own_uid(self, runtime: otel_audit.AuditRuntime, store: Store) -> None:
+        """Three predictions inside one outer span carry three distinct random log.record.uid values, spans none."""
+
+        @otel_audit.audited(model="m", version="1")
+        def predict(x: int) -> int:
+            return x
+
+        tracer = runtime.tracer_provider.get_tracer("app")
+        with tracer.start_as_current_span("request"):
+            predict(1)
+            predict(1)
+            with otel_audit.audit_prediction(model="m", version="1", input=1, attributes={"log.record.uid": "mine"}):
+                pass
+        assert otel_audit.flush(30)
+        uids = [row["LogAttributes"]["log.record.uid"] for row in _rows(store, "SELECT LogAttributes FROM otel_logs")]
+        assert len(uids) == 3 and len(set(uids)) == 3
+        assert all(len(uid) == 32 and set(uid) <= set("0123456789abcdef") for uid in uids)
+        spans = _rows(store, "SELECT SpanAttributes FROM otel_traces WHERE SpanName = 'predict m'")
+        assert len(spans) == 3 and not any("log.record.uid" in span["SpanAttributes"] for span in spans)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import fastapi
 import pytest
 from fastapi.testclient import TestClient
+from opentelemetry import trace
 
 import otel_audit
 from otel_audit.instrumentation.asgi import AsgiInstrumentor, AuditMiddleware
@@ -79,6 +81,25 @@ class TestAuditMiddleware:
             client.post("/predict", json={"amount": 5, "note": "x" * 50})
         record = next(r for r in records(runtime, store) if r["ModelName"] == "/predict")
         assert '"$truncated"' in record["Input"]
+
+    def test_a_body_that_cannot_be_decoded_changes_nothing_for_the_client(
+        self, runtime: otel_audit.AuditRuntime, store: Store
+    ) -> None:
+        """A JSON body too deeply nested to parse leaves the response unchanged; the record notes the failed step."""
+
+        async def ignore_body(scope: Any, receive: Any, send: Any) -> None:
+            await receive()
+            await send({"type": "http.response.start", "status": 202, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"accepted"})
+
+        nested = b"[" * 100_000 + b"]" * 100_000
+        client = TestClient(AuditMiddleware(ignore_body, model="deep", version="v1"))  # no lifespan: a bare app
+        response = client.post("/ingest", content=nested, headers={"content-type": "application/json"})
+        assert (response.status_code, response.text) == (202, "accepted")
+        assert trace.get_current_span() is trace.INVALID_SPAN
+        [record] = records(runtime, store)
+        assert record["ModelName"] == "deep" and record["Outcome"] == "ok"
+        assert json.loads(record["Attributes"]["audit.extractor.error"]) == ["finish: RecursionError"]
 
     def test_bad_options_are_refused(self) -> None:
         """A single string for routes and a negative body bound raise ValueError at construction."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import tomllib
+from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sklearn.linear_model import LogisticRegression
 
 import otel_audit
-from otel_audit.instrumentation import _base
-from otel_audit.instrumentation._base import Patcher, rows_of
+from otel_audit.instrumentation._base import CallFacts, Patcher, audited_call, rows_of
 from otel_audit.instrumentation.sklearn import SklearnInstrumentor
 from otel_audit.store.connect import Store
 from tests.instrumentation.conftest import records
@@ -51,7 +52,6 @@ class TestFailureIsolation:
         features = np.ones((2, 2))
         expected = model.predict(features)
         monkeypatch.setenv("OTEL_AUDIT_STORE", "bogus://nowhere")
-        monkeypatch.setattr(_base, "_retry_at", [0.0])
         instrumentors.append(SklearnInstrumentor())
         SklearnInstrumentor().instrument()
         np.testing.assert_array_equal(model.predict(features), expected)
@@ -59,6 +59,33 @@ class TestFailureIsolation:
         stats = otel_audit.stats()
         assert stats["counters"]["instrumentation.dropped.setup_error"] == 2
         assert stats["dropped"] == 2
+
+    def test_failing_output_and_finish_steps_are_noted_not_raised(
+        self, runtime: otel_audit.AuditRuntime, store: Store
+    ) -> None:
+        """An instrumentor whose output and finish steps raise returns the call's result; the record names both."""
+        model = _model()
+        features = np.ones((3, 2))
+        expected = model.predict(features)
+
+        def facts() -> CallFacts:
+            return CallFacts(model="lr", version="1", input=features, batch_size=3, rows=True, max_rows=10)
+
+        def finish(prediction: Any, result: Any) -> None:
+            raise AttributeError("no usage on this response")
+
+        result = audited_call("sklearn", facts, lambda: model.predict(features), output=lambda r: r["x"], finish=finish)
+        np.testing.assert_array_equal(result, expected)
+        assert trace.get_current_span() is trace.INVALID_SPAN
+        [record] = records(runtime, store)
+        assert record["Output"] == "null" and record["BatchSize"] == 3
+        assert json.loads(record["Attributes"]["audit.extractor.error"]) == [
+            "output: IndexError",
+            "finish: AttributeError",
+        ]
+        assert len(record["Attributes"]["audit.batch.input_hashes"]) == 3
+        assert "audit.batch.outputs" not in record["Attributes"]
+        assert otel_audit.stats()["counters"]["instrumentation.extractor_errors"] == 2
 
     def test_suppressed_calls_are_not_audited(
         self, runtime: otel_audit.AuditRuntime, store: Store, instrumentors: list[Any]
