@@ -3,6 +3,15 @@
 Every command takes ``--store DSN`` (default ``OTEL_AUDIT_STORE`` or the default on-disk store)
 and the report commands ``--format table|json|csv``. Errors are one line on stderr with a
 non-zero exit code, never a traceback.
+
+Read-only commands (``report …``, ``query``, ``verify``, ``prove``, ``evidence``, ``archive``,
+``status``) never create a store; writers (``demo``, ``schema``, ``seal``, ``erase``, ``rollup``,
+``serve``, ``restore``) do. A report states its period: the ``--since``/``--until`` given, else
+the times of its first and last record; an answer of zero records says so in a ``note``.
+
+Exit codes: 0 done (zero records included); 1 evidence does not verify (or ``status``: no server
+runs); 2 usage, store or query error; 3 store open in another process; 4 a model the store has
+never seen (the message lists the known models, closest first); 5 the DSN names no store.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from otel_audit import envvars
-from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store
+from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store, render_cli_report
 from otel_audit.answer import commands as answer_commands
 from otel_audit.answer import queries
 from otel_audit.answer.reports import render_report, render_rows
@@ -54,7 +63,7 @@ _check_format = check_format
 def _report(store: str | None, fmt: str, build: Callable[[Store], dict[str, Any]]) -> None:
     _check_format(fmt)
     with _errors():
-        typer.echo(render_report(build(_open(store)), fmt))
+        typer.echo(render_cli_report(build(_open(store)), fmt))
 
 
 _DEMO_MODELS = (
@@ -177,6 +186,17 @@ def input_hash(
 ) -> None:
     """All predictions made for one input."""
     _report(store, fmt, lambda s: queries.input_lookup(s, digest, limit=limit))
+
+
+@report_app.command("conflicts")
+def conflicts(
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+    since: SinceOption = None,
+    until: UntilOption = None,
+) -> None:
+    """Record ids shared by different stored records (forged copies, reused ids): every variant."""
+    _report(store, fmt, lambda s: queries.conflicts(s, since=since, until=until))
 
 
 @app.command()

@@ -2,7 +2,9 @@
 evidence, verify-pack (see ``docs/tamper-evidence.md``).
 
 ``verify``, ``verify-receipt`` and ``verify-pack`` exit with 1 when the evidence does not verify
-(naming the first bad record or file), 2 on a usage or store error. Evidence is read as bytes from
+(naming the first bad record or file), 2 on a usage or store error. ``verify``, ``prove`` and
+``evidence`` read an existing store only (exit 5 if the DSN names none); ``evidence`` of a model
+the store has never seen exits 4, and a pack of zero records needs ``--allow-empty``. Evidence is read as bytes from
 regular files only (a symbolic link or FIFO is refused), and every file these commands write
 (keys, receipts, packs, checkpoint notes) is created ``0600`` in ``0700`` folders.
 """
@@ -77,7 +79,7 @@ def seal(
     with _errors():
         signer = load_signer(_signing_key(key))
         chosen = origin or envvars.env_str(envvars.OTEL_AUDIT_SEAL_ORIGIN)
-        opened = _open(store)
+        opened = _open(store, create=True)
         result = seal_records(opened, signer, origin=chosen, limit=limit)
         typer.echo(f"sealed {result.sealed} records; tree size {result.tree_size}, root {result.root.hex()}")
         if out is not None:
@@ -211,7 +213,7 @@ def erase(
     from otel_audit.seal.erasure import erase as erase_records
 
     with _errors():
-        result = erase_records(_open(store), user=user, request_id=request_id, reason=reason)
+        result = erase_records(_open(store, create=True), user=user, request_id=request_id, reason=reason)
         typer.echo(f"erased the content of {result.records} records at {result.erased_at.isoformat()}Z")
 
 
@@ -221,6 +223,9 @@ def evidence(
     since: SinceOption = None,
     until: UntilOption = None,
     key: SigningKeyOption = None,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Write the pack even when the period holds no record of the model.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Export one model's records, checkpoints, proofs and usage report as a signed evidence pack."""
@@ -230,7 +235,7 @@ def evidence(
 
     with _errors():
         signer = load_signer(_signing_key(key))
-        pack = build_pack(_open(store), signer, model, out, since=since, until=until)
+        pack = build_pack(_open(store), signer, model, out, since=since, until=until, allow_empty=allow_empty)
         typer.echo(f"evidence pack of {pack['records']} records of {model} in {out} (tree size {pack['tree_size']})")
 
 
@@ -251,6 +256,8 @@ def verify_pack(
             typer.echo(f"otel-audit: evidence pack does NOT verify: {error}", err=True)
             raise typer.Exit(1) from None
         typer.echo(json.dumps({"ok": True, **summary}, indent=2))
+        if not summary["verified_records"]:
+            typer.echo("otel-audit: note: the pack verifies but holds no record (made with --allow-empty)", err=True)
 
 
 def register(app: typer.Typer) -> None:

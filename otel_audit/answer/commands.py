@@ -21,9 +21,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store, write_out
+from otel_audit._cli_common import check_format, dsn, errors_as_exit, open_cli_store, render_cli_report, write_out
 from otel_audit.answer import queries
-from otel_audit.answer.reports import render_report
 from otel_audit.store.connect import Store, open_store
 
 __all__ = ["register"]
@@ -43,7 +42,7 @@ AnyModelOption = Annotated[str, typer.Option(help="Model name (default: every mo
 def _emit(store: str | None, fmt: str, out: Path | None, build: Callable[[Store], dict[str, Any]]) -> None:
     check_format(fmt)
     with errors_as_exit():
-        text = render_report(build(open_cli_store(store)), fmt)
+        text = render_cli_report(build(open_cli_store(store)), fmt)
     if out is None:
         typer.echo(text)
         return
@@ -147,7 +146,7 @@ def register(app: typer.Typer, report_app: typer.Typer) -> None:
         from otel_audit.answer.rollups import build_rollups
 
         with errors_as_exit(), _progress("rolling up") as step:
-            result = build_rollups(open_cli_store(store), since=since, rebuild=rebuild, progress=step)
+            result = build_rollups(open_cli_store(store, create=True), since=since, rebuild=rebuild, progress=step)
         hours, days = result.periods["usage_hourly"], result.periods["user_daily"]
         rows, seconds = result.source_rows["usage_hourly"], result.seconds
         typer.echo(f"built {hours} hour(s) and {days} day(s) of rollups over {rows} stored rows in {seconds:.1f} s")

@@ -3,18 +3,29 @@
 Every function runs SQL from ``clickhouse/queries/`` with server-side bound parameters and
 returns plain data (dicts, lists, datetimes) that :mod:`otel_audit.answer.reports` renders.
 Times are UTC; naive datetimes are taken as UTC.
+
+Answers are honest about what they cover (docs/reports.md, "Periods and empty answers"):
+
+* a report about one model first checks that the store has seen it, else raises
+  :class:`~otel_audit.errors.UnknownModelError` naming the known models, closest first;
+* ``since``/``until`` in a report are the period it states: the bound given, else the time of
+  the first (last) record it covers, else ``None`` (no records). :data:`EPOCH` and
+  :data:`FAR_FUTURE` only bound queries; no report carries them;
+* an answer of zero records carries a ``note`` that says so in words, with the period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
 from typing import Any
 
 from otel_audit import semconv
 from otel_audit.emit.hashing import hash_input
-from otel_audit.errors import QueryError
+from otel_audit.errors import QueryError, UnknownModelError
+from otel_audit.store.base import redact_dsn
 from otel_audit.store.connect import Store, StoreResult
 from otel_audit.store.sql import query_sql
 
@@ -24,6 +35,7 @@ __all__ = [
     "LATENCY_EDGES_MS",
     "REDACTION_PREFIX",
     "compliance",
+    "conflicts",
     "data_access",
     "input_lookup",
     "model_usage",
@@ -31,15 +43,16 @@ __all__ = [
     "redaction_counts",
     "reproduce",
     "request_record",
+    "require_model",
     "to_utc",
     "version_at",
     "version_timeline",
 ]
 
 EPOCH = dt.datetime(1970, 1, 1)
-"""Start of an open-ended period."""
+"""Start of an open-ended period, as a query bound (never shown: see :func:`_stated`)."""
 FAR_FUTURE = dt.datetime(2262, 4, 11)
-"""End of an open-ended period (DateTime64(9) ends in 2262)."""
+"""End of an open-ended period (DateTime64(9) ends in 2262), as a query bound (never shown)."""
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 LATENCY_EDGES_MS: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -79,19 +92,70 @@ def _run(store: Store, name: str, parameters: dict[str, Any]) -> StoreResult:
     return store.query(query_sql(name), parameters)
 
 
+def require_model(store: Store, model: str) -> None:
+    """Return if the store holds a prediction of *model*.
+
+    Raises:
+        UnknownModelError: it holds none; the error lists the models it does hold, closest first.
+    """
+    if _run(store, "model_known", {"model": model}).rows[0][0]:
+        return
+    known = [str(row[0]) for row in _run(store, "known_models", {}).rows]
+    closest = difflib.get_close_matches(model, known, n=len(known), cutoff=0.0) if known else []
+    raise UnknownModelError(model, closest, redact_dsn(store.dsn))
+
+
+def _stated(given: Any, records: dt.datetime | None) -> dt.datetime | None:
+    """A bound of the period a report states: the one *given*, else the *records*' own time."""
+    return records if given is None else to_utc(given, EPOCH)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat() + "Z"
+
+
+def _no_records(what: str, since: Any, until: Any) -> str:
+    """The ``note`` of an answer of zero records: *what* there is none of, and in which period."""
+    if since is None and until is None:
+        return f"no {what} in the whole store (no --since or --until given)"
+    if until is None:
+        return f"no {what} since {_iso(to_utc(since, EPOCH))}"
+    if since is None:
+        return f"no {what} before {_iso(to_utc(until, EPOCH))}"
+    return f"no {what} from {_iso(to_utc(since, EPOCH))} to {_iso(to_utc(until, EPOCH))} (exclusive)"
+
+
+def _bounds(rows: list[dict[str, Any]], first: str, last: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The earliest *first* and latest *last* time over *rows*; ``None`` for no rows."""
+    if not rows:
+        return None, None
+    return min(row[first] for row in rows), max(row[last] for row in rows)
+
+
 def model_usage(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
-    """Usage of *model* in ``[since, until)``: counts, outcome/label/version mix, latency, users."""
+    """Usage of *model* in ``[since, until)``: counts, outcome/label/version mix, latency, users.
+
+    Raises:
+        UnknownModelError: the store has never seen *model*.
+    """
     params = {"model": model, **_period(since, until)}
+    require_model(store, model)
+    return _model_usage(store, model, params, since, until)
+
+
+def _model_usage(store: Store, model: str, params: dict[str, Any], since: Any, until: Any) -> dict[str, Any]:
     summary = _run(store, "model_usage", params).dicts()[0]
     predictions = summary["predictions"]
+    first, last = (summary["first_prediction"], summary["last_prediction"]) if predictions else (None, None)
     report: dict[str, Any] = {
         "report": "model-usage",
         "model": model,
-        "since": params["since"],
-        "until": params["until"],
+        "since": _stated(since, first),
+        "until": _stated(until, last),
         "total_predictions": predictions,
     }
     if not predictions:
+        report["note"] = _no_records(f"predictions of model {model!r}", since, until)
         return report
     report.update(
         {
@@ -135,17 +199,21 @@ def data_access(
             newest = max(newest, day)
             break
     requests = _run(store, "data_access_requests", {**params, "since": newest, "limit": limit}).dicts()
-    return {
+    first, last = _bounds(models, "first_prediction", "last_prediction")
+    report = {
         "report": "data-access",
         "user_id": user_id,
-        "since": params["since"],
-        "until": params["until"],
+        "since": _stated(since, first),
+        "until": _stated(until, last),
         "total_requests": sum(row["predictions"] for row in models),
         "models_used": {row["model"]: row["predictions"] for row in models},
         "models": models,
         "requests": requests,
         "requests_truncated": len(requests) >= limit,
     }
+    if not models:
+        report["note"] = _no_records(f"predictions for user {user_id!r}", since, until)
+    return report
 
 
 def version_at(store: Store, model: str, at: Any) -> dict[str, Any]:
@@ -153,8 +221,12 @@ def version_at(store: Store, model: str, at: Any) -> dict[str, Any]:
 
     A version "served at T" when T lies between its first and last recorded prediction. When
     none does, ``latest_before`` names the last version seen before T.
+
+    Raises:
+        UnknownModelError: the store has never seen *model*.
     """
     when = to_utc(at, EPOCH)
+    require_model(store, model)
     versions = _run(store, "version_at", {"model": model, "at": when, "since": EPOCH, "until": FAR_FUTURE}).dicts()
     for row in versions:
         row["serving_at"] = bool(row["serving_at"])
@@ -175,6 +247,27 @@ def request_record(store: Store, request_id: str) -> dict[str, Any]:
     """The full stored record(s) of *request_id* (input, output, model, version, timing…)."""
     records = _run(store, "request", {"request_id": request_id}).dicts()
     return {"report": "request", "request_id": request_id, "found": len(records), "records": records}
+
+
+def conflicts(store: Store, *, since: Any = None, until: Any = None, limit: int = 10_000) -> dict[str, Any]:
+    """Record ids that name more than one different stored row, with every variant (issue 12).
+
+    A retry that stored a record twice is not a conflict (same row); two different rows under
+    one id are: both are kept and counted by every report, and ``verify`` flags the id.
+    """
+    rows = _run(store, "conflicts", {**_period(since, until), "limit": limit}).dicts()
+    times = [row["timestamp"] for row in rows]
+    report: dict[str, Any] = {
+        "report": "conflicts",
+        "since": _stated(since, min(times, default=None)),
+        "until": _stated(until, max(times, default=None)),
+        "record_ids": len({row["record_id"] for row in rows}),
+        "variants": len(rows),
+        "conflicts": rows,
+    }
+    if not rows:
+        report["note"] = _no_records("record ids shared by different records", since, until)
+    return report
 
 
 def input_lookup(store: Store, input_hash: str, *, limit: int = 1000) -> dict[str, Any]:
@@ -206,8 +299,16 @@ def version_timeline(store: Store, model: str, *, since: Any = None, until: Any 
     version of the prediction just before its first one (``""`` for the first version). Each
     version but the first is a change point in ``changes``. ``daily`` counts predictions per UTC
     day and version.
+
+    Raises:
+        UnknownModelError: the store has never seen *model*.
     """
     params = {"model": model, **_period(since, until)}
+    require_model(store, model)
+    return _version_timeline(store, model, params, since, until)
+
+
+def _version_timeline(store: Store, model: str, params: dict[str, Any], since: Any, until: Any) -> dict[str, Any]:
     versions = _run(store, "version_timeline_versions", params).dicts()
     daily = _run(store, "daily_by_version", params).dicts()
     changes = [
@@ -215,21 +316,35 @@ def version_timeline(store: Store, model: str, *, since: Any = None, until: Any 
         for row in versions
         if row["replaced"]
     ]
-    return {
+    first, last = _bounds(versions, "first_prediction", "last_prediction")
+    report = {
         "report": "version-timeline",
         "model": model,
-        "since": params["since"],
-        "until": params["until"],
+        "since": _stated(since, first),
+        "until": _stated(until, last),
         "total_predictions": sum(row["predictions"] for row in versions),
         "versions": versions,
         "changes": changes,
         "daily": daily,
     }
+    if not versions:
+        report["note"] = _no_records(f"predictions of model {model!r}", since, until)
+    return report
 
 
 def outcome_mix(store: Store, model: str = "", *, since: Any = None, until: Any = None) -> dict[str, Any]:
-    """Outcomes and error types of *model* (every model when empty) in ``[since, until)``."""
+    """Outcomes and error types of *model* (every model when empty) in ``[since, until)``.
+
+    Raises:
+        UnknownModelError: *model* is given and the store has never seen it.
+    """
     params = {"model": model, **_period(since, until)}
+    if model:
+        require_model(store, model)
+    return _outcome_mix(store, model, params, since, until)
+
+
+def _outcome_mix(store: Store, model: str, params: dict[str, Any], since: Any, until: Any) -> dict[str, Any]:
     rows = _run(store, "outcome_mix", params).dicts()
     totals: dict[str, int] = {}
     errors: dict[str, int] = {}
@@ -239,38 +354,62 @@ def outcome_mix(store: Store, model: str = "", *, since: Any = None, until: Any 
             key = row["error_type"] or "(none)"
             errors[key] = errors.get(key, 0) + row["predictions"]
     total = sum(totals.values())
-    return {
+    first, last = _bounds(rows, "first_seen", "last_seen")
+    report = {
         "report": "outcomes",
         "model": model or "*",
-        "since": params["since"],
-        "until": params["until"],
+        "since": _stated(since, first),
+        "until": _stated(until, last),
         "total_predictions": total,
         "outcome_distribution": totals,
         "error_types": errors,
         "error_rate": (total - totals.get("ok", 0)) / total if total else 0.0,
         "rows": rows,
     }
+    if not rows:
+        report["note"] = _no_records(f"predictions of model {model!r}" if model else "predictions", since, until)
+    return report
 
 
 def redaction_counts(store: Store, model: str = "", *, since: Any = None, until: Any = None) -> dict[str, Any]:
     """How many predictions carry each ``audit.redaction.*`` attribute, per model, in ``[since, until)``.
 
     ``nonzero`` counts the predictions where the value is a number above 0 (something was
-    redacted, for ``audit.redaction.count``); ``value_sum`` adds the numeric values up.
+    redacted, for ``audit.redaction.count``); ``value_sum`` adds the numeric values up. The
+    period stated is that of the predictions examined, whether they carry such an attribute or not.
+
+    Raises:
+        UnknownModelError: *model* is given and the store has never seen it.
     """
     params = {"model": model, "prefix": REDACTION_PREFIX, **_period(since, until)}
+    if model:
+        require_model(store, model)
+    return _redaction_counts(store, model, params, since, until)
+
+
+def _redaction_counts(store: Store, model: str, params: dict[str, Any], since: Any, until: Any) -> dict[str, Any]:
     rows = _run(store, "redaction_counts", params).dicts()
+    examined = _run(store, "period_bounds", {key: params[key] for key in ("model", "since", "until")}).dicts()[0]
+    first, last = (
+        (examined["first_prediction"], examined["last_prediction"]) if examined["stored_rows"] else (None, None)
+    )
     by_attribute: dict[str, int] = {}
     for row in rows:
         by_attribute[row["attribute"]] = by_attribute.get(row["attribute"], 0) + row["predictions"]
-    return {
+    report = {
         "report": "redactions",
         "model": model or "*",
-        "since": params["since"],
-        "until": params["until"],
+        "since": _stated(since, first),
+        "until": _stated(until, last),
         "by_attribute": by_attribute,
         "rows": rows,
     }
+    of_model = f" of model {model!r}" if model else ""
+    if not examined["stored_rows"]:
+        report["note"] = _no_records(f"predictions{of_model}", since, until)
+    elif not rows:
+        report["note"] = _no_records(f"predictions{of_model} carrying {REDACTION_PREFIX}* attributes", since, until)
+    return report
 
 
 def reproduce(store: Store, request_id: str) -> dict[str, Any]:
@@ -314,13 +453,18 @@ def compliance(store: Store, model: str, *, since: Any = None, until: Any = None
     """Everything the HTML compliance page shows for *model* in ``[since, until)``.
 
     Usage summary, version timeline with daily volume per version, latency histogram (buckets
-    bounded by :data:`LATENCY_EDGES_MS`), outcome/error mix and redaction counts.
+    bounded by :data:`LATENCY_EDGES_MS`), outcome/error mix and redaction counts. The period and
+    ``note`` are those of the usage summary.
+
+    Raises:
+        UnknownModelError: the store has never seen *model*.
     """
     params = {"model": model, **_period(since, until)}
-    usage = model_usage(store, model, since=params["since"], until=params["until"])
-    timeline = version_timeline(store, model, since=params["since"], until=params["until"])
-    outcomes = outcome_mix(store, model, since=params["since"], until=params["until"])
-    redactions = redaction_counts(store, model, since=params["since"], until=params["until"])
+    require_model(store, model)
+    usage = _model_usage(store, model, params, since, until)
+    timeline = _version_timeline(store, model, params, since, until)
+    outcomes = _outcome_mix(store, model, params, since, until)
+    redactions = _redaction_counts(store, model, {**params, "prefix": REDACTION_PREFIX}, since, until)
     counts = {
         row["bucket"]: row["predictions"]
         for row in _run(store, "latency_histogram", {**params, "edges": list(LATENCY_EDGES_MS)}).dicts()
@@ -331,13 +475,13 @@ def compliance(store: Store, model: str, *, since: Any = None, until: Any = None
         {"low_ms": low, "high_ms": high, "predictions": counts.get(index, 0)}
         for index, (low, high) in enumerate(zip(lows, highs, strict=True), start=1)
     ]
-    return {
+    report = {
         "report": "compliance",
         "model": model,
-        "since": params["since"],
-        "until": params["until"],
+        "since": usage["since"],
+        "until": usage["until"],
         "generated_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-        "summary": {k: v for k, v in usage.items() if k not in ("report", "model", "since", "until")},
+        "summary": {k: v for k, v in usage.items() if k not in ("report", "model", "since", "until", "note")},
         "versions": timeline["versions"],
         "changes": timeline["changes"],
         "daily": timeline["daily"],
@@ -345,3 +489,6 @@ def compliance(store: Store, model: str, *, since: Any = None, until: Any = None
         "outcomes": outcomes["rows"],
         "redactions": redactions["rows"],
     }
+    if "note" in usage:
+        report["note"] = usage["note"]
+    return report

@@ -44,6 +44,9 @@ _ROWS = {
     "compliance": "daily",
 }
 
+_PERIOD = ("since", "until")
+"""The period a report states (docs/reports.md): ``None`` when it covers no records."""
+
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 """First characters that make a spreadsheet read a CSV cell as a formula (OWASP, ASVS 1.2.10)."""
 
@@ -160,7 +163,9 @@ def _table(report: Mapping[str, Any], rows_key: str | None) -> str:
     parts = []
     summary = Table("field", "value", title=_literal(f"otel-audit report: {report.get('report')}"))
     for key, value in _flatten(report).items():
-        if key != "report":
+        if key in _PERIOD and value is None:
+            summary.add_row(_literal(key), _literal("no records"))
+        elif key != "report":
             summary.add_row(_literal(key), _literal(_cell(value)))
     parts.append(summary)
     for key, value in report.items():

@@ -81,20 +81,33 @@ def _records_table(rows: list[dict[str, Any]], indexes: list[int]) -> Any:
 
 
 def build_pack(
-    store: Store, signer: NoteSigner, model: str, out: Path, *, since: Any = None, until: Any = None
+    store: Store,
+    signer: NoteSigner,
+    model: str,
+    out: Path,
+    *,
+    since: Any = None,
+    until: Any = None,
+    allow_empty: bool = False,
 ) -> dict[str, Any]:
     """Write the evidence pack of *model* over ``[since, until)`` into the empty folder *out*.
+
+    ``pack.json`` states the period as the reports do (docs/reports.md): the bounds given, else
+    the times of the first and last record packed (``null`` for none).
 
     Returns:
         The content of ``pack.json``.
 
     Raises:
-        SealError: *out* is not empty, nothing is sealed, a record of the period is not sealed
-            yet or no longer matches its leaf.
+        UnknownModelError: the store has never seen *model* (nothing is written).
+        SealError: *out* is not empty, nothing is sealed, the period holds no record of *model*
+            and *allow_empty* is false, a record of the period is not sealed yet or no longer
+            matches its leaf.
     """
     import pyarrow.parquet as pq
 
     start, end = queries.to_utc(since, queries.EPOCH), queries.to_utc(until, queries.FAR_FUTURE)
+    queries.require_model(store, model)
     if out.exists() and any(out.iterdir()):
         raise SealError(f"{out} is not empty; an evidence pack needs a new folder")
     checkpoints = load_checkpoints(store)
@@ -104,6 +117,12 @@ def build_pack(
     leaves = load_leaves(store)[: latest.tree_size]
     index_of = {leaf["RecordId"]: i for i, leaf in enumerate(leaves)}
     rows = store.query(query_sql("seal_model_records"), {"model": model, "since": start, "until": end}).dicts()
+    usage = queries.model_usage(store, model, since=since, until=until)
+    if not rows and not allow_empty:
+        raise SealError(
+            f"{usage.get('note') or f'no records of model {model!r} in the period'}: a pack of zero "
+            "records proves nothing about them; pass --allow-empty to write one anyway, or choose another period"
+        )
     indexes = []
     for row in rows:
         index = index_of.get(row["record_id"])
@@ -138,14 +157,13 @@ def build_pack(
     wanted = {row["record_id"] for row in rows}
     erasures = [row for row in store.query(query_sql("seal_erasures")).dicts() if row["RecordId"] in wanted]
     _write(out / "erasures.json", _json(erasures))
-    usage = queries.model_usage(store, model, since=start, until=end)
     _write(out / "model-usage.json", render_report(usage, "json") + "\n")
     pack = {
         "format": PACK_FORMAT,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "model": model,
-        "since": start.isoformat(),
-        "until": end.isoformat(),
+        "since": None if usage["since"] is None else usage["since"].isoformat(),
+        "until": None if usage["until"] is None else usage["until"].isoformat(),
         "origin": parse_checkpoint(latest.note.partition("\n\n")[0] + "\n").origin,
         "tree_size": latest.tree_size,
         "root": latest.root_hex,

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from otel_audit import envvars
-from otel_audit._cli_common import dsn
+from otel_audit._cli_common import dsn, exit_code
 from otel_audit.errors import OtelAuditError, StoreLockedError
 
 __all__ = ["register"]
@@ -20,7 +20,7 @@ __all__ = ["register"]
 def _fail(error: OtelAuditError) -> typer.Exit:
     prefix = "otel-audit: " if isinstance(error, StoreLockedError) else "otel-audit: error: "
     typer.echo(prefix + str(error), err=True)
-    return typer.Exit(3 if isinstance(error, StoreLockedError) else 2)
+    return typer.Exit(exit_code(error))
 
 
 def _env_path(name: str) -> Path | None:
@@ -138,12 +138,15 @@ def status(
 ) -> None:
     """Show the counters of the `otel-audit serve` that owns the store (exit 1 if none runs)."""
     from otel_audit.store.connect import parse_dsn
+    from otel_audit.store.embedded import MEMORY, require_store_folder
     from otel_audit.store.front_door import FrontDoorStore, front_door
 
     try:
         target = dsn(store)
         kind, location, database = parse_dsn(target)
-        remote = front_door(target, kind, location, database) if kind == "chdb" and location != ":memory:" else None
+        if kind == "chdb" and location != MEMORY:
+            require_store_folder(target, location)  # a misspelt path says so, and is not created
+        remote = front_door(target, kind, location, database) if kind == "chdb" and location != MEMORY else None
         if not isinstance(remote, FrontDoorStore):
             typer.echo(f"otel-audit: no otel-audit serve is running for {target}", err=True)
             raise typer.Exit(1)

@@ -18,6 +18,7 @@ can change how records are written.
 from __future__ import annotations
 
 import abc
+import difflib
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,10 +27,14 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
-from otel_audit.errors import QueryError, StoreError
+from otel_audit.errors import QueryError, StoreError, StoreNotFoundError
 from otel_audit.store.sandbox import PARSE_SETTINGS, PARSE_SQL, QueryLimits, QueryRefusedError, check_statement
+from otel_audit.store.sql import query_sql
 
-__all__ = ["ClientStore", "Store", "StoreResult"]
+__all__ = ["MIGRATIONS_TABLE", "ClientStore", "Store", "StoreResult", "missing_store", "store_check"]
+
+MIGRATIONS_TABLE = "otel_audit_schema_migrations"
+"""The table that records applied schema files: a database holding it holds an otel-audit store."""
 
 SESSION_SETTINGS: Mapping[str, Any] = {"session_timezone": "UTC"}
 _TABLES_SQL = "SELECT name FROM system.tables WHERE database = currentDatabase()"
@@ -258,7 +263,9 @@ class ClientStore(Store):
         checked, bound = self._checked(sql, parameters)
         self._read_lock.acquire()
         try:
-            stream = self._reader.query_row_block_stream(checked, parameters=bound, settings=self.limits.settings())
+            stream: Any = self._reader.query_row_block_stream(
+                checked, parameters=bound, settings=self.limits.settings()
+            )
             context = stream.__enter__()
             columns = list(stream.source.column_names)
         except ClickHouseError as error:
@@ -354,6 +361,39 @@ class ClientStore(Store):
             self._closed = True
             self._reader.close()
             self._writer.close()
+
+
+_DATABASES_SHOWN = 5
+"""Most database names a :func:`missing_store` message lists."""
+
+
+def store_check(database: str) -> tuple[str, dict[str, str]]:
+    """The SQL and parameters that :func:`missing_store` reads (run on any database of the store)."""
+    return query_sql("store_audit_databases"), {"database": database, "table": MIGRATIONS_TABLE}
+
+
+def missing_store(row: Sequence[Any], database: str, where: str) -> StoreNotFoundError | None:
+    """The error for a store with no otel-audit schema in *database*, from :func:`store_check`'s *row*.
+
+    Returns ``None`` when *database* holds the schema. The message names the databases that do
+    hold one, closest to *database* first.
+    """
+    exists, audit_databases = bool(row[0]), [str(name) for name in row[1]]
+    if database in audit_databases:
+        return None
+    what = (
+        f"database {database!r} of {where} holds no otel-audit store (no {MIGRATIONS_TABLE} table)"
+        if exists
+        else f"{where} has no database {database!r}"
+    )
+    if audit_databases:
+        closest = difflib.get_close_matches(database, audit_databases, n=_DATABASES_SHOWN, cutoff=0.0)
+        hint = "the databases there that hold one, closest first: " + ", ".join(f"?database={n}" for n in closest)
+        if len(audit_databases) > _DATABASES_SHOWN:
+            hint += f" (and {len(audit_databases) - _DATABASES_SHOWN} more)"
+    else:
+        hint = "create one with `otel-audit schema --store DSN` or `otel-audit serve`"
+    return StoreNotFoundError(f"{what} (a read creates none); {hint}")
 
 
 def first_line(error: BaseException) -> str:

@@ -6,7 +6,15 @@ DSNs:
 * ``chdb://memory`` - embedded, in memory, gone when the process exits
 * ``http(s)://user:password@host:8123/database`` - a ClickHouse server or cluster
 
-A ``?database=NAME`` suffix selects a database in any of them (created if missing).
+A ``?database=NAME`` suffix selects a database in any of them (created if missing, by a writer).
+Mind the slashes: ``chdb://tmp/x`` is the relative path ``tmp/x``.
+
+Writers open with ``create=True`` (the default) and get the folder and database made for them.
+Readers (every report, ``query``, ``verify``, ``prove``, ``evidence``, ``archive``) open with
+``create=False``: a DSN that names no otel-audit store - a misspelt folder, the relative
+``chdb://tmp/x`` meant as ``chdb:///tmp/x``, an unknown ``?database=`` - is then a
+:class:`~otel_audit.errors.StoreNotFoundError` saying what was looked for, and nothing is created
+on disk (the folder is checked before the chDB engine, which creates any path it is given, starts).
 
 The DSN picks the transport (:mod:`otel_audit.store.base`): chDB in this process, a ClickHouse
 server over HTTP, or - for an on-disk store that ``otel-audit serve`` owns in another process -
@@ -24,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from otel_audit import envvars
 from otel_audit.errors import ConfigError
-from otel_audit.store.base import Store, StoreResult
+from otel_audit.store.base import Store, StoreResult, missing_store, redact_dsn, store_check
 from otel_audit.store.embedded import MEMORY, EmbeddedStore
 from otel_audit.store.front_door import front_door
 from otel_audit.store.http import ServerStore
@@ -76,12 +84,23 @@ def query_limits() -> QueryLimits:
     )
 
 
-def open_store(dsn: str) -> Store:
+def open_store(dsn: str, *, create: bool = True) -> Store:
     """Return the process-wide :class:`Store` for *dsn*, opening it on first use.
 
     An on-disk chDB store owned by a running ``otel-audit serve`` in another process is
     returned as a read-only :class:`~otel_audit.store.front_door.FrontDoorStore` that reads it
     through the server.
+
+    Args:
+        dsn: one of the forms in the module docstring.
+        create: create the folder and database if missing (what writers do). When false (what
+            readers do) nothing is created: the store must exist and hold the otel-audit schema.
+
+    Raises:
+        StoreNotFoundError: *create* is false and *dsn* names no otel-audit store (no such folder,
+            no chDB store in it, no such database, or no schema); the message says what was
+            looked for, and which databases do hold a store.
+        StoreLockedError: another process owns the on-disk store.
     """
     kind, location, database = parse_dsn(dsn)
     key = (location, database)
@@ -93,8 +112,14 @@ def open_store(dsn: str) -> Store:
         store = _stores.get(key)
         if store is None or store.closed:
             if kind == "chdb":
-                store = EmbeddedStore(dsn, location, database, query_limits())
+                store = EmbeddedStore(dsn, location, database, query_limits(), create=create)
             else:
-                store = ServerStore(dsn, location, database, query_limits())
+                store = ServerStore(dsn, location, database, query_limits(), create=create)
             _stores[key] = store
+        elif not create:
+            # Opened by a writer earlier in this process: it exists, but may hold no schema.
+            sql, parameters = store_check(database)
+            missing = missing_store(store.query(sql, parameters).rows[0], database, redact_dsn(dsn))
+            if missing is not None:
+                raise missing
         return store

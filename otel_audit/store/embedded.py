@@ -33,11 +33,11 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from otel_audit._files import make_private_dir, write_private_file
-from otel_audit.errors import StoreError, StoreLockedError
-from otel_audit.store.base import SESSION_SETTINGS, ClientStore, first_line
+from otel_audit.errors import StoreError, StoreLockedError, StoreNotFoundError
+from otel_audit.store.base import SESSION_SETTINGS, ClientStore, first_line, missing_store, store_check
 from otel_audit.store.sandbox import QueryLimits
 
-__all__ = ["OWNER_FILE", "EmbeddedStore", "owner_of"]
+__all__ = ["MEMORY", "OWNER_FILE", "EmbeddedStore", "owner_of", "require_store_folder"]
 
 OWNER_FILE = "otel-audit.owner.json"
 MEMORY = ":memory:"
@@ -70,6 +70,32 @@ def _command_name() -> str:
     return " ".join(words)
 
 
+_ENGINE_FOLDER = "metadata"
+"""A folder the chDB engine keeps in every store it has opened (database definitions)."""
+
+
+def require_store_folder(dsn: str, location: str) -> None:
+    """Raise :class:`StoreNotFoundError` unless *location* is a folder the chDB engine has opened.
+
+    Checked before the engine starts, because the engine creates whatever path it is given.
+    """
+    folder = Path(location)
+    if folder.is_dir() and (folder / _ENGINE_FOLDER).is_dir():
+        return
+    if not folder.exists():
+        problem = f"{location} does not exist"
+    elif not folder.is_dir():
+        problem = f"{location} is not a folder"
+    else:
+        problem = f"{location} holds no chDB store"
+    written = dsn.partition("?")[0][len("chdb://") :]
+    hint = f"check the path, or create the store with `otel-audit schema --store {dsn}`"
+    if written and not written.startswith(("/", "~")):
+        # chdb://tmp/x is the relative path tmp/x: the usual slip for chdb:///tmp/x.
+        hint = f"chdb://{written} is the relative path {written}; did you mean chdb:///{written}?"
+    raise StoreNotFoundError(f"no audit store at {location} (from {dsn}): {problem} (a read creates none); {hint}")
+
+
 @contextlib.contextmanager
 def _engine_stderr() -> Iterator[list[str]]:
     """Capture what the chDB engine writes to fd 2 while it opens (it prints its own errors)."""
@@ -91,9 +117,19 @@ def _engine_stderr() -> Iterator[list[str]]:
 
 
 class EmbeddedStore(ClientStore):
-    """An audit store in this process's chDB engine."""
+    """An audit store in this process's chDB engine.
 
-    def __init__(self, dsn: str, location: str, database: str, limits: QueryLimits | None = None) -> None:
+    With *create* false the database must exist and hold the otel-audit schema, else
+    :class:`~otel_audit.errors.StoreNotFoundError`; nothing is created (the folder is checked by
+    :func:`require_store_folder` before the engine starts).
+    """
+
+    def __init__(
+        self, dsn: str, location: str, database: str, limits: QueryLimits | None = None, *, create: bool = True
+    ) -> None:
+        self.create = create
+        if location != MEMORY and not create:
+            require_store_folder(dsn, location)
         if location != MEMORY:
             make_private_dir(location)
         super().__init__(dsn, "chdb", location, database, limits)
@@ -109,11 +145,19 @@ class EmbeddedStore(ClientStore):
     def _connect(self, *, reader: bool) -> Client:
         if reader:
             return self._open(self.database, {"readonly": "2"})
-        if self.database == "default":
+        if self.database == "default" and self.create:
             return self._open("default", None)
         bootstrap = self._open("default", None)
         try:
-            bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+            if self.create:
+                bootstrap.command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+            else:
+                sql, parameters = store_check(self.database)
+                row = bootstrap.query(sql, parameters=parameters).result_rows[0]
+                where = "the in-memory chDB store (empty in a new process)" if self.location == MEMORY else None
+                missing = missing_store(row, self.database, where or f"the chDB store at {self.location}")
+                if missing is not None:
+                    raise missing
         except ClickHouseError as error:
             raise StoreError(f"cannot use database {self.database}: {first_line(error)}") from None
         finally:

@@ -15,7 +15,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 from otel_audit.errors import StoreError
-from otel_audit.store.base import SESSION_SETTINGS, ClientStore, redact_dsn
+from otel_audit.store.base import SESSION_SETTINGS, ClientStore, missing_store, redact_dsn, store_check
 from otel_audit.store.sandbox import QueryLimits
 
 __all__ = ["ServerStore"]
@@ -24,7 +24,10 @@ __all__ = ["ServerStore"]
 class ServerStore(ClientStore):
     """An audit store on a ClickHouse server, reached over HTTP(S)."""
 
-    def __init__(self, dsn: str, location: str, database: str, limits: QueryLimits | None = None) -> None:
+    def __init__(
+        self, dsn: str, location: str, database: str, limits: QueryLimits | None = None, *, create: bool = True
+    ) -> None:
+        self.create = create  # False: the database must hold the otel-audit schema (StoreNotFoundError)
         super().__init__(dsn, "http", location, database, limits)
 
     def _connect(self, *, reader: bool) -> Client:
@@ -36,8 +39,16 @@ class ServerStore(ClientStore):
                     if int(readonly) == 0:
                         client.set_client_setting("readonly", "2")
                 return client
+            if not self.create:
+                sql, parameters = store_check(self.database)
+                row = client.query(sql, parameters=parameters).result_rows[0]
+                missing = missing_store(row, self.database, f"the ClickHouse server {redact_dsn(self.location)}")
+                if missing is not None:
+                    client.close()
+                    raise missing
             if self.database != "default":
-                client.command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+                if self.create:
+                    client.command(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
                 client.close()
                 client = self._client(self.database)
             return client

@@ -13,6 +13,7 @@ import logging
 
 from otel_audit import envvars
 from otel_audit.errors import ConfigError, SchemaError
+from otel_audit.store.base import MIGRATIONS_TABLE
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import render, schema_files, split_statements
 
@@ -38,7 +39,7 @@ MIN_TTL_DAYS = 184
 DEFAULT_LANDING_DAYS = 7
 """Days a prediction row stays in ``otel_logs`` besides its ``audit_predictions`` copy."""
 
-_MIGRATIONS = "otel_audit_schema_migrations"
+_MIGRATIONS = MIGRATIONS_TABLE  # defined with the stores, which check for it before reading
 
 
 def validate_ttl_days(ttl_days: int) -> int:

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from otel_audit.answer import queries, rollups
 from otel_audit.answer.rollups import build_rollups
 from otel_audit.cli import app
+from otel_audit.errors import UnknownModelError
 from otel_audit.store.connect import open_store
 from otel_audit.store.schema import apply_schema
 from otel_audit.store.sql import query_sql
@@ -237,6 +238,10 @@ class TestAnyHistory:
         inside = [p for p in inserted.values() if since <= p.timestamp < until]
         for model in ("m_a", "m_b"):
             mine = [p for p in inside if p.model == model]
+            if all(p.model != model for p in inserted.values()):
+                with pytest.raises(UnknownModelError):  # a model never stored is not an answer of 0
+                    queries.model_usage(store, model, since=since, until=until)
+                continue
             usage = queries.model_usage(store, model, since=since, until=until)
             assert usage["total_predictions"] == len(mine)
             if mine:

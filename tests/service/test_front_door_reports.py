@@ -42,8 +42,12 @@ class TestFrontDoorReports:
         server.wait_drained()
         runner = CliRunner()
         for command in (["report", "outcomes"], ["report", "version-timeline", "--model", "door"],
-                        ["report", "model-usage", "--model", "door"]):  # fmt: skip
+                        ["report", "model-usage", "--model", "door"], ["report", "redactions", "--model", "door"],
+                        ["report", "compliance", "--model", "door"]):  # fmt: skip
             result = runner.invoke(app, [*command, "--store", server.dsn, "-f", "json"])
             assert result.exit_code == 0, result.stderr
             assert json.loads(result.stdout)
+        # The model check and its list of known models run through the server's sandbox too.
+        result = runner.invoke(app, ["report", "model-usage", "--model", "dor", "--store", server.dsn])
+        assert result.exit_code == 4 and "known models, closest first: 'door'" in result.stderr
         assert server.terminate() == 0

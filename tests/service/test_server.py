@@ -267,16 +267,31 @@ class TestFrontDoor:
         assert status["pid"] == shared_server.info["pid"] and "spool" in status and "retries" in status
 
     def test_status_without_a_server(self, tmp_path: Path) -> None:
-        """`otel-audit status` on a store no server owns says so and exits 1."""
-        result = subprocess.run(
-            [sys.executable, "-m", "otel_audit.cli", "status", "--store", f"chdb://{tmp_path}/none"],
+        """`otel-audit status` on a store no server owns says so and exits 1; on no store at all, 5."""
+
+        def status(path: Path) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "otel_audit.cli", "status", "--store", f"chdb://{path}"],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=60,
+                check=False,
+            )
+
+        missing = status(tmp_path / "none")
+        assert missing.returncode == 5 and not (tmp_path / "none").exists()
+        made = subprocess.run(
+            [sys.executable, "-m", "otel_audit.cli", "schema", "--store", f"chdb://{tmp_path}/idle"],
             capture_output=True,
             text=True,
             cwd=ROOT,
             timeout=60,
             check=False,
         )
-        assert result.returncode == 1 and "no otel-audit serve is running" in result.stderr
+        assert made.returncode == 0, made.stderr
+        idle = status(tmp_path / "idle")
+        assert idle.returncode == 1 and "no otel-audit serve is running" in idle.stderr
 
 
 class TestSecurity:

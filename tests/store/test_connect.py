@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from otel_audit.errors import ConfigError, StoreError
-from otel_audit.store.connect import open_store, parse_dsn
+from otel_audit.errors import ConfigError, StoreError, StoreNotFoundError
+from otel_audit.store.connect import Store, open_store, parse_dsn
+from otel_audit.store.schema import apply_schema
 
 
 class TestParseDsn:
@@ -89,3 +90,64 @@ class TestLock:
         open_store(store_dsn)
         with pytest.raises(StoreError, match="one store per process"):
             open_store(f"chdb://{tmp_path / 'other'}")
+
+
+class TestOpenWithoutCreate:
+    def test_missing_folder_raises_and_creates_nothing(self, tmp_path: Path) -> None:
+        """create=False on a folder that does not exist raises StoreNotFoundError naming it; no folder appears."""
+        missing = tmp_path / "a" / "store"
+        with pytest.raises(StoreNotFoundError, match=f"no audit store at {missing}"):
+            open_store(f"chdb://{missing}", create=False)
+        assert not (tmp_path / "a").exists()
+
+    def test_relative_dsn_gets_the_absolute_hint(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """chdb://var/x resolves against the working directory and the message suggests chdb:///var/x."""
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(StoreNotFoundError, match=r"did you mean chdb:///var/x\?") as raised:
+            open_store("chdb://var/x", create=False)
+        assert str(tmp_path / "var" / "x") in str(raised.value)
+        assert list(tmp_path.iterdir()) == []
+
+    def test_file_is_not_a_store(self, tmp_path: Path) -> None:
+        """A DSN naming a file is refused and the file left as it was."""
+        path = tmp_path / "store"
+        path.write_text("x")
+        with pytest.raises(StoreNotFoundError, match="is not a folder"):
+            open_store(f"chdb://{path}", create=False)
+        assert path.read_text() == "x"
+
+    def test_unknown_database_is_not_created(self, store: Store, engine_path: Path) -> None:
+        """An unknown ?database= raises, lists the databases holding a store (closest first), creates nothing."""
+        wanted = store.database + "_typo"
+        with pytest.raises(StoreNotFoundError, match=f"has no database {wanted!r}") as raised:
+            open_store(f"chdb://{engine_path}?database={wanted}", create=False)
+        assert f"closest first: ?database={store.database}" in str(raised.value)
+        assert not store.query("SELECT count() FROM system.databases WHERE name = {n:String}", {"n": wanted}).rows[0][0]
+
+    def test_database_without_schema_raises(self, store_dsn: str) -> None:
+        """A database that exists but holds no otel-audit schema is not a store to read; with it, it is."""
+        writer = open_store(store_dsn)
+        with pytest.raises(StoreNotFoundError, match="holds no otel-audit store"):
+            open_store(store_dsn, create=False)
+        apply_schema(writer)
+        assert open_store(store_dsn, create=False) is writer
+
+    def test_fresh_process_reads_only_what_exists(self, tmp_path: Path) -> None:
+        """In a new process (the CLI's case): an unknown database exits 5 and is not created; the store itself opens."""
+        path = tmp_path / "store"
+        make = "from otel_audit.store.connect import open_store; from otel_audit.store.schema import apply_schema; "
+        make += f"apply_schema(open_store('chdb://{path}'))"
+        subprocess.run([sys.executable, "-c", make], check=True, timeout=120)
+        metadata = sorted(p.name for p in (path / "metadata").iterdir())
+
+        def cli(dsn: str) -> subprocess.CompletedProcess[str]:
+            command = [sys.executable, "-m", "otel_audit.cli", "report", "model-usage", "--model", "m", "--store", dsn]
+            return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+        unknown = cli(f"chdb://{path}?database=prod")
+        assert unknown.returncode == 5, unknown.stderr
+        assert "has no database 'prod'" in unknown.stderr and "?database=default" in unknown.stderr
+        assert sorted(p.name for p in (path / "metadata").iterdir()) == metadata
+        empty = cli(f"chdb://{path}")
+        assert empty.returncode == 4, empty.stderr
+        assert "holds no prediction of any model yet" in empty.stderr
