@@ -130,8 +130,15 @@ def run_soak(n: int, rate: float, outage_s: float, workdir: Path, *, log: Any = 
     faults: list[threading.Thread] = []
 
     def outage() -> None:
+        # The outage lasts until a write has failed against it (bounded), then outage_s more: a
+        # fixed pause alone can fall where the client happens to send nothing.
+        retries = server.status()["retries"]
         server.fault("detach_logs")
-        log(f"store unavailable for {outage_s:.0f} s")
+        log(f"store unavailable for {outage_s:.0f} s after the first failed write")
+        deadline = time.monotonic() + 60
+        while server.status()["retries"] == retries:
+            assert time.monotonic() < deadline, "no write reached the store while it was away"
+            time.sleep(0.05)
         time.sleep(outage_s)
         server.fault("attach_logs")
         log("store back")

@@ -209,3 +209,24 @@ HTTP_REQUEST_METHOD: Final = "http.request.method"
 
 HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
 """HTTP status of an audited request (OTel HTTP convention)."""
+
+
+# -- issue 12: record identity -------------------------------------------------------------------
+__all__ += ["LOG_RECORD_UID"]
+
+LOG_RECORD_UID: Final = "log.record.uid"
+"""A log record's unique id (OpenTelemetry general log attribute): otel-audit's SDK path sets a
+fresh random one (32 lower-case hex digits) on every prediction record; a sender in another
+language should set one too. When a record has none, otel-audit's ingest derives it from the
+record's content (``otel_audit/export/record_id.py``). It becomes ``audit_predictions.RecordId``."""
+
+
+# -- issue 12: guarded audited calls ---------------------------------------------------------------
+__all__ += ["AUDIT_EXTRACTOR_ERROR"]
+
+AUDIT_EXTRACTOR_ERROR: Final = "audit.extractor.error"
+"""Extractors that raised while the prediction was audited (string array, one
+``<extractor>: <error type>`` entry each, e.g. ``output: KeyError``). The extractors are
+``@audited``'s ``input``, ``user_id`` and ``output`` callables and an instrumentor's ``output`` and
+``finish`` steps; the fact an extractor failed to give is recorded as null (``user.id`` falls back
+to the enclosing ``audit_scope``). Absent when every extractor succeeded."""

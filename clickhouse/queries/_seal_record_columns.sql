@@ -1,6 +1,7 @@
 -- Fragment: the columns of a sealed record, named as the leaf (otel_audit/seal/leaf.py) names them.
     toString(Timestamp) AS timestamp,
     RecordId AS record_id,
+    RowHash AS row_hash,
     ModelName AS model_name,
     ModelVersion AS model_version,
     PipelineVersion AS pipeline_version,

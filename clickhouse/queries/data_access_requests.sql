@@ -11,5 +11,5 @@ FROM audit_predictions
 WHERE UserId = {user:String}
   AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
 ORDER BY Timestamp DESC, RecordId
-LIMIT 1 BY RecordId
+LIMIT 1 BY RecordId, RowHash
 LIMIT {limit:UInt32}

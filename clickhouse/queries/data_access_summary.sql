@@ -1,5 +1,5 @@
 -- Per-user data access over [since, until): which models answered this user, how often.
--- Exact, one row per RecordId: whole UTC days with a current rollup merge audit_user_daily;
+-- Exact, one row per record (RecordId, RowHash): whole UTC days with a current rollup merge audit_user_daily;
 -- the rows of every other day are read and deduplicated here.
 SELECT
     ModelName AS model,
@@ -27,7 +27,7 @@ FROM
         WHERE UserId = {user:String}
           AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
           AND toStartOfDay(Timestamp, 'UTC') IN ({{query:_user_stale}})
-        LIMIT 1 BY RecordId
+        LIMIT 1 BY RecordId, RowHash
     )
     GROUP BY Day, UserId, ModelName
 )

@@ -12,5 +12,5 @@ SELECT
 FROM audit_predictions
 WHERE InputHash = {input_hash:String}
 ORDER BY Timestamp, RecordId
-LIMIT 1 BY RecordId
+LIMIT 1 BY RecordId, RowHash
 LIMIT {limit:UInt32}

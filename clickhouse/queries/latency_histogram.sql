@@ -15,7 +15,7 @@ FROM
         FROM audit_predictions
         WHERE ModelName = {model:String}
           AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-        LIMIT 1 BY RecordId
+        LIMIT 1 BY RecordId, RowHash
     )
 )
 GROUP BY bucket

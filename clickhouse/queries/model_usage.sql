@@ -1,6 +1,6 @@
 -- Model usage over [since, until), in one pass: volume, outcomes, users, latency percentiles,
 -- first/last, and the version, outcome and label distributions (as maps value -> count).
--- Exact, one row per RecordId (at-least-once delivery can store a record twice): whole hours
+-- Exact, one row per stored record (RecordId, RowHash): at-least-once delivery can store a record twice: whole hours
 -- with a current rollup merge audit_usage_hourly; the rows of every other hour are read and
 -- deduplicated here.
 SELECT
@@ -36,7 +36,7 @@ FROM
         WHERE ModelName = {model:String}
           AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
           AND toStartOfHour(Timestamp, 'UTC') IN ({{query:_usage_stale}})
-        LIMIT 1 BY RecordId
+        LIMIT 1 BY RecordId, RowHash
     )
     GROUP BY Hour, ModelName, ModelVersion
 )

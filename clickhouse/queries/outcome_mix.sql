@@ -14,7 +14,7 @@ FROM
     FROM audit_predictions
     WHERE ({model:String} = '' OR ModelName = {model:String})
       AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-    LIMIT 1 BY RecordId
+    LIMIT 1 BY RecordId, RowHash
 )
 GROUP BY model, outcome, error_type
 ORDER BY model, predictions DESC, outcome, error_type

@@ -16,7 +16,7 @@ FROM
         FROM audit_predictions
         WHERE ({model:String} = '' OR ModelName = {model:String})
           AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-        LIMIT 1 BY RecordId
+        LIMIT 1 BY RecordId, RowHash
     )
     ARRAY JOIN arrayZip(mapKeys(Attributes), mapValues(Attributes)) AS kv
     WHERE startsWith(kv.1, {prefix:String})

@@ -24,4 +24,4 @@ SELECT
 FROM audit_predictions
 WHERE RequestId = {request_id:String}
 ORDER BY Timestamp, RecordId
-LIMIT 1 BY RecordId
+LIMIT 1 BY RecordId, RowHash

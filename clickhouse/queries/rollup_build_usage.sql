@@ -1,4 +1,4 @@
--- Build audit_usage_hourly for the hours {periods} within [since, until): one row per RecordId.
+-- Build audit_usage_hourly for the hours {periods} within [since, until): one row per record (RecordId, RowHash).
 INSERT INTO audit_usage_hourly
 SELECT
     toStartOfHour(Timestamp, 'UTC') AS Hour,
@@ -12,6 +12,6 @@ FROM
     FROM audit_predictions
     WHERE Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
       AND toStartOfHour(Timestamp, 'UTC') IN {periods:Array(DateTime)}
-    LIMIT 1 BY RecordId
+    LIMIT 1 BY RecordId, RowHash
 )
 GROUP BY Hour, ModelName, ModelVersion

@@ -12,7 +12,7 @@ FROM
     WHERE InputHash = {input_hash:String}
       AND ModelName = {model:String}
       AND ModelVersion = {version:String}
-    LIMIT 1 BY RecordId
+    LIMIT 1 BY RecordId, RowHash
 )
 GROUP BY output, pipeline_version
 ORDER BY predictions DESC, output, pipeline_version

@@ -1,5 +1,7 @@
 -- Replace the input and output inside the Body, and the content attributes, of the records' log
--- rows by the same tombstones (the error description is kept). RecordId is derived exactly as audit_predictions_mv does.
+-- rows by the same tombstones (the error description is kept). A log row is found by the id the
+-- view gave its record: log.record.uid, else the store id (the fragment audit_predictions_mv
+-- uses, schema 090), else - rows stored before schema 090 - the old TraceId-SpanId or request id.
 ALTER TABLE otel_logs
 UPDATE
     Body = concat(
@@ -17,5 +19,11 @@ UPDATE
                concat('{"$erased":{"at":"', {at:String}, '","sha256":"', lower(hex(SHA256(v))), '"}}'))), LogAttributes)
 WHERE EventName = '{{semconv.EVENT_PREDICTION}}'
   AND NOT startsWith(JSONExtractRaw(Body, '{{semconv.BODY_INPUT}}'), '{"$erased":')
-  AND if(SpanId != '', concat(TraceId, '-', SpanId), LogAttributes['{{semconv.AUDIT_REQUEST_ID}}'])
-      IN {record_ids:Array(String)}
+  AND (
+      LogAttributes['{{semconv.LOG_RECORD_UID}}'] IN {record_ids:Array(String)}
+      OR (LogAttributes['{{semconv.LOG_RECORD_UID}}'] = '' AND
+{{query:_store_record_id}}
+          IN {record_ids:Array(String)})
+      OR if(SpanId != '', concat(TraceId, '-', SpanId), LogAttributes['{{semconv.AUDIT_REQUEST_ID}}'])
+         IN {record_ids:Array(String)}
+  )

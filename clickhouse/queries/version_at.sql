@@ -1,5 +1,5 @@
 -- Which version(s) of a model served around time {at}: each version's first and last
--- prediction, how many (one per RecordId), and whether {at} falls inside that span
+-- prediction, how many (one per record), and whether {at} falls inside that span
 -- (serving_at = 1). Whole hours with a current rollup merge audit_usage_hourly; {since} and
 -- {until} bound the whole store.
 SELECT
@@ -20,7 +20,7 @@ FROM
         SELECT RecordId, ModelVersion, Timestamp
         FROM audit_predictions
         WHERE ModelName = {model:String} AND toStartOfHour(Timestamp, 'UTC') IN ({{query:_usage_stale}})
-        LIMIT 1 BY RecordId
+        LIMIT 1 BY RecordId, RowHash
     )
     GROUP BY ModelVersion
 )

@@ -18,6 +18,9 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
+from otel_audit.export.record_id import ContentIds
+from otel_audit.semconv import LOG_RECORD_UID
+
 __all__ = [
     "LOG_COLUMNS",
     "SPAN_COLUMNS",
@@ -201,6 +204,7 @@ def log_table(batch: Sequence[ReadableLogRecord]) -> Any:  # noqa: PLR0915
     (res_off, res_k, res_v), (scope_off, scope_k, scope_v), (log_off, log_k, log_v) = maps
     resource_cache: dict[int, tuple[str, str, list[str], list[str]]] = {}
     scope_cache: dict[int, tuple[str, str, str, list[str], list[str]]] = {}
+    ids = ContentIds()
     for readable in batch:
         record = readable.log_record
         resource = readable.resource
@@ -230,7 +234,8 @@ def log_table(batch: Sequence[ReadableLogRecord]) -> Any:  # noqa: PLR0915
         sev_text.append(record.severity_text or "")
         sev_num.append(record.severity_number.value if record.severity_number else 0)
         service.append(cached[0])
-        body.append(record_body_text(record))
+        text = record_body_text(record)
+        body.append(text)
         res_url.append(cached[1])
         res_k.extend(cached[2])
         res_v.extend(cached[3])
@@ -241,7 +246,16 @@ def log_table(batch: Sequence[ReadableLogRecord]) -> Any:  # noqa: PLR0915
         scope_k.extend(scoped[3])
         scope_v.extend(scoped[4])
         scope_off.append(len(scope_k))
+        first = len(log_k)
         _text_items(record.attributes, log_k, log_v)
+        record_id = ids.missing(
+            record.event_name or "", log_k[first:], log_v[first:], record.timestamp or 0,
+            record.observed_timestamp or 0, trace[-1], span[-1], sev_num[-1], sev_text[-1], text,
+            cached[2], cached[3], scoped[1], scoped[2],
+        )  # fmt: skip
+        if record_id is not None:
+            log_k.append(LOG_RECORD_UID)
+            log_v.append(record_id)
         log_off.append(len(log_k))
         event.append(record.event_name or "")
     return assemble_log_table(

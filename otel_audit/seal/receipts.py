@@ -55,14 +55,17 @@ def build_receipt(store: Store, request_id: str, *, record_id: str | None = None
         raise SealError(f"request id {request_id!r} has several records ({ids}); pick one with --record-id")
     record = rows[0]
     leaves = load_leaves(store)
-    index = next((i for i, leaf in enumerate(leaves) if leaf["RecordId"] == record["record_id"]), None)
-    checkpoints = load_checkpoints(store)
-    if index is None or not checkpoints or checkpoints[-1].tree_size <= index:
-        raise SealError(f"record {record['record_id']} is not sealed yet; run `otel-audit seal`")
     leaf = leaf_object(record)
-    digest = hash_leaf(leaf_data(leaf))
-    if digest.hex() != leaves[index]["LeafHash"]:
-        raise SealError(f"record {record['record_id']} differs from its sealed leaf; run `otel-audit verify`")
+    digest = hash_leaf(leaf_data(leaf)).hex()
+    # The leaf is found by its hash: one id may name two rows (conflicting copies), each sealed.
+    index = next((i for i, stored in enumerate(leaves) if stored["LeafHash"] == digest), None)
+    checkpoints = load_checkpoints(store)
+    if index is None:
+        if any(stored["RecordId"] == record["record_id"] for stored in leaves):
+            raise SealError(f"record {record['record_id']} differs from its sealed leaf; run `otel-audit verify`")
+        raise SealError(f"record {record['record_id']} is not sealed yet; run `otel-audit seal`")
+    if not checkpoints or checkpoints[-1].tree_size <= index:
+        raise SealError(f"record {record['record_id']} is not sealed yet; run `otel-audit seal`")
     latest = checkpoints[-1]
     tree = MerkleTree([bytes.fromhex(row["LeafHash"]) for row in leaves[: latest.tree_size]])
     path = tree.inclusion_proof(index, latest.tree_size)

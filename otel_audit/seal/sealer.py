@@ -1,10 +1,12 @@
 """Seal ``audit_predictions`` into a Merkle tree with signed checkpoints, and verify it.
 
 Sealing order: the records not yet in the tree, by ``Timestamp`` then ``RecordId``, one per
-``RecordId`` (at-least-once duplicates are sealed once). Each :func:`seal` appends one batch and
-signs one checkpoint over the whole tree; a record that arrives after its time was sealed goes
-into the next batch, so nothing is skipped. One sealer per store at a time (``serve`` or a
-scheduled ``otel-audit seal``); a lock serializes sealers inside one process.
+stored record (``RecordId``, ``RowHash``): at-least-once duplicates are sealed once, and two
+different rows under one id are each sealed (and reported by :func:`verify` as conflicting).
+Each :func:`seal` appends one batch and signs one checkpoint over the whole tree; a record that
+arrives after its time was sealed goes into the next batch, so nothing is skipped. One sealer per
+store at a time (``serve`` or a scheduled ``otel-audit seal``); a lock serializes sealers inside
+one process.
 
 :func:`verify` trusts nothing in the store: it recomputes every leaf from the stored records,
 every root from the leaves, checks every checkpoint's signature, and reports problems ordered
@@ -52,7 +54,7 @@ __all__ = [
 
 _NO_LIMIT = 2**62
 _seal_lock = threading.Lock()
-_LEAF_COLUMNS = ["LeafIndex", "RecordId", "Timestamp", "LeafHash"]
+_LEAF_COLUMNS = ["LeafIndex", "RecordId", "RowHash", "Timestamp", "LeafHash"]
 
 
 def default_origin(store: Store) -> str:
@@ -142,6 +144,7 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
             [
                 list(range(start, start + len(rows))),
                 [row["record_id"] for row in rows],
+                [row["row_hash"] for row in rows],
                 [row["timestamp"] for row in rows],
                 hashes,
             ],
@@ -358,40 +361,74 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
         )
     problems.extend(_pinned_problems(report, roots, pinned, min_tree_size))
 
-    # Records: every stored row must hash to its leaf; every leaf in the window needs a record.
-    # Read in windows of about VERIFY_WINDOW_ROWS rows, so memory holds the leaves, not the
-    # records with their inputs (several KB each as Python objects).
-    index_of = {leaf.record_id: i for i, leaf in enumerate(ordered) if leaf is not None}
-    present: set[str] = set()
-    flagged: set[str] = set()
+    # Records: every stored row must hash to a leaf of its id; every leaf in the window needs a
+    # row. A row is matched by its leaf hash, so two rows under one id (a forged copy, two senders
+    # reusing an id) each find their own leaf and neither is called modified; the shared id is
+    # reported as conflicting copies. Read in windows of about VERIFY_WINDOW_ROWS rows, so memory
+    # holds the leaves, not the records with their inputs (several KB each as Python objects).
+    first_leaf: dict[str, int] = {}
+    more_leaves: dict[str, list[int]] = defaultdict(list)
+    for index, leaf in enumerate(ordered):
+        if leaf is not None:
+            if leaf.record_id in first_leaf:
+                more_leaves[leaf.record_id].append(index)
+            else:
+                first_leaf[leaf.record_id] = index
+
+    def leaves_of(record_id: str) -> list[int]:
+        first = first_leaf.get(record_id)
+        return [] if first is None else [first, *more_leaves.get(record_id, ())]
+
+    matched = bytearray(size)
+    row_hash_of: dict[str, str] = {}
+    copies: dict[str, dict[str, str]] = {}
+    unmatched: dict[str, list[str]] = defaultdict(list)
     erased: set[str] = set()
-    unsealed_at: dict[str, str] = {}
     for window_start, window_end in _windows(store, start, end):
         for row in store.query(query_sql("seal_records"), {"since": window_start, "until": window_end}).dicts():
             report.records_checked += 1
-            record_id = row["record_id"]
-            present.add(record_id)
+            record_id, row_hash = row["record_id"], row["row_hash"]
+            seen = row_hash_of.setdefault(record_id, row_hash)
+            if seen != row_hash:
+                copies.setdefault(record_id, {seen: ""})[row_hash] = row["timestamp"]
             if is_erased(row):
                 erased.add(record_id)
-            position = index_of.get(record_id)
+            digest = leaf_hash(row).hex()
+            positions = leaves_of(record_id)
+            position = next((i for i in positions if ordered[i].leaf_hash == digest), None)  # type: ignore[union-attr]
             if position is None:
-                unsealed_at[record_id] = min(row["timestamp"], unsealed_at.get(record_id, row["timestamp"]))
+                unmatched[record_id].append(row["timestamp"])
                 continue
-            if record_id in flagged:
-                continue
+            matched[position] = 1
             sealed = ordered[position]
             assert sealed is not None
-            if leaf_hash(row).hex() != sealed.leaf_hash:
-                flagged.add(record_id)
-                problems.append(
-                    Problem("modified record", record_id, position, "stored record differs from the sealed one")
-                )
-            elif row["timestamp"] != sealed.timestamp:
-                flagged.add(record_id)
+            if row["timestamp"] != sealed.timestamp:
                 problems.append(Problem("modified leaf", record_id, position, "leaf timestamp was altered"))
     start_text, end_text = _text(start), _text(end)
+    unsealed_at: dict[str, str] = {}
+    for record_id, timestamps in unmatched.items():
+        positions = leaves_of(record_id)
+        loose = [i for i in positions if not matched[i] and start_text <= ordered[i].timestamp < end_text]  # type: ignore[union-attr]
+        for position, _ in zip(loose, timestamps, strict=False):
+            matched[position] = 1  # the leaf is accounted for: its row is there, changed
+            problems.append(
+                Problem("modified record", record_id, position, "stored record differs from the sealed one")
+            )
+        for timestamp in timestamps[len(loose) :]:
+            unsealed_at[record_id] = min(timestamp, unsealed_at.get(record_id, timestamp))
+    for record_id, variants in sorted(copies.items()):
+        positions = leaves_of(record_id)
+        problems.append(
+            Problem(
+                "conflicting copies",
+                record_id,
+                min(positions) if positions else None,
+                f"{len(variants)} different records share this id; each is kept and counted "
+                "(a forged copy, or senders reusing an id): see `otel-audit report conflicts`",
+            )
+        )
     for index, leaf in enumerate(ordered):
-        if leaf is not None and leaf.record_id not in present and start_text <= leaf.timestamp < end_text:
+        if leaf is not None and not matched[index] and start_text <= leaf.timestamp < end_text:
             problems.append(Problem("deleted record", leaf.record_id, index, "sealed record is missing"))
     report.unsealed = len(unsealed_at)
     if not allow_unsealed:
@@ -401,7 +438,6 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
             )
             for timestamp, record_id in sorted((at, record_id) for record_id, at in unsealed_at.items())
         )
-
     # Erasures: tombstones must be logged.
     logged = store.query(query_sql("seal_erasures")).dicts()
     logged_ids = {row["RecordId"] for row in logged}
@@ -409,7 +445,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     report.last_erasure = max((row["ErasedAt"] for row in logged), default=None)
     report.erased_records = len(erased)
     problems.extend(
-        Problem("unlogged erasure", record_id, index_of.get(record_id), "content erased outside `erase`")
+        Problem("unlogged erasure", record_id, first_leaf.get(record_id), "content erased outside `erase`")
         for record_id in sorted(erased - logged_ids)
     )
     problems.sort(key=lambda problem: _rank(problem, size))

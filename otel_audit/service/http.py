@@ -81,7 +81,9 @@ class HttpFront(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self._slots = threading.BoundedSemaphore(app.config.max_connections)
-        super().__init__(address, _Handler)
+        # The socket timeout ends idle keep-alive connections and stalled clients.
+        handler = type("_TimedHandler", (_Handler,), {"timeout": app.config.socket_timeout_s})
+        super().__init__(address, handler)
         self.allowed_hosts = _allowed_hosts(app.config.host, self.server_address[1])
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -126,10 +128,6 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: HttpFront
     server_version = "otel-audit-serve"
-
-    def setup(self) -> None:
-        self.timeout = self.server.app.config.socket_timeout_s  # idle keep-alive and slow clients end
-        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         _logger.debug("%s " + format, self.address_string(), *args)

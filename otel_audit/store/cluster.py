@@ -14,8 +14,10 @@ Rewrites, statement by statement (every statement keeps ``IF NOT EXISTS`` and ge
   ClickHouse exporter, otel-audit's exporters) insert into ``<name>``; reports read ``<name>``.
 * **Materialized views** read and write the ``_local`` tables, so each shard types the rows it
   received.
-* **Data migrations** (``INSERT INTO … SELECT`` in a schema file) are left out: a new cluster's
-  tables start empty.
+* **Data migrations** (``INSERT INTO … SELECT``, ``ALTER TABLE … MATERIALIZE``/``UPDATE``,
+  ``TRUNCATE``) are left out: a new cluster's tables start empty.
+* **Column additions** (``ALTER TABLE t ADD COLUMN``) go to ``t_local`` and to the ``Distributed``
+  ``t`` (or to the one replicated global table), and **dropped views** are dropped on every node.
 * **Global tables** (the migrations log and the seal's Merkle leaves, checkpoints and erasure
   log: one sequence for the whole deployment; the small report rollups, built from all shards)
   are replicated to every node, not sharded:
@@ -59,6 +61,9 @@ _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s*\n", re.MULTILI
 _CREATE_VIEW = re.compile(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)", re.MULTILINE)
 _ENGINE = re.compile(r"ENGINE = (\w*)MergeTree(?:\(\))?")
 _FROM = re.compile(r"\bFROM (\w+)")
+_ADD_COLUMN = re.compile(r"^ALTER TABLE (\w+)\s+(ADD COLUMN .*)$", re.DOTALL)
+_DROP_VIEW = re.compile(r"^DROP VIEW IF EXISTS (\w+)$")
+_DATA_MIGRATION = re.compile(r"^(INSERT INTO|TRUNCATE TABLE|ALTER TABLE \w+\s+(MATERIALIZE|UPDATE|DELETE)\b)")
 
 
 def _replicated(statement: str, path: str) -> str:
@@ -112,8 +117,16 @@ def cluster_statements(
     statements: list[str] = []
     for _, _, text in schema_files():
         for statement in split_statements(render(text, ttl_days=ttl_days, landing_days=landing_days)):
-            if statement.startswith("INSERT INTO"):
-                continue  # a data migration: the tables of a new cluster start empty
+            if _DATA_MIGRATION.match(statement):
+                continue  # the tables of a new cluster start empty
+            if added := _ADD_COLUMN.match(statement):
+                name, change = added.groups()
+                targets = [name] if name in GLOBAL_TABLES else [f"{name}_local", name]
+                statements.extend(f"ALTER TABLE {target} ON CLUSTER {cluster}\n    {change}" for target in targets)
+                continue
+            if dropped := _DROP_VIEW.match(statement):
+                statements.append(f"DROP VIEW IF EXISTS {dropped.group(1)} ON CLUSTER {cluster}")
+                continue
             view = _CREATE_VIEW.search(statement)
             table = _CREATE_TABLE.search(statement)
             if view is not None:

@@ -204,7 +204,9 @@ class FrontDoorStore(Store):
         import pyarrow as pa
 
         result = self.query(sql, parameters)
-        columns = list(zip(*result.rows, strict=True)) if result.rows else [[] for _ in result.columns]
+        columns: list[Sequence[Any]] = (
+            list(zip(*result.rows, strict=True)) if result.rows else [[]] * len(result.columns)
+        )
         return pa.table({name: list(values) for name, values in zip(result.columns, columns, strict=True)})
 
     def _read_only(self) -> QueryError:

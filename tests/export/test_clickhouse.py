@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from opentelemetry._logs import LogRecord, SeverityNumber
@@ -32,6 +33,7 @@ def _record(index: int, *, span_id: int | None = None) -> ReadableLogRecord:
     return ReadableLogRecord(
         log_record=LogRecord(
             timestamp=_BASE_NS + index,
+            observed_timestamp=_BASE_NS + index + 7,  # a redelivery carries the record's own observed time
             trace_id=0xABC + index,
             span_id=span_id if span_id is not None else 0x10 + index,
             severity_number=SeverityNumber.INFO,
@@ -62,8 +64,10 @@ class TestLogExporter:
         assert row["ScopeName"] == "scope" and row["ScopeVersion"] == "1.0"
         assert row["env"] == "prod"
         [typed] = store.query(
-            "SELECT ModelName, LatencyMs, BatchSize, Input, Attributes FROM audit_predictions"
+            "SELECT ModelName, LatencyMs, BatchSize, Input, Attributes, RecordId FROM audit_predictions"
         ).dicts()
+        uid = typed["Attributes"].pop(semconv.LOG_RECORD_UID)  # no uid sent: the exporter derived one
+        assert re.fullmatch(r"[0-9a-f]{64}", uid) and typed.pop("RecordId") == uid
         assert typed == {
             "ModelName": "m",
             "LatencyMs": 1.5,

@@ -67,7 +67,8 @@ class TestSeal:
         sealed.command(
             "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
             "SELECT Timestamp - INTERVAL 1 HOUR, TraceId, 'feedfacefeedface', ServiceName, Body, "
-            "mapUpdate(LogAttributes, map('audit.request.id', 'late')), EventName "
+            "mapUpdate(mapFilter((k, v) -> k != 'log.record.uid', LogAttributes), map('audit.request.id', 'late')), "
+            "EventName "
             "FROM otel_logs WHERE LogAttributes['audit.request.id'] = 'r0'",
             settings=_INSERT,
         )
@@ -84,11 +85,7 @@ class TestSeal:
 
     def test_duplicates_are_sealed_once(self, filled: Store, signer: NoteSigner) -> None:
         """Rows delivered twice (same RecordId) give one leaf, and both copies verify."""
-        filled.command(
-            "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
-            "SELECT Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName FROM otel_logs",
-            settings={"insert_deduplicate": 0},
-        )
+        filled.command("INSERT INTO otel_logs SELECT * FROM otel_logs", settings={"insert_deduplicate": 0})
         assert filled.query("SELECT count() FROM audit_predictions").rows[0][0] == 24
         assert seal(filled, signer).sealed == 12
         report = verify(filled, signer.verifier)
@@ -209,7 +206,8 @@ class TestVerifyInWindows:
             sealed.command(
                 "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
                 "SELECT Timestamp - toIntervalDay({d:UInt8}), TraceId, concat('d', toString({d:UInt8}), SpanId), "
-                "ServiceName, Body, mapUpdate(LogAttributes, map('audit.request.id', "
+                "ServiceName, Body, mapUpdate(mapFilter((k, v) -> k != 'log.record.uid', LogAttributes), "
+                "map('audit.request.id', "
                 "concat(LogAttributes['audit.request.id'], '-d', toString({d:UInt8})))), EventName "
                 "FROM otel_logs WHERE LogAttributes['audit.request.id'] IN ('r0', 'r1', 'r2')",
                 {"d": days},
