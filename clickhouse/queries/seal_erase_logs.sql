@@ -1,4 +1,4 @@
--- Replace the input and output inside the Body, and the content attributes, of the records' log
+-- Replace the input and output inside the Body, the output label and the content attributes, of the records' log
 -- rows by the same tombstones (the error description is kept). A log row is found by the id the
 -- view gave its record: log.record.uid, else the store id (the fragment audit_predictions_mv
 -- uses, schema 090), else - rows stored before schema 090 - the old TraceId-SpanId or request id.
@@ -15,7 +15,7 @@ UPDATE
         concat('{"$erased":{"at":"', {at:String}, '","sha256":"',
                lower(hex(SHA256(JSONExtractRaw(Body, '{{semconv.BODY_OUTPUT}}')))), '"}}'),
         '}'),
-    LogAttributes = mapApply((k, v) -> (k, if(k NOT IN ({{semconv.CONTENT_ATTRIBUTES}}) OR startsWith(v, '{"$erased":'), v,
+    LogAttributes = mapApply((k, v) -> (k, if(k NOT IN ({{semconv.CONTENT_ATTRIBUTES}}, '{{semconv.AUDIT_OUTPUT_LABEL}}') OR startsWith(v, '{"$erased":'), v,
                concat('{"$erased":{"at":"', {at:String}, '","sha256":"', lower(hex(SHA256(v))), '"}}'))), LogAttributes)
 WHERE EventName = '{{semconv.EVENT_PREDICTION}}'
   AND NOT startsWith(JSONExtractRaw(Body, '{{semconv.BODY_INPUT}}'), '{"$erased":')

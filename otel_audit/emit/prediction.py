@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import random
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -251,15 +252,28 @@ def error_type(error: BaseException) -> str:
     return f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins.")
 
 
+_LABEL_KEYS = ("label", "prediction", "class", "decision")
+_CATEGORY = re.compile(r"[^\W\d][\w.:/+-]{0,47}(?: [\w.:/+-]{1,48}){0,2}")
+
+
 def label_of(output: Any) -> str:
-    """Derive a short label from an output: the value itself or its ``label``-like key."""
-    if isinstance(output, (str, bool, int)):
-        return str(output)[:128]
+    """A categorical label of *output*, else ``""``: never a copy of free text.
+
+    A label is the output itself, or its ``label``/``prediction``/``class``/``decision`` member,
+    when that is a bool, an int, or a short category name: at most three words of letters, digits
+    and ``. : / + - _``, starting with a letter, 48 characters a word (``approve``, ``POSITIVE``,
+    ``class_3``, ``high risk``). Sentences, numbers-as-text, e-mail addresses and anything longer
+    give no label. The label still goes through redaction like the output, and the seal commits to
+    its hash so that ``erase`` removes it (issue 13).
+    """
+    candidates = [output]
     if isinstance(output, Mapping):
-        for key in ("label", "prediction", "class", "decision"):
-            value = output.get(key)
-            if isinstance(value, (str, bool, int)):
-                return str(value)[:128]
+        candidates = [output.get(key) for key in _LABEL_KEYS]
+    for value in candidates:
+        if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 10**6):
+            return str(value)
+        if isinstance(value, str) and _CATEGORY.fullmatch(value):
+            return value
     return ""
 
 

@@ -172,9 +172,6 @@ class AuditRuntime:
             attributes[semconv.ML_PIPELINE_VERSION] = p.pipeline_version
         if p.user_id is not None:
             attributes[semconv.USER_ID] = str(p.user_id)
-        label = p.label if p.label is not None else (label_of(p.output) if error is None else "")
-        if label:
-            attributes[semconv.AUDIT_OUTPUT_LABEL] = str(label)
         if p.extractor_errors:
             attributes[semconv.AUDIT_EXTRACTOR_ERROR] = tuple(p.extractor_errors)
         body: dict[str, Any] = {semconv.BODY_INPUT: encoded_input.value, semconv.BODY_OUTPUT: encoded_output.value}
@@ -196,6 +193,11 @@ class AuditRuntime:
                 span.record_exception(error, timestamp=p.end_ns)
                 span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
             span.end(end_time=p.end_ns)
+        # The label is content derived from the output: the log record carries it (where it is
+        # redacted, sealed by hash and erasable like the output), the span does not.
+        label = p.label if p.label is not None else (label_of(p.output) if error is None else "")
+        if label:
+            attributes[semconv.AUDIT_OUTPUT_LABEL] = str(label)
         # The record's own identity, made once here so a retried export keeps it; spans have their ids.
         attributes[semconv.LOG_RECORD_UID] = uuid.uuid4().hex
         record = LogRecord(

@@ -5,9 +5,9 @@ A pack is a folder:
 ==================  =================================================================
 file                content
 ==================  =================================================================
-``records.parquet``  the model's records in the period, one per RecordId: the leaf fields
-                     (:data:`otel_audit.seal.leaf.RECORD_FIELDS`), ``input``/``output`` as
-                     stored (tombstones if erased) and ``leaf_index``
+``records.parquet``  the model's records in the period, one per stored record: the leaf fields
+                     (:data:`otel_audit.seal.leaf.RECORD_FIELDS`), ``output_label``/``input``/
+                     ``output`` as stored (tombstones if erased) and ``leaf_index``
 ``proofs.json``      the inclusion path of every record in the latest checkpoint's tree
 ``checkpoints.json`` every signed checkpoint up to the latest, and the RFC 9162 consistency
                      proof from each to the next
@@ -42,7 +42,7 @@ from otel_audit.answer import queries
 from otel_audit.answer.reports import render_report
 from otel_audit.seal._errors import NoteError, SealError
 from otel_audit.seal.checkpoint import NoteSigner, NoteVerifier, open_note, parse_checkpoint, strict_b64decode
-from otel_audit.seal.leaf import RECORD_FIELDS, leaf_hash
+from otel_audit.seal.leaf import RECORD_FIELDS, leaf_hashes
 from otel_audit.seal.manifest import open_manifest, read_listed, write_manifest
 from otel_audit.seal.merkle import MerkleTree, verify_consistency, verify_inclusion
 from otel_audit.seal.sealer import load_checkpoints, load_leaves
@@ -67,7 +67,7 @@ def _records_table(rows: list[dict[str, Any]], indexes: list[int]) -> Any:
     import pyarrow as pa
 
     columns: dict[str, Any] = {"leaf_index": pa.array(indexes, pa.uint64())}
-    for name in (*RECORD_FIELDS, "input", "output"):
+    for name in (*RECORD_FIELDS, "output_label", "input", "output"):
         values = [row[name] for row in rows]
         if name == "attributes":
             columns[name] = pa.array([list(value.items()) for value in values], pa.map_(pa.string(), pa.string()))
@@ -115,7 +115,7 @@ def build_pack(
         raise SealError("nothing is sealed yet; run `otel-audit seal` first")
     latest = checkpoints[-1]
     leaves = load_leaves(store)[: latest.tree_size]
-    index_of = {leaf["RecordId"]: i for i, leaf in enumerate(leaves)}
+    index_of = {leaf["LeafHash"]: i for i, leaf in enumerate(leaves)}
     rows = store.query(query_sql("seal_model_records"), {"model": model, "since": start, "until": end}).dicts()
     usage = queries.model_usage(store, model, since=since, until=until)
     if not rows and not allow_empty:
@@ -124,12 +124,14 @@ def build_pack(
             "records proves nothing about them; pass --allow-empty to write one anyway, or choose another period"
         )
     indexes = []
+    sealed_ids = {leaf["RecordId"] for leaf in leaves}
     for row in rows:
-        index = index_of.get(row["record_id"])
+        # Found by its hash, in whichever leaf version it was sealed as (one id may name two rows).
+        index = next((index_of[h.hex()] for h in leaf_hashes(row) if h.hex() in index_of), None)
+        if index is None and row["record_id"] in sealed_ids:
+            raise SealError(f"record {row['record_id']} differs from its sealed leaf; run `otel-audit verify`")
         if index is None:
             raise SealError(f"record {row['record_id']} is not sealed yet; run `otel-audit seal` first")
-        if leaf_hash(row).hex() != leaves[index]["LeafHash"]:
-            raise SealError(f"record {row['record_id']} differs from its sealed leaf; run `otel-audit verify`")
         indexes.append(index)
     tree = MerkleTree([bytes.fromhex(leaf["LeafHash"]) for leaf in leaves])
     make_private_dir(out)
@@ -246,7 +248,7 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
         if record["model_name"] != pack["model"]:
             raise SealError(f"record {record['record_id']} is of model {record['model_name']}, not {pack['model']}")
         nodes = _decode_path(proof["path"], f"record {record['record_id']}")
-        if not verify_inclusion(leaf_hash(record), index, latest.size, nodes, latest.root):
+        if not any(verify_inclusion(h, index, latest.size, nodes, latest.root) for h in leaf_hashes(record)):
             raise SealError(f"record {record['record_id']} (leaf {index}) is not in the signed tree")
     usage = _load_json("model-usage.json", data["model-usage.json"])
     if usage.get("total_predictions") != len(records):

@@ -1,17 +1,19 @@
 """The canonical form of an audit record and its Merkle leaf hash.
 
-A leaf commits to one row of ``audit_predictions`` through this JSON object (version 2), encoded
+A leaf commits to one row of ``audit_predictions`` through this JSON object (version 3), encoded
 with :func:`otel_audit.emit.hashing.canonical_json` (RFC 8785 after normalization):
 
-====================  ==============================================================
-key                   value
-====================  ==============================================================
-``v``                 ``2``
-``timestamp``         ``Timestamp`` as ``YYYY-MM-DD hh:mm:ss.nnnnnnnnn`` (UTC, 9 digits)
-``record_id`` …       ``RecordId``, ``ModelName``, ``ModelVersion``, ``PipelineVersion``,
-                      ``Operation``, ``InputHash``, ``UserId``, ``RequestId``, ``Outcome``,
-                      ``ErrorType``, ``ErrorMessage``, ``OutputLabel``, ``ServiceName``,
-                      ``TraceId``, ``SpanId`` (strings, snake_case keys)
+======================  ============================================================
+key                     value
+======================  ============================================================
+``v``                   ``3``
+``timestamp``           ``Timestamp`` as ``YYYY-MM-DD hh:mm:ss.nnnnnnnnn`` (UTC, 9 digits)
+``record_id`` …         ``RecordId``, ``ModelName``, ``ModelVersion``, ``PipelineVersion``,
+                        ``Operation``, ``InputHash``, ``UserId``, ``RequestId``, ``Outcome``,
+                        ``ErrorType``, ``ErrorMessage``, ``ServiceName``, ``TraceId``,
+                        ``SpanId`` (strings, snake_case keys)
+``output_label_sha256`` lower-case hex SHA-256 of the UTF-8 ``OutputLabel`` text (a label is
+                        derived from the output: content, erasable like it)
 ``latency_ms``        ``LatencyMs`` (number)
 ``batch_size``        ``BatchSize`` (integer)
 ``attributes``        ``Attributes`` (object of strings); the value of a content attribute
@@ -26,7 +28,10 @@ leaf holds hashes of ``Input`` and ``Output`` rather than the text, the content 
 a *tombstone* ``{"$erased":{"at":"<time>","sha256":"<hex of the original text>"}}`` (GDPR
 erasure) and the leaf still verifies: :func:`content_sha256` reads the hash from the tombstone.
 Version 2 extends this to the content attributes (version 1 committed to their text, so a batch
-call's outputs could not be erased).
+call's outputs could not be erased). Version 3 commits to the output label's hash instead of its
+text, so that erasure covers it too; leaves sealed before (version 2: ``output_label`` as text)
+still verify, since :func:`leaf_hashes` gives the hash of every version a row can have been sealed
+as, newest first.
 """
 
 from __future__ import annotations
@@ -49,10 +54,11 @@ __all__ = [
     "is_tombstone",
     "leaf_data",
     "leaf_hash",
+    "leaf_hashes",
     "leaf_object",
 ]
 
-LEAF_VERSION = 2
+LEAF_VERSION = 3
 
 RECORD_FIELDS = (
     "timestamp",
@@ -67,7 +73,6 @@ RECORD_FIELDS = (
     "outcome",
     "error_type",
     "error_message",
-    "output_label",
     "latency_ms",
     "batch_size",
     "service_name",
@@ -92,6 +97,7 @@ def is_erased(record: Mapping[str, Any]) -> bool:
     return (
         is_tombstone(record["input"])
         or is_tombstone(record["output"])
+        or is_tombstone(record["output_label"])
         or any(is_tombstone(attributes.get(key, "")) for key in semconv.CONTENT_ATTRIBUTES)
     )
 
@@ -108,11 +114,20 @@ def content_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def leaf_object(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The leaf object of a record row (keys of :data:`RECORD_FIELDS` + input/output hashes)."""
-    leaf: dict[str, Any] = {"v": LEAF_VERSION}
+def leaf_object(record: Mapping[str, Any], version: int = LEAF_VERSION) -> dict[str, Any]:
+    """The leaf object of a record row (keys of :data:`RECORD_FIELDS` + content hashes).
+
+    Args:
+        record: the row, named as ``clickhouse/queries/_seal_record_columns.sql`` names it.
+        version: the leaf version (3, or 2 for a leaf sealed before version 3).
+    """
+    leaf: dict[str, Any] = {"v": version}
     for field in RECORD_FIELDS:
         leaf[field] = record[field]
+    if version >= 3:
+        leaf["output_label_sha256"] = content_sha256(record["output_label"])
+    else:
+        leaf["output_label"] = record["output_label"]
     leaf["attributes"] = {
         key: f"sha256:{content_sha256(value)}" if key in semconv.CONTENT_ATTRIBUTES else value
         for key, value in record["attributes"].items()
@@ -130,5 +145,16 @@ def leaf_data(leaf: Mapping[str, Any]) -> bytes:
 
 
 def leaf_hash(record: Mapping[str, Any]) -> bytes:
-    """The RFC 6962 leaf hash of a record row."""
+    """The RFC 6962 leaf hash of a record row, as :func:`seal` seals it now (version 3)."""
     return hash_leaf(leaf_data(leaf_object(record)))
+
+
+def leaf_hashes(record: Mapping[str, Any]) -> tuple[bytes, ...]:
+    """The leaf hash of a record row in every version it may have been sealed as, newest first.
+
+    A version-2 leaf commits to the label's text, so once the label is erased only version 3
+    can match (erasure leaves the labels of version-2 leaves alone).
+    """
+    if is_tombstone(record["output_label"]):
+        return (leaf_hash(record),)
+    return (leaf_hash(record), hash_leaf(leaf_data(leaf_object(record, 2))))

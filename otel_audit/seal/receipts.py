@@ -26,7 +26,7 @@ from typing import Any
 from otel_audit.emit.hashing import canonical_json
 from otel_audit.seal._errors import NoteError, SealError
 from otel_audit.seal.checkpoint import NoteVerifier, open_note, parse_checkpoint, strict_b64decode
-from otel_audit.seal.leaf import is_tombstone, leaf_data, leaf_object
+from otel_audit.seal.leaf import LEAF_VERSION, is_tombstone, leaf_data, leaf_object
 from otel_audit.seal.merkle import MerkleTree, hash_leaf, verify_inclusion
 from otel_audit.seal.sealer import load_checkpoints, load_leaves
 from otel_audit.store.connect import Store
@@ -55,10 +55,16 @@ def build_receipt(store: Store, request_id: str, *, record_id: str | None = None
         raise SealError(f"request id {request_id!r} has several records ({ids}); pick one with --record-id")
     record = rows[0]
     leaves = load_leaves(store)
-    leaf = leaf_object(record)
-    digest = hash_leaf(leaf_data(leaf)).hex()
-    # The leaf is found by its hash: one id may name two rows (conflicting copies), each sealed.
-    index = next((i for i, stored in enumerate(leaves) if stored["LeafHash"] == digest), None)
+    # The leaf is found by its hash (one id may name two rows, each sealed), in the leaf version
+    # it was sealed as.
+    by_hash = {stored["LeafHash"]: i for i, stored in enumerate(leaves)}
+    leaf, index = leaf_object(record), None
+    for version in (LEAF_VERSION, 2):
+        candidate = leaf_object(record, version)
+        index = by_hash.get(hash_leaf(leaf_data(candidate)).hex())
+        if index is not None:
+            leaf = candidate
+            break
     checkpoints = load_checkpoints(store)
     if index is None:
         if any(stored["RecordId"] == record["record_id"] for stored in leaves):

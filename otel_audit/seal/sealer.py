@@ -36,7 +36,7 @@ from otel_audit.seal.checkpoint import (
     parse_checkpoint,
     sign_note,
 )
-from otel_audit.seal.leaf import is_erased, leaf_hash
+from otel_audit.seal.leaf import is_erased, leaf_hash, leaf_hashes
 from otel_audit.seal.merkle import CompactRange
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
@@ -393,9 +393,9 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
                 copies.setdefault(record_id, {seen: ""})[row_hash] = row["timestamp"]
             if is_erased(row):
                 erased.add(record_id)
-            digest = leaf_hash(row).hex()
+            digests = [digest.hex() for digest in leaf_hashes(row)]
             positions = leaves_of(record_id)
-            position = next((i for i in positions if ordered[i].leaf_hash == digest), None)  # type: ignore[union-attr]
+            position = next((i for i in positions if ordered[i].leaf_hash in digests), None)  # type: ignore[union-attr]
             if position is None:
                 unmatched[record_id].append(row["timestamp"])
                 continue

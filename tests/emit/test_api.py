@@ -66,8 +66,10 @@ class TestContextManager:
             assert attributes["audit.request.id"] == "req-1"
             assert attributes["audit.input.hash"] == expected_hash
             assert attributes["audit.outcome"] == "ok"
-            assert attributes["audit.output.label"] == "legitimate"
             assert float(attributes["audit.latency_ms"]) >= 0
+        # The label is derived from the output: the log record carries it, the span (no content) does not.
+        assert log["LogAttributes"]["audit.output.label"] == "legitimate"
+        assert "audit.output.label" not in span["SpanAttributes"]
 
     def test_work_inside_the_block_is_a_child_span(self, runtime: otel_audit.AuditRuntime, store: Store) -> None:
         """A span started inside the block has the prediction span as parent."""
