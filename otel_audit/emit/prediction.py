@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextvars
 import inspect
 import random
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from otel_audit.emit import call
+from otel_audit.redact.labels import is_category
 
 if TYPE_CHECKING:
     from otel_audit.emit.runtime import AuditRuntime
@@ -103,6 +103,8 @@ class Prediction:
         input, output: the prediction's input and output (any value; see ``docs/input-hash.md``).
         label: short output label for distribution reports (derived from *output* if unset).
         batch_size: rows predicted by this call.
+        latency_ms: the latency to record when it was measured elsewhere (``record_prediction``);
+            ``None`` records the time between :meth:`start` and :meth:`stop`.
         attributes: extra attributes recorded on the span and the log record.
         extractor_errors: ``<extractor>: <error type>`` of each extractor that raised, if any.
     """
@@ -120,6 +122,7 @@ class Prediction:
         "extractor_errors",
         "input",
         "label",
+        "latency_ms",
         "model",
         "operation",
         "output",
@@ -165,6 +168,7 @@ class Prediction:
         self.span: trace.Span | None = None
         self.start_ns = 0
         self.end_ns = 0
+        self.latency_ms: float | None = None
         self._token: object | None = None
         self.encoded: tuple[Any, Any] | None = None
         self.extractor_errors: list[str] | None = None
@@ -192,8 +196,12 @@ class Prediction:
         self.extractor_errors.append(f"{extractor}: {error_type(error)}")
 
     def start(self) -> None:
-        """Start the clock and the span, and make the span current (``__enter__`` does this)."""
-        self.start_ns = time_ns()
+        """Start the clock and the span, and make the span current (``__enter__`` does this).
+
+        A prediction recorded after the fact has its :attr:`start_ns` set already; it is kept.
+        """
+        if not self.start_ns:
+            self.start_ns = time_ns()
         if self._runtime is None:
             return  # otel-audit could not be configured: nothing will be recorded
         span = self._runtime.tracer.start_span(
@@ -253,27 +261,20 @@ def error_type(error: BaseException) -> str:
 
 
 _LABEL_KEYS = ("label", "prediction", "class", "decision")
-_CATEGORY = re.compile(r"[^\W\d][\w.:/+-]{0,47}(?: [\w.:/+-]{1,48}){0,2}")
 
 
 def label_of(output: Any) -> str:
     """A categorical label of *output*, else ``""``: never a copy of free text.
 
     A label is the output itself, or its ``label``/``prediction``/``class``/``decision`` member,
-    when that is a bool, an int, or a short category name: at most three words of letters, digits
-    and ``. : / + - _``, starting with a letter, 48 characters a word (``approve``, ``POSITIVE``,
-    ``class_3``, ``high risk``). Sentences, numbers-as-text, e-mail addresses and anything longer
-    give no label. The label still goes through redaction like the output, and the seal commits to
-    its hash so that ``erase`` removes it (issue 13).
+    when that is a category (:func:`otel_audit.redact.labels.is_category`: a bool, a small int, or
+    a name of at most three words). The label still goes through redaction like the output, and
+    the seal commits to its hash so that ``erase`` removes it (issue 13).
     """
-    candidates = [output]
-    if isinstance(output, Mapping):
-        candidates = [output.get(key) for key in _LABEL_KEYS]
+    candidates = [output.get(key) for key in _LABEL_KEYS] if isinstance(output, Mapping) else [output]
     for value in candidates:
-        if isinstance(value, bool) or (isinstance(value, int) and abs(value) < 10**6):
+        if value is not None and is_category(value):
             return str(value)
-        if isinstance(value, str) and _CATEGORY.fullmatch(value):
-            return value
     return ""
 
 

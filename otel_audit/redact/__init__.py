@@ -1,10 +1,13 @@
 """Redaction of personal data from audit records, in-process, with the collector's rule file.
 
 One rule file (``collector-config/redaction.yaml``, see ``docs/redaction.md``) lists value
-detectors (e-mail, phone, SSN, payment card, IBAN, IPv4/IPv6 and user-defined patterns), rules on
-map keys (drop, mask, pseudonymize, keep) and an allow-list of audit attributes that are never
-touched. The same file is rendered into the OpenTelemetry Collector's configuration, so records
-are redacted the same way whether they pass through a collector or not.
+detectors (e-mail, phone, SSN, payment card, IBAN, IPv4/IPv6 and user-defined patterns: an RE2
+candidate pattern, a named validator such as ``luhn`` or ``phone`` and named decoders such as
+``percent``), rules on map keys (drop, mask, pseudonymize, keep; matched after key
+normalisation), an allow-list of exact audit attribute names that are never touched, and the
+per-record budget of text inspected. The same file is rendered into the OpenTelemetry
+Collector's configuration, so records are redacted the same way whether they pass through a
+collector or not.
 
 Usage::
 
@@ -18,8 +21,11 @@ Usage::
     redactor.redact({"note": "call +44 20 7946 0958"}).value   # {"note": "call [PHONE]"}
 
 Each record gets ``audit.redaction.<name>`` (replacements per detector or key rule) and
-``audit.redaction.count`` (their total). Redaction never raises into the application; when it
-fails it fails closed (the record's data is withheld, ``audit.redaction.error=1``).
+``audit.redaction.count`` (their total); ``audit.redaction.*`` attributes a client sent are
+dropped first (``audit.redaction.reserved`` counts them). Redaction never raises into the
+application; when it fails it fails closed (the record's data is withheld,
+``audit.redaction.error=1``), and a record over the budget is withheld too
+(``audit.redaction.over_budget=1``).
 
 Configuration (argument > environment variable > default):
     ``OTEL_AUDIT_REDACTION_RULES``: path of the rule file (default: the packaged copy).
@@ -29,18 +35,29 @@ Configuration (argument > environment variable > default):
 
 from __future__ import annotations
 
-from otel_audit.redact.detectors import card_brand, iban_valid, luhn_valid
+from otel_audit.redact.decoders import DecodedView, decoded_view
+from otel_audit.redact.detectors import card_brand, card_number_plausible, iban_valid, luhn_valid
 from otel_audit.redact.engine import (
     OTEL_AUDIT_REDACTION_SECRET,
     REDACTION_ATTRIBUTE_PREFIX,
     REDACTION_COUNT,
     REDACTION_ERROR,
+    REDACTION_OVER_BUDGET,
     Redacted,
+    RedactionBudgetError,
     RedactionDepthError,
     Redactor,
+    ScanBudget,
     count_attributes,
 )
-from otel_audit.redact.processor import RedactingLogRecordProcessor, RedactingSpanExporter, redact_span
+from otel_audit.redact.keys import key_normalizer
+from otel_audit.redact.phones import PhoneValidator
+from otel_audit.redact.processor import (
+    WITHHELD_BODY,
+    RedactingLogRecordProcessor,
+    RedactingSpanExporter,
+    redact_span,
+)
 from otel_audit.redact.rules import (
     OTEL_AUDIT_REDACTION_RULES,
     Detector,
@@ -61,21 +78,30 @@ __all__ = [
     "REDACTION_ATTRIBUTE_PREFIX",
     "REDACTION_COUNT",
     "REDACTION_ERROR",
+    "REDACTION_OVER_BUDGET",
+    "WITHHELD_BODY",
+    "DecodedView",
     "Detector",
     "KeyRule",
+    "PhoneValidator",
     "Re2Pattern",
     "Redacted",
     "RedactingLogRecordProcessor",
     "RedactingSpanExporter",
+    "RedactionBudgetError",
     "RedactionDepthError",
     "RedactionRuleError",
     "RedactionRules",
     "Redactor",
+    "ScanBudget",
     "card_brand",
+    "card_number_plausible",
     "check_re2_syntax",
     "count_attributes",
+    "decoded_view",
     "default_rules_path",
     "iban_valid",
+    "key_normalizer",
     "load_rules",
     "luhn_valid",
     "parse_rules",

@@ -4,7 +4,9 @@ The collector (``make collector`` builds ``otelcol-audit``, v0.161) cannot run P
 rules become three processors, applied in this order to logs and traces:
 
 1. ``transform/redact`` (OTTL), typed tokens where OTTL can reach:
-   * allow-listed attributes are copied aside first and written back last, so nothing touches them;
+   * ``audit.redaction.*`` attributes a client sent are deleted (only redaction writes them);
+   * allow-listed attributes (exact names) are copied aside first and written back last, so
+     nothing touches them;
    * ``drop`` key rules delete matching attribute keys and top-level body keys;
    * every detector pattern replaces its matches with ``[TOKEN]`` in attribute values and keys,
      string bodies, top-level values and keys of map bodies, span names, span status messages
@@ -20,8 +22,10 @@ rules become three processors, applied in this order to logs and traces:
    and values scanned again; a body that still matches after that is withheld (replaced by
    ``{"redaction_error": ...}``, ``audit.redaction.error = 1``), as in-process on failure.
 
-What cannot be the same as in-process (post-validators, pseudonyms, counts, token text) is
-listed in ``docs/redaction.md`` ("Collector parity").
+What cannot be the same as in-process (validators, decoders, key normalisation, the record
+budget, pseudonyms, counts, token text) is listed in ``docs/redaction.md`` ("Collector parity").
+Detectors with a validator render their candidate pattern, which masks every candidate run
+(over-masking); the Go processor of issue 14 will run the same validators and decoders.
 
 Usage::
 
@@ -93,10 +97,11 @@ def _regex_list(values: Sequence[str]) -> list[str]:
     return [_dollars(value) for value in values]
 
 
-def _allow_lists(rules: RedactionRules) -> tuple[list[str], list[str]]:
-    exact = sorted(rules.allow_keys)
-    prefixes = ["^" + "".join("\\" + c if not c.isalnum() and c != "_" else c for c in p) for p in rules.allow_prefixes]
-    return exact, prefixes
+_RESERVED_ATTRIBUTES: Final = "^audit\\.redaction\\."  # only redaction writes these: a client's are deleted
+
+
+def _allow_list(rules: RedactionRules) -> list[str]:
+    return sorted(rules.allow_keys)
 
 
 def _value_detectors(rules: RedactionRules) -> list[tuple[str, str]]:
@@ -116,23 +121,15 @@ def _union(rules: RedactionRules) -> str:
 
 def _attribute_statements(rules: RedactionRules, target: str) -> list[str]:
     """OTTL statements redacting the attribute map *target* (e.g. ``log.attributes``)."""
-    exact, prefixes = _allow_lists(rules)
+    exact = _allow_list(rules)
     context = target.split(".", maxsplit=1)[0]
     allowed = f'{context}.cache["otel_audit_allowed"]'
-    allowed_prefix = f'{context}.cache["otel_audit_allowed_prefix"]'
     keep_exact = "[" + ", ".join(_ottl_string(key) for key in exact) + "]"
-    save = [f"set({allowed}, {target})"]
-    if prefixes:
-        # keep_keys and keep_matching_keys each keep a subset: save both halves, then merge them.
-        save = [
-            f"set({allowed_prefix}, {target})",
-            f"keep_matching_keys({allowed_prefix}, " + _ottl_string("|".join(f"(?:{p})" for p in prefixes)) + ")",
-            f"set({allowed}, {target})",
-            f"keep_keys({allowed}, {keep_exact})",
-            f'merge_maps({allowed}, {allowed_prefix}, "upsert")',
-        ]
-    else:
-        save.append(f"keep_keys({allowed}, {keep_exact})")
+    save = [
+        f"delete_matching_keys({target}, {_ottl_string(_RESERVED_ATTRIBUTES)})",
+        f"set({allowed}, {target})",
+        f"keep_keys({allowed}, {keep_exact})",
+    ]
     drops = [
         f"delete_matching_keys({target}, {_ottl_string(p.pattern)})"
         for p in re2_patterns(rules)
@@ -245,7 +242,7 @@ def _finish_statements(rules: RedactionRules) -> list[str]:
 
 def processors(rules: RedactionRules) -> dict[str, Any]:
     """The ``processors`` section (memory_limiter, transform/redact, redaction, transform/finish)."""
-    exact, prefixes = _allow_lists(rules)
+    exact = _allow_list(rules)
     key_patterns = [p.pattern for p in re2_patterns(rules) if p.kind == "key" and p.action != "keep"]
     keep_patterns = [p.pattern for p in re2_patterns(rules) if p.kind == "key" and p.action == "keep"]
     return {
@@ -264,7 +261,7 @@ def processors(rules: RedactionRules) -> dict[str, Any]:
         "redaction": {
             "allow_all_keys": True,
             "ignored_keys": exact,
-            "ignored_key_patterns": _regex_list(prefixes + keep_patterns),
+            "ignored_key_patterns": _regex_list(keep_patterns),
             "blocked_key_patterns": _regex_list(key_patterns),
             "blocked_values": _regex_list([pattern for pattern, _ in _value_detectors(rules)]),
             # A value that is exactly one of the rule file's tokens was written by transform/redact:

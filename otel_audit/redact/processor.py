@@ -19,11 +19,16 @@ explicit in the wiring::
     tracer_provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter)))
 
 Both record what they did as attributes (``audit.redaction.<name>`` per detector or key rule,
-``audit.redaction.count`` in total) and never raise into the caller. If redaction itself fails
-they fail **closed**: the body is replaced by ``{"redaction_error": ...}``, every attribute not on
-the allow-list is removed, ``audit.redaction.error=1`` is set, and the failure is counted in
+``audit.redaction.count`` in total; ``audit.redaction.*`` attributes the application set are
+dropped first and counted as ``audit.redaction.reserved``, so counts are never forged) and never
+raise into the caller. If redaction itself fails they fail **closed**: the body is replaced by
+``{"redaction_error": ...}``, every attribute not on the allow-list is removed,
+``audit.redaction.error=1`` is set, and the failure is counted in
 :data:`otel_audit.stats.pipeline_stats` (``logs.redaction.error`` / ``spans.redaction.error``)
-and logged without the data.
+and logged without the data. A record that needs more text inspected than the rule file's
+``limits.max_record_chars`` is withheld the same way, with the body :data:`WITHHELD_BODY`,
+``audit.redaction.over_budget=1`` and the counter ``logs.redaction.over_budget`` /
+``spans.redaction.over_budget``.
 
 Configuration (argument > environment > default):
     rules: a :class:`~otel_audit.redact.rules.RedactionRules`, or a path; else
@@ -53,6 +58,8 @@ from otel_audit.redact.engine import (
     REDACTION_ATTRIBUTE_PREFIX,
     REDACTION_COUNT,
     REDACTION_ERROR,
+    REDACTION_OVER_BUDGET,
+    RedactionBudgetError,
     Redactor,
     count_attributes,
 )
@@ -61,6 +68,7 @@ from otel_audit.stats import PipelineStats, pipeline_stats
 
 __all__ = [
     "ERROR_BODY_KEY",
+    "WITHHELD_BODY",
     "RedactingLogRecordProcessor",
     "RedactingSpanExporter",
     "redact_span",
@@ -71,7 +79,11 @@ _logger = logging.getLogger(__name__)
 ERROR_BODY_KEY: Final = "redaction_error"
 """Key of the marker body that replaces a record whose redaction failed."""
 
+WITHHELD_BODY: Final = {"$redaction": "withheld: record over the redaction budget"}
+"""Body of a record withheld because it went over the redaction budget (a fresh copy each time)."""
+
 _ERROR_SPAN_NAME: Final = "[REDACTION_ERROR]"
+_WITHHELD_SPAN_NAME: Final = "[REDACTION_WITHHELD]"
 _LOG_INTERVAL_S: Final = 10.0
 
 
@@ -113,16 +125,6 @@ class _FailureLog:
         )
 
 
-def _merge_counts(existing: Mapping[str, Any], counts: Mapping[str, int]) -> dict[str, int]:
-    """Count attributes for *counts*, added to those of an earlier redaction pass, if any."""
-    merged = count_attributes(counts)
-    for key, value in list(merged.items()):
-        previous = existing.get(key)
-        if isinstance(previous, int) and not isinstance(previous, bool):
-            merged[key] = previous + value
-    return merged
-
-
 class RedactingLogRecordProcessor(LogRecordProcessor):
     """Redacts each log record's body and attributes in place; add it before any exporting processor.
 
@@ -160,21 +162,25 @@ class RedactingLogRecordProcessor(LogRecordProcessor):
         record = log_record.log_record
         try:
             counts: dict[str, int] = {}
+            budget = self._redactor.budget()
             body = record.body
-            new_body = self._redactor.apply(body, counts) if body is not None else None
+            new_body = self._redactor.apply(body, counts, budget) if body is not None else None
             attributes = record.attributes
-            new_attributes = self._redactor.apply_attributes(attributes, counts) if attributes else None
+            new_attributes = self._redactor.apply_attributes(attributes, counts, budget) if attributes else None
             # Everything is computed before anything is written: a failure above leaves no half-redacted record.
             if new_body is not body:
                 record.body = new_body
-            _write_attributes(record, attributes, new_attributes, _merge_counts(attributes or {}, counts))
+            _write_attributes(record, attributes, new_attributes, count_attributes(counts))
+        except RedactionBudgetError:
+            self._stats.add("logs", "redaction.over_budget")
+            self._fail_closed(record, dict(WITHHELD_BODY), REDACTION_OVER_BUDGET)
         except Exception as exc:  # noqa: BLE001 - telemetry must never break the caller
-            self._fail_closed(record, exc)
+            self._stats.add("logs", "redaction.error")
+            self._failures.report("log", exc)
+            marker = {ERROR_BODY_KEY: f"redaction failed ({type(exc).__name__}); the data was withheld"}
+            self._fail_closed(record, marker, REDACTION_ERROR)
 
-    def _fail_closed(self, record: Any, exc: BaseException) -> None:
-        self._stats.add("logs", "redaction.error")
-        self._failures.report("log", exc)
-        marker = {ERROR_BODY_KEY: f"redaction failed ({type(exc).__name__}); the data was withheld"}
+    def _fail_closed(self, record: Any, marker: dict[str, str], flag: str) -> None:
         try:
             record.body = marker
             attributes = record.attributes
@@ -183,7 +189,7 @@ class RedactingLogRecordProcessor(LogRecordProcessor):
                 for k, v in (attributes or {}).items()
                 if self._is_allowed(k) and not k.startswith(REDACTION_ATTRIBUTE_PREFIX)
             }
-            kept[REDACTION_ERROR] = 1
+            kept[flag] = 1
             kept[REDACTION_COUNT] = 1
             try:
                 _write_attributes(record, attributes, kept, {})
@@ -191,7 +197,7 @@ class RedactingLogRecordProcessor(LogRecordProcessor):
                 record.attributes = kept
         except Exception:  # noqa: BLE001 - last resort: keep nothing
             record.body = marker
-            record.attributes = {REDACTION_ERROR: 1, REDACTION_COUNT: 1}
+            record.attributes = {flag: 1, REDACTION_COUNT: 1}
 
     def shutdown(self) -> None:
         """Nothing to release (idempotent)."""
@@ -234,44 +240,50 @@ def _room(attributes: MutableMapping[str, Any]) -> float:
 def redact_span(redactor: Redactor, span: ReadableSpan) -> ReadableSpan:
     """Return a redacted copy of *span*: name, attributes, event and link attributes, status text.
 
-    The copy carries ``audit.redaction.*`` count attributes. Resource and scope are shared.
+    The copy carries ``audit.redaction.*`` count attributes (the span's own ``audit.redaction.*``
+    attributes are dropped). Resource and scope are shared. One budget covers the whole span.
 
     Raises:
+        RedactionBudgetError: the span holds more text than the budget.
         Exception: whatever redaction raised; :class:`RedactingSpanExporter` fails closed on it.
     """
     counts: dict[str, int] = {}
-    name = redactor.apply(span.name, counts)
-    attributes = dict(redactor.apply_attributes(span.attributes or {}, counts))
+    budget = redactor.budget()
+    name = redactor.apply(span.name, counts, budget)
+    attributes = dict(redactor.apply_attributes(span.attributes or {}, counts, budget))
     events = [
-        Event(event.name, _frozen(redactor.apply_attributes(event.attributes or {}, counts)), event.timestamp)
+        Event(event.name, _frozen(redactor.apply_attributes(event.attributes or {}, counts, budget)), event.timestamp)
         for event in span.events
     ]
     links = [
-        Link(link.context, _frozen(redactor.apply_attributes(link.attributes or {}, counts))) for link in span.links
+        Link(link.context, _frozen(redactor.apply_attributes(link.attributes or {}, counts, budget)))
+        for link in span.links
     ]
     status = span.status
     if status.description:
-        description = redactor.apply(status.description, counts)
+        description = redactor.apply(status.description, counts, budget)
         if description is not status.description:
             status = Status(status.status_code, description)
-    attributes.update(_merge_counts(span.attributes or {}, counts))
+    attributes.update(count_attributes(counts))
     return _copy_span(span, name=name, attributes=attributes, events=events, links=links, status=status)
 
 
-def _fail_closed_span(redactor: Redactor, span: ReadableSpan) -> ReadableSpan:
+def _fail_closed_span(redactor: Redactor, span: ReadableSpan, *, over_budget: bool = False) -> ReadableSpan:
     is_allowed = redactor.rules.is_allowed
     attributes = {
         k: v
         for k, v in (span.attributes or {}).items()
         if is_allowed(k) and not k.startswith(REDACTION_ATTRIBUTE_PREFIX)
     }
-    attributes[REDACTION_ERROR] = 1
+    attributes[REDACTION_OVER_BUDGET if over_budget else REDACTION_ERROR] = 1
     attributes[REDACTION_COUNT] = 1
     events = [Event(event.name, None, event.timestamp) for event in span.events]
     links = [Link(link.context) for link in span.links]
     code = span.status.status_code
-    status = Status(code, "redaction failed") if code is StatusCode.ERROR else Status(code)
-    return _copy_span(span, name=_ERROR_SPAN_NAME, attributes=attributes, events=events, links=links, status=status)
+    reason = "withheld: over the redaction budget" if over_budget else "redaction failed"
+    status = Status(code, reason) if code is StatusCode.ERROR else Status(code)
+    name = _WITHHELD_SPAN_NAME if over_budget else _ERROR_SPAN_NAME
+    return _copy_span(span, name=name, attributes=attributes, events=events, links=links, status=status)
 
 
 def _frozen(attributes: Mapping[str, Any]) -> BoundedAttributes:
@@ -350,13 +362,17 @@ class RedactingSpanExporter(SpanExporter):
         return self._exporter.export(redacted)
 
     def _redact(self, span: ReadableSpan) -> ReadableSpan | None:
+        over_budget = False
         try:
             return redact_span(self._redactor, span)
+        except RedactionBudgetError:
+            self._stats.add("spans", "redaction.over_budget")
+            over_budget = True
         except Exception as exc:  # noqa: BLE001 - never export unredacted data, never raise
             self._stats.add("spans", "redaction.error")
             self._failures.report("span", exc)
         try:
-            return _fail_closed_span(self._redactor, span)
+            return _fail_closed_span(self._redactor, span, over_budget=over_budget)
         except Exception:  # noqa: BLE001 - not even a marker copy: drop it, counted
             self._stats.drop("spans", "redaction_error", 1)
             return None

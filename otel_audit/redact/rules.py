@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final, Literal, cast
 
 import yaml
 
 from otel_audit import envvars
 from otel_audit.errors import ConfigError
-from otel_audit.redact.detectors import NORMALIZERS, VALIDATORS
+from otel_audit.redact.decoders import DECODERS
+from otel_audit.redact.detectors import NORMALIZERS, VALIDATORS, Validator
+from otel_audit.redact.keys import DEFAULT_KEY_NORMALIZATION, KEY_NORMALIZERS
 
 __all__ = [
+    "DEFAULT_MAX_RECORD_CHARS",
     "OTEL_AUDIT_REDACTION_RULES",
     "Detector",
     "DetectorAction",
@@ -58,12 +62,32 @@ _DETECTOR_ACTIONS: Final = ("mask", "pseudonymize")
 _KEY_ACTIONS: Final = ("drop", "mask", "pseudonymize", "keep")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
 _TOKEN = re.compile(r"[A-Z][A-Z0-9_]{0,62}\Z")
-_RESERVED_NAMES: Final = frozenset({"count", "error"})  # audit.redaction.count / .error
-_TOP_KEYS: Final = frozenset({"version", "defaults", "allow_keys", "key_rules", "detectors", "custom_detectors"})
-_DEFAULT_KEYS: Final = frozenset({"action", "pseudonym_length"})
-_DETECTOR_KEYS: Final = frozenset(
-    {"name", "token", "pattern", "patterns", "action", "validate", "requires", "normalize", "enabled", "description"}
+# audit.redaction.count / .error / .over_budget / .reserved are written by the redactor itself.
+_RESERVED_NAMES: Final = frozenset({"count", "error", "over_budget", "reserved"})
+_RESERVED_PREFIX: Final = "audit.redaction."
+_TOP_KEYS: Final = frozenset(
+    {"version", "defaults", "limits", "key_normalization", "allow_keys", "key_rules", "detectors", "custom_detectors"}
 )
+_DEFAULT_KEYS: Final = frozenset({"action", "pseudonym_length"})
+_LIMIT_KEYS: Final = frozenset({"max_record_chars"})
+_DETECTOR_KEYS: Final = frozenset(
+    {
+        "name",
+        "token",
+        "pattern",
+        "patterns",
+        "action",
+        "validate",
+        "options",
+        "decode",
+        "requires",
+        "normalize",
+        "enabled",
+        "description",
+    }
+)
+DEFAULT_MAX_RECORD_CHARS: Final = 1 << 20
+"""Characters of text one record may make the redactor inspect (``limits.max_record_chars``)."""
 _KEY_RULE_KEYS: Final = frozenset({"name", "token", "keys", "action", "enabled", "description"})
 _MAX_REPEAT: Final = 1000  # RE2's limit on {n,m}
 _LEADING_FLAGS = re.compile(r"\(\?([ims]+)\)")
@@ -96,8 +120,13 @@ class Detector:
         pattern: the RE2-compatible source (several ``patterns`` are joined as alternatives).
         regex: *pattern* compiled with :data:`re.ASCII`.
         action: ``mask`` or ``pseudonymize``.
-        validate: name of a post-validator in :data:`~otel_audit.redact.detectors.VALIDATORS`.
-        requires: optional cheap pre-check; strings it does not match skip this detector.
+        validate: name of a validator in :data:`~otel_audit.redact.detectors.VALIDATORS`.
+        options: the validator's options (``regions`` of ``phone``...), as given.
+        validator: the validator built with *options* (``None`` without *validate*).
+        decode: decoders of :data:`~otel_audit.redact.decoders.DECODERS` whose decoded view of
+            each string the pattern also runs on (matches map back to the original text).
+        requires: optional cheap pre-check; strings it does not match skip this detector
+            (with *decode*, it is checked on the decoded view).
         requires_regex: *requires* compiled.
         normalize: canonical form a pseudonym is computed from (``none``, ``lower``, ``digits``…).
         custom: ``True`` for entries of ``custom_detectors``.
@@ -110,6 +139,9 @@ class Detector:
     regex: re.Pattern[str]
     action: DetectorAction
     validate: str | None = None
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    validator: Validator | None = field(default=None, compare=False, repr=False)
+    decode: tuple[str, ...] = ()
     requires: str | None = None
     requires_regex: re.Pattern[str] | None = None
     normalize: str = "none"
@@ -119,8 +151,8 @@ class Detector:
 
     @property
     def post_validated(self) -> bool:
-        """Whether matches need a validator the collector cannot run (it over-matches there)."""
-        return self.validate is not None
+        """Whether matches need a validator or decoder the collector cannot run (it differs there)."""
+        return self.validate is not None or bool(self.decode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +186,12 @@ class RedactionRules:
         source: where the rules came from.
         default_action: action of detectors that name none.
         pseudonym_length: hex characters of the HMAC-SHA256 kept in a pseudonym token.
-        allow_keys: attribute keys never touched.
-        allow_prefixes: attribute key prefixes never touched (``audit.redaction.*`` entries).
+        max_record_chars: characters of text one record may make the redactor inspect; a record
+            over it is withheld (``limits.max_record_chars``).
+        key_normalization: the steps of :mod:`otel_audit.redact.keys` applied to a key before
+            the key rules are matched.
+        allow_keys: attribute names never touched, compared exactly (no prefixes, no
+            normalisation); never an ``audit.redaction.*`` name.
         key_rules: key rules, first match wins.
         detectors: enabled detectors, built-in then custom; on overlapping matches at the same
             position the one listed first wins.
@@ -165,13 +201,14 @@ class RedactionRules:
     default_action: DetectorAction
     pseudonym_length: int
     allow_keys: frozenset[str]
-    allow_prefixes: tuple[str, ...]
     key_rules: tuple[KeyRule, ...]
     detectors: tuple[Detector, ...]
+    max_record_chars: int = DEFAULT_MAX_RECORD_CHARS
+    key_normalization: tuple[str, ...] = DEFAULT_KEY_NORMALIZATION
 
     def is_allowed(self, key: str) -> bool:
-        """Return whether the attribute *key* is on the allow-list (never redacted)."""
-        return key in self.allow_keys or (bool(self.allow_prefixes) and key.startswith(self.allow_prefixes))
+        """Return whether the attribute *key* is on the allow-list (never redacted): exact names only."""
+        return key in self.allow_keys
 
     @property
     def needs_secret(self) -> bool:
@@ -190,7 +227,8 @@ class Re2Pattern:
         name, token, action: as in the rule.
         pattern: the raw pattern, valid for Go's ``regexp`` (RE2) and Python's ``re``.
         post_validated: the in-process redactor also runs a validator (Luhn, mod-97…) on each
-            match; without it, the collector masks every match, which is a superset.
+            match, or decoders; without them, the collector masks every raw match (a superset)
+            and misses encoded values.
     """
 
     kind: Literal["detector", "key"]
@@ -359,7 +397,15 @@ class _Parser:
         length = defaults.get("pseudonym_length", 16)
         if not isinstance(length, int) or isinstance(length, bool) or not 8 <= length <= 64:
             raise self.fail(defaults, "pseudonym_length", "defaults.pseudonym_length", "must be an integer 8..64")
-        allow_keys, allow_prefixes = self.allow_list(document)
+        limits = document.get("limits") or _LineDict()
+        if not isinstance(limits, Mapping):
+            raise self.fail(document, "limits", "limits", "must be a mapping")
+        self.check_keys(limits, "limits", _LIMIT_KEYS)
+        max_chars = limits.get("max_record_chars", DEFAULT_MAX_RECORD_CHARS)
+        if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1024:
+            raise self.fail(limits, "max_record_chars", "limits.max_record_chars", "must be an integer >= 1024")
+        key_steps = self.steps(document, "key_normalization", KEY_NORMALIZERS, DEFAULT_KEY_NORMALIZATION)
+        allow_keys = self.allow_list(document)
         key_rules = tuple(self.key_rule(item, index, rules) for index, item, rules in self.items(document, "key_rules"))
         detectors = tuple(
             self.detector(item, index, rules, default_action, custom=section == "custom_detectors")
@@ -371,10 +417,26 @@ class _Parser:
             default_action=cast("DetectorAction", default_action),
             pseudonym_length=length,
             allow_keys=frozenset(allow_keys),
-            allow_prefixes=tuple(allow_prefixes),
             key_rules=tuple(rule for rule in key_rules if rule is not None),
             detectors=tuple(detector for detector in detectors if detector is not None),
+            max_record_chars=max_chars,
+            key_normalization=key_steps,
         )
+
+    def steps(
+        self, container: Mapping[str, Any], key: str, known: Mapping[str, Any], default: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """A list of step names (decoders, key normalisation), each one of *known*."""
+        if key not in container:
+            return default
+        value = container[key]
+        if not isinstance(value, list) or not all(isinstance(step, str) for step in value):
+            raise self.fail(container, key, key, f"must be a list of: {', '.join(known)}")
+        unknown = [step for step in value if step not in known]
+        if unknown or len(set(value)) != len(value):
+            problem = f"unknown step {unknown[0]!r}" if unknown else "a step is listed twice"
+            raise self.fail(container, key, key, f"{problem} (known: {', '.join(known)})")
+        return tuple(value)
 
     def items(self, document: Mapping[str, Any], section: str) -> Iterator[tuple[int, Any, Any]]:
         entries = document.get(section)
@@ -419,21 +481,23 @@ class _Parser:
             raise self.fail(mapping, key, path, "must be true or false")
         return value
 
-    def allow_list(self, document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    def allow_list(self, document: Mapping[str, Any]) -> list[str]:
         entries = document.get("allow_keys") or []
         if not isinstance(entries, list):
             raise self.fail(document, "allow_keys", "allow_keys", "must be a list of attribute keys")
         exact: list[str] = []
-        prefixes: list[str] = []
         for index, entry in enumerate(entries):
             path = f"allow_keys[{index}]"
-            if not isinstance(entry, str) or not entry or ("*" in entry and not entry.endswith("*")):
-                raise self.fail(entries, index, path, "must be a key, or a prefix ending in '*'")
-            if entry.endswith("*"):
-                prefixes.append(entry[:-1])
-            else:
-                exact.append(entry)
-        return exact, prefixes
+            if not isinstance(entry, str) or not entry:
+                raise self.fail(entries, index, path, "must be an attribute name")
+            if "*" in entry:
+                raise self.fail(entries, index, path, "exact attribute names only: prefixes ('*') are not allowed")
+            if entry.startswith(_RESERVED_PREFIX):
+                raise self.fail(
+                    entries, index, path, f"{_RESERVED_PREFIX}* attributes are written by the redactor, never allowed"
+                )
+            exact.append(entry)
+        return exact
 
     def name(self, item: Mapping[str, Any], path: str) -> str:
         name = self.required_text(item, "name", f"{path}.name")
@@ -490,6 +554,8 @@ class _Parser:
         if validate is not None and validate not in VALIDATORS:
             known = ", ".join(sorted(VALIDATORS))
             raise self.fail(item, "validate", f"{path}.validate", f"unknown validator {validate!r} (known: {known})")
+        options, validator = self.validator(item, path, validate)
+        decode = self.steps(item, "decode", DECODERS, ())
         requires = self.text(item, "requires", f"{path}.requires", required=False)
         requires_regex = self.regex(item, "requires", f"{path}.requires", requires) if requires is not None else None
         normalize = self.choice(item, "normalize", f"{path}.normalize", tuple(NORMALIZERS), "none")
@@ -505,6 +571,9 @@ class _Parser:
             regex=regex,
             action=cast("DetectorAction", action),
             validate=validate,
+            options=options,
+            validator=validator,
+            decode=decode,
             requires=requires,
             requires_regex=requires_regex,
             normalize=normalize,
@@ -512,6 +581,30 @@ class _Parser:
             custom=custom,
             line=_line_of(entries, index),
         )
+
+    def validator(
+        self, item: Mapping[str, Any], path: str, validate: str | None
+    ) -> tuple[Mapping[str, Any], Validator | None]:
+        """The detector's ``options`` (checked against its validator) and the validator built with them."""
+        options = item.get("options") or _LineDict()
+        if not isinstance(options, Mapping):
+            raise self.fail(item, "options", f"{path}.options", "must be a mapping")
+        if validate is None:
+            if options:
+                raise self.fail(item, "options", f"{path}.options", "options need a validator ('validate')")
+            return MappingProxyType({}), None
+        spec = VALIDATORS[validate]
+        for key in options:
+            if key not in spec.options:
+                allowed = ", ".join(sorted(spec.options)) or "none"
+                raise self.fail(
+                    options, key, f"{path}.options.{key}", f"unknown option of {validate} (known: {allowed})"
+                )
+        frozen = MappingProxyType({key: tuple(v) if isinstance(v, list) else v for key, v in options.items()})
+        try:
+            return frozen, spec.build(frozen)
+        except ValueError as exc:
+            raise self.fail(item, "options", f"{path}.options", str(exc)) from None
 
     def detector_pattern(self, item: Mapping[str, Any], path: str) -> str:
         if ("pattern" in item) == ("patterns" in item):

@@ -2,9 +2,14 @@
 
 The same :class:`~otel_audit.redact.Redactor` (the one rule file) the SDK processors use, applied
 to the decoded protobuf messages: log bodies and attributes, span names, attributes, status
-messages, event and link attributes. Each record gets the ``audit.redaction.*`` counts. A record
-whose redaction fails is withheld (fail closed): its body is replaced by a marker, attributes not
-on the allow-list are removed, and ``audit.redaction.error = 1`` is set.
+messages, event and link attributes. Each record gets the ``audit.redaction.*`` counts, written
+by this door only: ``audit.redaction.*`` attributes the client sent are dropped first (counted as
+``audit.redaction.reserved``), so a client can neither store data under that prefix nor forge
+counts. A record whose redaction fails is withheld (fail closed): its body is replaced by a
+marker, attributes not on the allow-list are removed, and ``audit.redaction.error = 1`` is set.
+A record that needs more text inspected than the rule file's ``limits.max_record_chars`` is
+withheld the same way, with the body ``{"$redaction": "withheld: record over the redaction
+budget"}``, ``audit.redaction.over_budget = 1`` and the counter ``<signal>.redaction_over_budget``.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from otel_audit import semconv
 from otel_audit.export.otlp import any_value_to_python
-from otel_audit.redact import Redactor, count_attributes
+from otel_audit.redact import WITHHELD_BODY, RedactionBudgetError, Redactor, ScanBudget, count_attributes
+from otel_audit.redact.engine import REDACTION_OVER_BUDGET
 from otel_audit.stats import pipeline_stats
 
 __all__ = ["redact_logs_request", "redact_traces_request"]
@@ -68,11 +74,11 @@ def _write_attributes(container: Any, values: Mapping[str, Any]) -> None:
         _set_any(entry.value, value)
 
 
-def _redact_attributes(redactor: Redactor, container: Any, counts: dict[str, int]) -> None:
+def _redact_attributes(redactor: Redactor, container: Any, counts: dict[str, int], budget: ScanBudget) -> None:
     if not container:
         return
     original = _attributes(container)
-    redacted = redactor.apply_attributes(original, counts)
+    redacted = redactor.apply_attributes(original, counts, budget)
     if redacted is not original:
         _write_attributes(container, redacted)
 
@@ -83,11 +89,12 @@ def _record_counts(container: Any, counts: Mapping[str, int]) -> None:
     _write_attributes(container, recorded)
 
 
-def _withhold(redactor: Redactor, container: Any, signal: str) -> None:
+def _withhold(redactor: Redactor, container: Any, signal: str, *, over_budget: bool = False) -> None:
     kept = {key: value for key, value in _attributes(container).items() if redactor.rules.is_allowed(key)}
-    kept[semconv.AUDIT_REDACTION_ERROR] = 1
+    kept[REDACTION_OVER_BUDGET if over_budget else semconv.AUDIT_REDACTION_ERROR] = 1
+    kept[semconv.AUDIT_REDACTION_COUNT] = 1
     _write_attributes(container, kept)
-    pipeline_stats.add(signal, "redaction_errors")
+    pipeline_stats.add(signal, "redaction_over_budget" if over_budget else "redaction_errors")
 
 
 def _log_records(request: ExportLogsServiceRequest) -> Iterable[Any]:
@@ -101,13 +108,20 @@ def redact_logs_request(redactor: Redactor, request: ExportLogsServiceRequest) -
     total = 0
     for record in _log_records(request):
         counts: dict[str, int] = {}
+        budget = redactor.budget()
         try:
+            body = None
+            redacted = None
             if record.HasField("body"):
                 body = any_value_to_python(record.body)
-                redacted = redactor.apply(body, counts)
-                if redacted is not body:
-                    _set_any(record.body, redacted)
-            _redact_attributes(redactor, record.attributes, counts)
+                redacted = redactor.apply(body, counts, budget)
+            _redact_attributes(redactor, record.attributes, counts, budget)
+            if redacted is not body:
+                _set_any(record.body, redacted)
+        except RedactionBudgetError:
+            _set_any(record.body, dict(WITHHELD_BODY))
+            _withhold(redactor, record.attributes, "logs", over_budget=True)
+            continue
         except Exception:  # noqa: BLE001 - fail closed: withhold the data, never pass it on
             _set_any(record.body, _WITHHELD)
             _withhold(redactor, record.attributes, "logs")
@@ -124,20 +138,24 @@ def redact_traces_request(redactor: Redactor, request: ExportTraceServiceRequest
         for scope_spans in resource_spans.scope_spans:
             for span in scope_spans.spans:
                 counts: dict[str, int] = {}
+                budget = redactor.budget()
                 try:
-                    span.name = redactor.apply(span.name, counts)
+                    span.name = redactor.apply(span.name, counts, budget)
                     if span.status.message:
-                        span.status.message = redactor.apply(span.status.message, counts)
-                    _redact_attributes(redactor, span.attributes, counts)
+                        span.status.message = redactor.apply(span.status.message, counts, budget)
+                    _redact_attributes(redactor, span.attributes, counts, budget)
                     for event in span.events:
-                        _redact_attributes(redactor, event.attributes, counts)
+                        _redact_attributes(redactor, event.attributes, counts, budget)
                     for link in span.links:
-                        _redact_attributes(redactor, link.attributes, counts)
-                except Exception:  # noqa: BLE001 - fail closed
-                    span.name = "[REDACTION_ERROR]"
+                        _redact_attributes(redactor, link.attributes, counts, budget)
+                except Exception as exc:  # noqa: BLE001 - fail closed
+                    over_budget = isinstance(exc, RedactionBudgetError)
+                    span.name = "[REDACTION_WITHHELD]" if over_budget else "[REDACTION_ERROR]"
                     span.status.message = ""
                     del span.events[:]
-                    _withhold(redactor, span.attributes, "spans")
+                    for link in span.links:
+                        del link.attributes[:]
+                    _withhold(redactor, span.attributes, "spans", over_budget=over_budget)
                     continue
                 _record_counts(span.attributes, counts)
                 total += sum(counts.values())

@@ -161,9 +161,25 @@ class TestAllowList:
             semconv.USER_ID: "ana@example.org",
             semconv.AUDIT_INPUT_HASH: "4111111111111111",
             semconv.AUDIT_REQUEST_ID: "203.0.113.9",
-            "audit.redaction.count": 3,
         }
         assert redactor.redact_attributes(attributes).value is attributes
+
+    def test_client_redaction_attributes_dropped(self, redactor: Redactor) -> None:
+        """audit.redaction.* attributes from a client are dropped unread and counted as reserved."""
+        attributes = {
+            "audit.redaction.count": 0,
+            "audit.redaction.email": "ana@example.org",
+            "audit.redaction.error": 0,
+            semconv.USER_ID: "u-1",
+        }
+        result = redactor.redact_attributes(attributes)
+        assert result.value == {semconv.USER_ID: "u-1"}
+        assert result.counts == {"reserved": 3}
+
+    def test_look_alike_of_allowed_name_scanned(self, redactor: Redactor) -> None:
+        """A look-alike of an allow-listed name (Cyrillic e, trailing space) is not allowed: it is scanned."""
+        result = redactor.redact_attributes({"us\u0435r.id": "ana@example.org", "user.id ": "bo@example.org"})
+        assert result.value == {"us\u0435r.id": "[EMAIL]", "user.id ": "[EMAIL]"}
 
     def test_error_message_is_scanned(self, redactor: Redactor) -> None:
         """audit.error.message is deliberately not allow-listed: exception text quotes inputs."""

@@ -36,10 +36,10 @@ class ExplodingRedactor(Redactor):
 
     __slots__ = ()
 
-    def apply(self, value: Any, counts: dict[str, int]) -> Any:
+    def apply(self, value: Any, counts: dict[str, int], budget: Any = None) -> Any:
         raise ValueError(f"cannot handle {PII}")
 
-    def apply_attributes(self, attributes: Any, counts: dict[str, int]) -> Any:
+    def apply_attributes(self, attributes: Any, counts: dict[str, int], budget: Any = None) -> Any:
         raise ValueError(f"cannot handle {PII}")
 
 
@@ -116,15 +116,26 @@ class TestRedactingLogRecordProcessor:
         (record,) = logs.exported()
         assert record.body == "user [EMAIL] logged in from [IPV4]"
 
-    def test_second_pass_adds_counts(self, redactor: Redactor, stats: PipelineStats) -> None:
-        """Redacting an already redacted record changes nothing and keeps the earlier counts."""
+    def test_second_pass_replaces_counts(self, redactor: Redactor, stats: PipelineStats) -> None:
+        """Redacting an already redacted record changes nothing; its counts are the second pass's own."""
         processor = RedactingLogRecordProcessor(redactor, stats=stats)
         record = ReadWriteLogRecord(LogRecord(body=f"to {PII}", attributes={"a": "b"}))
         processor.on_emit(record)
+        assert record.log_record.attributes["audit.redaction.email"] == 1
         processor.on_emit(record)
         assert record.log_record.body == "to [EMAIL]"
-        assert record.log_record.attributes["audit.redaction.email"] == 1
-        assert record.log_record.attributes[REDACTION_COUNT] == 1
+        assert record.log_record.attributes["audit.redaction.reserved"] == 2
+        assert "audit.redaction.email" not in record.log_record.attributes
+        assert record.log_record.attributes[REDACTION_COUNT] == 2
+
+    def test_forged_counts_never_stored(self, logs: LogPipeline) -> None:
+        """An application's own audit.redaction.* attributes (PII, fake counts) never reach the exporter."""
+        logs.emit(PII, {"audit.redaction.count": 0, "audit.redaction.note": PII, "audit.redaction.error": 0})
+        (record,) = logs.exported()
+        assert PII not in str(dict(record.attributes))
+        assert record.attributes[REDACTION_COUNT] == 4  # three reserved attributes dropped, one e-mail
+        assert record.attributes["audit.redaction.reserved"] == 3
+        assert "audit.redaction.error" not in record.attributes
 
     def test_full_attribute_limit_keeps_audit_facts(self, redactor: Redactor, stats: PipelineStats) -> None:
         """When the attribute limit is reached, counts are skipped rather than evicting audit facts."""

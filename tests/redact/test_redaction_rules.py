@@ -42,10 +42,19 @@ class TestLoadRules:
     def test_shipped_file_loads(self, rules: RedactionRules) -> None:
         """The shipped rule file is valid and defines every documented detector."""
         names = [detector.name for detector in rules.detectors]
-        assert names[:7] == ["email", "iban", "card", "ssn", "phone", "ipv6", "ipv4"]
+        assert names[:7] == ["email", "iban", "card", "ssn", "ipv6", "ipv4", "phone"]
         assert {"aws_access_key", "jwt"} <= set(names)
         assert "employee_id" not in names  # disabled example
-        assert [rule.name for rule in rules.key_rules] == ["credential", "national_id", "phone_field", "birth_date"]
+        assert [rule.name for rule in rules.key_rules] == [
+            "credential",
+            "national_id",
+            "phone_field",
+            "birth_date",
+        ]
+        phone = next(detector for detector in rules.detectors if detector.name == "phone")
+        assert phone.validator is not None and "NO" in phone.options["regions"]
+        assert rules.detectors[0].decode == ("percent", "html", "json", "nfkc")
+        assert rules.key_normalization == ("nfkc", "zero_width", "casefold", "confusables", "strip")
 
     def test_patterns_are_precompiled_ascii(self, rules: RedactionRules) -> None:
         """Every detector carries a compiled pattern with ASCII semantics, as RE2 has."""
@@ -59,15 +68,31 @@ class TestLoadRules:
             rules.detectors[0].name = "other"  # type: ignore[misc]
 
     def test_allow_list_covers_semconv(self, rules: RedactionRules) -> None:
-        """Every audit attribute of semconv is allow-listed, except the free-text error message."""
-        names = {*semconv.PROMOTED_ATTRIBUTES, semconv.AUDIT_SCHEMA_VERSION} - {semconv.ERROR_MESSAGE}
+        """Every audit attribute of semconv is allow-listed, except the error message and the output label."""
+        content = {semconv.ERROR_MESSAGE, semconv.AUDIT_OUTPUT_LABEL}
+        names = {*semconv.PROMOTED_ATTRIBUTES, semconv.AUDIT_SCHEMA_VERSION} - content
         assert {name for name in names if not rules.is_allowed(name)} == set()
-        assert not rules.is_allowed(semconv.ERROR_MESSAGE)
+        assert not any(rules.is_allowed(name) for name in content)
 
-    def test_allow_prefix(self, rules: RedactionRules) -> None:
-        """An entry ending in '*' allows every key with that prefix."""
-        assert rules.is_allowed("audit.redaction.email")
-        assert not rules.is_allowed("audit.redactionx")
+    def test_allow_list_is_exact(self, rules: RedactionRules) -> None:
+        """Only exact names are allowed: no prefixes, no audit.redaction.*, no look-alikes or case variants."""
+        assert rules.is_allowed(semconv.USER_ID)
+        for key in (
+            "audit.redaction.email",
+            "audit.redaction.count",
+            "user.id ",
+            "USER.ID",
+            "us\u0435r.id",
+            "user.idx",
+        ):
+            assert not rules.is_allowed(key), key
+
+    def test_limits_and_key_normalization(self) -> None:
+        """limits.max_record_chars and key_normalization are read from the file, with defaults."""
+        rules = parse_rules(MINIMAL + "limits: {max_record_chars: 4096}\nkey_normalization: [casefold]\n")
+        assert rules.max_record_chars == 4096
+        assert rules.key_normalization == ("casefold",)
+        assert parse_rules(MINIMAL).max_record_chars == 1 << 20
 
     def test_patterns_list_is_joined(self) -> None:
         """A 'patterns' list compiles into one alternation; leading flags are scoped."""
@@ -140,7 +165,26 @@ class TestRuleErrors:
                 "one of",
             ),
             ("version: 1\nkey_rules:\n  - name: k\n", "key_rules[0].keys", "is required"),
-            ("version: 1\nallow_keys: [a*b]\n", "allow_keys[0]", "prefix ending in"),
+            ("version: 1\nallow_keys: [a*b]\n", "allow_keys[0]", "exact attribute names only"),
+            ("version: 1\nallow_keys: ['audit.redaction.*']\n", "allow_keys[0]", "exact attribute names only"),
+            ("version: 1\nallow_keys: [audit.redaction.count]\n", "allow_keys[0]", "written by the redactor"),
+            (MINIMAL + "    options: {regions: [US]}\n", "detectors[0].options", "need a validator"),
+            (
+                MINIMAL + "    validate: luhn\n    options: {regions: [US]}\n",
+                "detectors[0].options.regions",
+                "unknown option",
+            ),
+            (MINIMAL + "    validate: phone\n    options: {regions: [US, NO]}\n", "detectors[0].options", "bare NO"),
+            (
+                MINIMAL + "    validate: phone\n    options: {regions: ['XX']}\n",
+                "detectors[0].options",
+                "unknown phone region",
+            ),
+            (MINIMAL + "    decode: [rot13]\n", "decode", "unknown step"),
+            (MINIMAL + "limits: {max_record_chars: 10}\n", "limits.max_record_chars", ">= 1024"),
+            (MINIMAL + "limits: {max_chars: 10}\n", "limits.max_chars", "unknown key"),
+            (MINIMAL + "key_normalization: [nfkc, nfkc]\n", "key_normalization", "listed twice"),
+            (MINIMAL.replace("name: email", "name: reserved"), "detectors[0].name", "reserved"),
             ("version: 1\ndefaults:\n  pseudonym_length: 4\n", "defaults.pseudonym_length", "8..64"),
             ("version: 1\ndetectors: {}\n", "detectors", "must be a list"),
         ],
@@ -206,7 +250,9 @@ class TestRe2Syntax:
         assert patterns["credential"].kind == "key"
         assert patterns["card"].post_validated
         assert patterns["iban"].post_validated
-        assert not patterns["email"].post_validated
+        assert patterns["phone"].post_validated
+        assert patterns["email"].post_validated  # decoders
+        assert not patterns["aws_access_key"].post_validated
         assert patterns["email"].pattern == rules.detectors[0].pattern
 
 

@@ -85,7 +85,7 @@ class TestServeRedaction:
 
 class TestScheduledSeal:
     def test_serve_seals_on_a_schedule_and_the_store_verifies(self, serve_factory: Any, tmp_path: Path) -> None:
-        """With --seal-key, serve seals stored records every interval; verify passes once it stops."""
+        """With --signing-key, serve seals stored records every interval; verify passes once it stops."""
         import subprocess
         import sys
 
@@ -96,7 +96,7 @@ class TestScheduledSeal:
             [sys.executable, "-m", "otel_audit.cli", "keygen", "audit.test", "--out", str(keys)],
             cwd=ROOT, check=True, capture_output=True, timeout=60,
         )  # fmt: skip
-        server = serve_factory("sealed", args=["--seal-key", str(keys / "audit.test.key"), "--seal-interval", "0.2"])
+        server = serve_factory("sealed", args=["--signing-key", str(keys / "audit.test.key"), "--seal-interval", "0.2"])
         for index in range(3):
             status, _ = server.post("/v1/logs", _request(f"sealed-{index}"), "application/json")
             assert status == 200
@@ -109,7 +109,7 @@ class TestScheduledSeal:
         assert server.terminate() == 0
         verified = subprocess.run(
             [sys.executable, "-m", "otel_audit.cli", "verify", "--store", server.dsn,
-             "--key", str(keys / "audit.test.pub")],
+             "--verifier-key", str(keys / "audit.test.pub")],
             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         assert verified.returncode == 0, verified.stdout + verified.stderr
