@@ -32,6 +32,7 @@ $(JSCLIENT): tests/jsclient/package-lock.json
 
 setup: $(DEV)
 
+# The demo writes into its own store, ./otel-audit-demo (never the default store); a rerun adds nothing.
 demo: $(CORE)
 	$(VENV)/bin/otel-audit demo
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from otel_audit.emit.api import audit_prediction, audited
+from otel_audit.emit.api import audit_prediction, audited, record_prediction
 from otel_audit.emit.hashing import canonical_json, hash_input
 from otel_audit.emit.prediction import Prediction, audit_scope
 from otel_audit.emit.runtime import AuditRuntime, configure, get_runtime, shutdown
@@ -47,6 +47,7 @@ __all__ = [
     "configure",
     "flush",
     "hash_input",
+    "record_prediction",
     "shutdown",
     "stats",
 ]

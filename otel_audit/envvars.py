@@ -16,6 +16,7 @@ __all__ = [
     "OTEL_AUDIT_BLOCK_TIMEOUT_MS",
     "OTEL_AUDIT_EXPORT_BATCH_SIZE",
     "OTEL_AUDIT_LANDING_DAYS",
+    "OTEL_AUDIT_LOG_FORMAT",
     "OTEL_AUDIT_QUERY_MAX_MEMORY",
     "OTEL_AUDIT_QUERY_MAX_ROWS",
     "OTEL_AUDIT_QUERY_TIMEOUT_S",
@@ -216,6 +217,21 @@ OTEL_AUDIT_SERVE_FAULTS = "OTEL_AUDIT_SERVE_FAULTS"
 
 ``true`` enables ``POST /debug/fault`` on ``otel-audit serve`` (fault-injection tests only).
 Default ``false``.
+"""
+
+
+# --- otel-audit's own diagnostics (issue 15) -------------------------------------------------
+OTEL_AUDIT_LOG_FORMAT = "OTEL_AUDIT_LOG_FORMAT"
+"""
+.. envvar:: OTEL_AUDIT_LOG_FORMAT
+
+How ``otel-audit serve`` and the CLI write their own log lines on stderr
+(:func:`otel_audit.diagnostics.configure_logging`): ``console`` (default), one
+``time [level] event key=value …`` line each, coloured on a terminal; or ``json``, one JSON object
+per line (``event``, ``level``, ``logger``, ``timestamp`` and the event's fields) for a log
+collector. Any other value is logged as a warning and ``console`` is used. An application that
+audits its predictions keeps its own logging configuration: otel-audit never configures logging
+in a process it does not own.
 """
 
 

@@ -20,7 +20,7 @@ import datetime as dt
 import difflib
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otel_audit import semconv
 from otel_audit.emit.hashing import hash_input
@@ -28,6 +28,9 @@ from otel_audit.errors import QueryError, UnknownModelError
 from otel_audit.store.base import redact_dsn
 from otel_audit.store.connect import Store, StoreResult
 from otel_audit.store.sql import query_sql
+
+if TYPE_CHECKING:
+    from otel_audit.seal.checkpoint import NoteVerifier
 
 __all__ = [
     "EPOCH",
@@ -449,22 +452,41 @@ def reproduce(store: Store, request_id: str) -> dict[str, Any]:
     return {"report": "reproduce", "request_id": request_id, "found": len(records), "records": steps}
 
 
-def compliance(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
+def compliance(
+    store: Store,
+    model: str,
+    *,
+    since: Any = None,
+    until: Any = None,
+    verifier: NoteVerifier | None = None,
+    check_integrity: bool = True,
+) -> dict[str, Any]:
     """Everything the HTML compliance page shows for *model* in ``[since, until)``.
 
     Usage summary, version timeline with daily volume per version, latency histogram (buckets
-    bounded by :data:`LATENCY_EDGES_MS`), outcome/error mix and redaction counts. The period and
-    ``note`` are those of the usage summary.
+    bounded by :data:`LATENCY_EDGES_MS`), outcome/error mix, redactions and integrity. The period
+    and ``note`` are those of the usage summary; ``bounds`` says where each end of the period
+    comes from (``given``, exclusive for ``until``, or the ``first record``/``last record``).
+
+    ``redaction`` counts predictions, never attributes: ``predictions`` in the period,
+    ``redacted`` (``audit.redaction.count`` above 0), ``failed`` (redaction failed closed,
+    ``audit.redaction.error``) and ``by_detector`` (predictions where ``audit.redaction.<name>``
+    is above 0), each a share of all ``predictions``.
+
+    ``integrity`` is :func:`otel_audit.answer.integrity.integrity`: the last signed checkpoint,
+    its signer, sealed and unsealed records, and a verification run made now (signatures are
+    checked only with *verifier*; ``check_integrity=False`` skips the run and says so).
 
     Raises:
         UnknownModelError: the store has never seen *model*.
     """
+    from otel_audit.answer.integrity import integrity
+
     params = {"model": model, **_period(since, until)}
     require_model(store, model)
     usage = _model_usage(store, model, params, since, until)
     timeline = _version_timeline(store, model, params, since, until)
     outcomes = _outcome_mix(store, model, params, since, until)
-    redactions = _redaction_counts(store, model, {**params, "prefix": REDACTION_PREFIX}, since, until)
     counts = {
         row["bucket"]: row["predictions"]
         for row in _run(store, "latency_histogram", {**params, "edges": list(LATENCY_EDGES_MS)}).dicts()
@@ -480,15 +502,37 @@ def compliance(store: Store, model: str, *, since: Any = None, until: Any = None
         "model": model,
         "since": usage["since"],
         "until": usage["until"],
+        "bounds": {
+            "since": "given" if since is not None else "first record",
+            "until": "given, exclusive" if until is not None else "last record",
+        },
         "generated_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
         "summary": {k: v for k, v in usage.items() if k not in ("report", "model", "since", "until", "note")},
+        "integrity": integrity(
+            store, model, params, since=since, until=until, verifier=verifier, check=check_integrity
+        ),
+        "redaction": _compliance_redaction(store, params),
         "versions": timeline["versions"],
         "changes": timeline["changes"],
         "daily": timeline["daily"],
         "latency_histogram": histogram,
         "outcomes": outcomes["rows"],
-        "redactions": redactions["rows"],
     }
     if "note" in usage:
         report["note"] = usage["note"]
     return report
+
+
+def _compliance_redaction(store: Store, params: dict[str, Any]) -> dict[str, Any]:
+    """Predictions with any redaction, failed redactions and predictions per detector (see :func:`compliance`)."""
+    row = _run(store, "compliance_redactions", params).dicts()[0]
+    names, predictions = row["by_detector"]
+    by_detector = {
+        name.removeprefix(REDACTION_PREFIX): int(count) for name, count in zip(names, predictions, strict=True)
+    }
+    return {
+        "predictions": row["predictions"],
+        "redacted": row["redacted"],
+        "failed": row["failed"],
+        "by_detector": _by_count(by_detector),
+    }

@@ -9,6 +9,13 @@ Every format shows stored values as they are stored (docs/reports.md, "Output sh
 stored"): table cells are literal text (no rich markup, emoji codes or highlighting; control
 characters shown escaped), CSV text that a spreadsheet would run as a formula is prefixed with
 ``'``, and JSON is strict (:func:`otel_audit._json.strict_json`: non-finite numbers as strings).
+
+Tables fit *width* (the terminal's, passed by the CLI; ``None``: as wide as their content). Ids
+and hashes are never folded or cut: a row table that cannot fit them side by side is shown one
+record at a time, vertically (field | value), as is a list of one record. In a table, whole
+floats show as integers, rates (``error_rate``, ``*_share``, ``*_ratio``, ``*_fraction``) as
+percentages with three significant digits, other floats with 3 decimals (3 significant digits
+below 1); CSV and JSON keep the exact numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -52,6 +60,17 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 
 # C0/C1 controls (newline and tab kept) and bidi overrides: a terminal would act on them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+_RATE = re.compile(r"(?:^|[_.])(?:rate|share|ratio|fraction)$")
+"""Field names whose value is a fraction of 1, shown in a table as a percentage."""
+
+_ID_NAME = re.compile(r"(?:^|[_.])(?:id|uid|hash|digest|root|sha256)$|[a-z0-9](?:Id|Uid|Hash|Digest|Root)$")
+_ID_VALUE = re.compile(r"^(?:[0-9a-fA-F]{16,}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$")
+_MAX_ID = 128
+"""Longest value kept whole as an id or hash (longer ones are text, folded like any other)."""
+
+_MIN_COLUMN = 8
+"""Narrowest a text column is folded to before a row table is shown record by record instead."""
 
 
 def _plain(value: Any) -> Any:
@@ -92,18 +111,41 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
 
 
-def _cell(value: Any, *, exact: bool = False) -> str:
-    """The text of one table or CSV cell; floats to 3 decimals unless *exact*."""
+def _cell(value: Any, *, exact: bool = False, name: str = "") -> str:
+    """The text of one table or CSV cell: numbers exactly if *exact* (CSV), else for reading
+    (:func:`_figure`; a rate when the field *name* says so)."""
     value = _plain(value)
     if isinstance(value, (dict, list)):
         return strict_json(value, default=_json_default)
+    if isinstance(value, float) and not math.isfinite(value):
+        return non_finite_name(value)
+    if not exact and _is_number(value) and isinstance(value, (int, float)):
+        return _percent(value) if _RATE.search(name) else _figure(value)
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return non_finite_name(value)
-        return repr(value) if exact else f"{value:.3f}"
+        return repr(value)
     if isinstance(value, (bytes, bytearray)):
         return _json_default(value)
     return "" if value is None else str(value)
+
+
+def _significant(value: float, digits: int) -> str:
+    """*value* with *digits* significant digits and no exponent (``0.00103``, ``99.5``, ``100``)."""
+    if value == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
+
+
+def _figure(value: float) -> str:
+    """A count as an integer; another float with 3 decimals, or 3 significant digits below 1."""
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    return f"{value:.3f}" if abs(value) >= 1 else _significant(value, 3)
+
+
+def _percent(value: float) -> str:
+    """A fraction of 1 as a percentage with three significant digits (1/97372 is ``0.00103%``)."""
+    return _significant(value * 100, 3) + "%"
 
 
 def _csv_cell(value: Any) -> str:
@@ -114,13 +156,103 @@ def _csv_cell(value: Any) -> str:
     return text
 
 
+def _escaped(text: str) -> str:
+    """*text* with the characters a terminal would act on shown escaped (``\\x1b``)."""
+    return _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
+
+
 def _literal(text: str) -> Text:
-    """*text* as rich renders it literally: no markup, emoji codes or highlighting; controls escaped."""
-    return Text(_CONTROL.sub(lambda match: ascii(match.group())[1:-1], text), overflow="fold")
+    """Escaped *text* as rich renders it literally: no markup, emoji codes or highlighting."""
+    return Text(text, overflow="fold")
 
 
-def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
-    """Render a plain result set (``otel-audit query``) as ``table``, ``json`` or ``csv``."""
+def _is_id(name: str, text: str) -> bool:
+    """True when *text* (in field *name*) is an id or hash, to be shown whole on one line."""
+    if not text or len(text) > _MAX_ID or any(character.isspace() for character in text):
+        return False
+    return bool(_ID_VALUE.match(text) or _ID_NAME.search(name))
+
+
+def _text_width(text: str) -> int:
+    return max(cell_len(line) for line in text.split("\n"))
+
+
+def _fit(cells: Sequence[Sequence[str]], ids: Sequence[Sequence[bool]], width: int | None) -> tuple[bool, list[int]]:
+    """Content widths of a table of *cells* (header row first) within *width* columns.
+
+    Returns whether it fits, and the widths: the natural ones when they fit (or *width* is
+    ``None``); else each id column as wide as its longest id (*ids* marks them) and the other
+    columns folded, the narrowest given their full width first; else (it cannot fit) the least
+    widths that keep every id whole.
+    """
+    count = len(cells[0])
+    natural = [max(_text_width(row[i]) for row in cells) for i in range(count)]
+    available = None if width is None else width - (3 * count + 1)
+    if available is None or sum(natural) <= available:
+        return True, natural
+    least = [
+        max(max((cell_len(row[i]) for row, marks in zip(cells, ids, strict=True) if marks[i]), default=0),
+            min(_MIN_COLUMN, natural[i]))
+        for i in range(count)
+    ]  # fmt: skip
+    if sum(least) > available:
+        return False, least
+    widths, spare = list(least), available - sum(least)
+    while spare:
+        growing = [i for i in range(count) if widths[i] < natural[i]]
+        share = spare // len(growing)
+        if not share:
+            for i in growing[:spare]:
+                widths[i] += 1
+            break
+        for i in growing:
+            grow = min(share, natural[i] - widths[i])
+            widths[i] += grow
+            spare -= grow
+    return True, widths
+
+
+def _grid(cells: Sequence[Sequence[str]], widths: Sequence[int], title: str | None) -> tuple[Table, int]:
+    """A rich table of *cells* (header row first, escaped text) and the width it takes."""
+    table = Table(title=None if title is None else _literal(_escaped(title)))
+    for name, width in zip(cells[0], widths, strict=True):
+        table.add_column(_literal(name), width=width, overflow="fold")
+    for row in cells[1:]:
+        table.add_row(*[_literal(cell) for cell in row])
+    return table, sum(widths) + 3 * len(widths) + 1
+
+
+def _record(pairs: Sequence[tuple[str, str]], width: int | None, title: str | None) -> tuple[Table, int]:
+    """One record as a vertical ``field | value`` table (escaped text)."""
+    cells = [("field", "value"), *pairs]
+    ids = [(False, False), *[(False, _is_id(name, value)) for name, value in pairs]]
+    _, widths = _fit(cells, ids, width)
+    return _grid(cells, widths, title)
+
+
+def _rows(
+    names: Sequence[str], rows: Sequence[Sequence[str]], width: int | None, title: str | None, *, one_vertical: bool
+) -> list[tuple[Table, int]]:
+    """A row table of escaped *rows* under *names*: one table when it fits *width* (and is not one
+    record with *one_vertical*), else one vertical table per record."""
+    cells = [list(names), *rows]
+    ids = [[False] * len(names), *[[_is_id(name, cell) for name, cell in zip(names, row, strict=True)] for row in rows]]
+    fits, widths = _fit(cells, ids, width)
+    if not rows or (fits and not (one_vertical and len(rows) == 1)):
+        return [_grid(cells, widths, title)]
+    if len(rows) == 1:
+        return [_record(list(zip(names, rows[0], strict=True)), width, title)]
+    return [
+        _record(list(zip(names, row, strict=True)), width, f"{title or 'row'} {index}/{len(rows)}")
+        for index, row in enumerate(rows, 1)
+    ]
+
+
+def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, *, width: int | None = None) -> str:
+    """Render a plain result set (``otel-audit query``) as ``table``, ``json`` or ``csv``.
+
+    A table fits *width* columns (``None``: as wide as its content); see the module docstring.
+    """
     if fmt == "json":
         return _json([dict(zip(columns, row, strict=True)) for row in rows])
     if fmt == "csv":
@@ -130,16 +262,16 @@ def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
         writer.writerow([_csv_cell(column) for column in columns])
         writer.writerows([[_csv_cell(v) for v in row] for row in rows])
         return out.getvalue()
-    table = Table(show_lines=False)
-    for column in columns:
-        table.add_column(_literal(str(column)))
-    for row in rows:
-        table.add_row(*[_literal(_cell(v)) for v in row])
-    return _to_text(table)
+    names = [_escaped(str(column)) for column in columns]
+    cells = [[_escaped(_cell(v, name=str(c))) for c, v in zip(columns, row, strict=True)] for row in rows]
+    return _to_text(_rows(names, cells, width, None, one_vertical=False), width)
 
 
-def render_report(report: Mapping[str, Any], fmt: str) -> str:
-    """Render *report* as ``table``, ``json``, ``csv`` or ``html``."""
+def render_report(report: Mapping[str, Any], fmt: str, *, width: int | None = None) -> str:
+    """Render *report* as ``table``, ``json``, ``csv`` or ``html``.
+
+    A table fits *width* columns (``None``: as wide as its content); see the module docstring.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
     if fmt == "html":
@@ -156,33 +288,42 @@ def render_report(report: Mapping[str, Any], fmt: str) -> str:
             return render_rows(columns, [list(row.values()) for row in rows], "csv")
         flat = _flatten(report)
         return render_rows(["field", "value"], [[k, v] for k, v in flat.items()], "csv")
-    return _table(report, rows_key)
+    return _table(report, width)
 
 
-def _table(report: Mapping[str, Any], rows_key: str | None) -> str:
-    parts = []
-    summary = Table("field", "value", title=_literal(f"otel-audit report: {report.get('report')}"))
-    for key, value in _flatten(report).items():
-        if key in _PERIOD and value is None:
-            summary.add_row(_literal(key), _literal("no records"))
-        elif key != "report":
-            summary.add_row(_literal(key), _literal(_cell(value)))
-    parts.append(summary)
+def _table(report: Mapping[str, Any], width: int | None) -> str:
+    summary = [
+        (_escaped(key), "no records" if key in _PERIOD and value is None else _escaped(_cell(value, name=key)))
+        for key, value in _flatten(report).items()
+        if key != "report"
+    ]
+    parts = [_record(summary, width, f"otel-audit report: {report.get('report')}")]
     for key, value in report.items():
         if isinstance(value, list) and value and isinstance(value[0], Mapping):
-            table = Table(title=_literal(str(key)))
-            for column in value[0]:
-                table.add_column(_literal(str(column)))
-            for row in value:
-                table.add_row(*[_literal(_cell(v)) for v in row.values()])
-            parts.append(table)
-    return "\n".join(_to_text(part) for part in parts)
+            names = [str(column) for column in value[0]]
+            rows = [
+                [_escaped(_cell(v, name=name)) for name, v in zip(names, row.values(), strict=False)] for row in value
+            ]
+            parts.extend(_rows([_escaped(name) for name in names], rows, width, str(key), one_vertical=True))
+    return _to_text(parts, width)
 
 
-def _to_text(renderable: Any) -> str:
+def _to_text(parts: Sequence[tuple[Table, int]], width: int | None) -> str:
+    """The text of the tables in *parts*, a blank line apart, on a console of *width* columns (or
+    as wide as the widest table: a table never shrinks below the width that keeps its ids whole)."""
+    widest = max(needed for _, needed in parts)
     # Cells are Text already; no markup, emoji or highlighting for anything else either.
     console = Console(
-        file=io.StringIO(), width=200, color_system=None, record=True, markup=False, emoji=False, highlight=False
+        file=io.StringIO(),
+        width=max(widest, width or 0),
+        color_system=None,
+        record=True,
+        markup=False,
+        emoji=False,
+        highlight=False,
     )
-    console.print(renderable)
+    for index, (table, _) in enumerate(parts):
+        if index:
+            console.print()
+        console.print(table)
     return console.export_text()

@@ -1,4 +1,4 @@
-"""The two ways to audit a prediction: a context manager and a decorator.
+"""The ways to audit a prediction: a context manager, a decorator, and a record of one already made.
 
 Usage::
 
@@ -13,6 +13,9 @@ Usage::
     @otel_audit.audited(model="sentiment", version="v2.1.0")
     async def classify(text: str) -> dict: ...
 
+    otel_audit.record_prediction(model="fraud_detector", version="v3.2.1", input=features,
+                                 output=result, latency_ms=23.5, request_id=request_id)
+
 Each prediction is one span ``predict <model>`` and one ``ai.prediction`` log record. An
 exception is audited (``audit.outcome=error``, its type and message) and then re-raised
 unchanged. Both run through the guarded core :mod:`otel_audit.emit.call`: an extractor that
@@ -22,16 +25,19 @@ instead of reaching the caller, and if otel-audit itself fails the call runs una
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
+import math
 from collections.abc import Callable, Mapping
+from time import time_ns
 from typing import Any, TypeVar, cast
 
 from otel_audit.emit import call
 from otel_audit.emit.prediction import CallInput, Prediction
 from otel_audit.emit.runtime import audit_runtime
 
-__all__ = ["audit_prediction", "audited"]
+__all__ = ["audit_prediction", "audited", "record_prediction"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -157,3 +163,83 @@ def audited(
         return cast(F, wrapper)
 
     return decorate
+
+
+RECORD_SITE = call.CallSite("predictions", "record_prediction")
+"""The site of every :func:`record_prediction` (its failures are counted and logged under this name)."""
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _ns(at: dt.datetime) -> int:
+    """*at* (aware) as integer nanoseconds since the epoch, exactly."""
+    return (at - _EPOCH) // dt.timedelta(microseconds=1) * 1000
+
+
+def record_prediction(
+    *,
+    model: str,
+    version: str,
+    input: Any = None,  # noqa: A002 - the audit vocabulary
+    output: Any = None,
+    user_id: str | None = None,
+    request_id: str | None = None,
+    latency_ms: float | None = None,
+    ended_at: dt.datetime | None = None,
+    pipeline_version: str | None = None,
+    operation: str = "predict",
+    attributes: Mapping[str, Any] | None = None,
+    snapshot: bool = False,
+) -> None:
+    """Audit a prediction that has already been made, from its facts.
+
+    For code that measured the prediction itself (a log call after the fact, the structlog
+    processor :class:`otel_audit.emit.structlog.PredictionAuditor`): the record is exactly
+    what ``audit_prediction`` would make, with the given *latency_ms* recorded as it is and the
+    span running from ``ended_at - latency_ms`` to *ended_at*.
+
+    Args:
+        model, version, pipeline_version, operation: what answered.
+        input, output: the prediction's input and output (any value; ``docs/input-hash.md``).
+        user_id, request_id: who asked, for which request (default: the enclosing
+            :class:`~otel_audit.audit_scope`; a request id is generated when there is none).
+        latency_ms: how long the prediction took; ``None`` records ``0``.
+        ended_at: when it ended (an aware datetime); default now.
+        attributes: extra attributes of the record.
+        snapshot: encode *input* and *output* now, in the caller's thread (use it if they may
+            change after the call).
+
+    Raises:
+        ValueError: *model* or *version* is empty, *latency_ms* is negative or not finite, or
+            *ended_at* has no time zone. Otherwise nothing: if otel-audit itself fails, the
+            failure is logged and counted (``predictions.dropped.setup_error``), as for
+            ``audit_prediction``.
+    """
+    _check_identity(model, version)
+    if latency_ms is not None and (not math.isfinite(latency_ms) or latency_ms < 0):
+        raise ValueError(f"latency_ms must be a finite number >= 0, not {latency_ms!r}")
+    if ended_at is not None and ended_at.tzinfo is None:
+        raise ValueError("ended_at must be an aware datetime (with a time zone)")
+    end_ns = _ns(ended_at) if ended_at is not None else time_ns()
+
+    def build() -> Prediction:
+        prediction = audit_runtime().prediction(
+            model=model,
+            version=version,
+            input=input,
+            user_id=user_id,
+            request_id=request_id,
+            pipeline_version=pipeline_version,
+            operation=operation,
+            attributes=attributes,
+            snapshot=snapshot,
+        )
+        prediction.output = output
+        prediction.latency_ms = float(latency_ms) if latency_ms is not None else None
+        prediction.end_ns = end_ns
+        prediction.start_ns = end_ns - round((latency_ms or 0.0) * 1e6) or 1  # 0 would mean "not started"
+        return prediction
+
+    prediction, _ = call.begin(RECORD_SITE, build)
+    if prediction is not None:
+        call.close(RECORD_SITE, prediction)

@@ -156,7 +156,7 @@ class AuditRuntime:
     def _finish(self, p: Prediction) -> None:
         encoded_input, encoded_output = p.encoded or _encode(p)
         error = p.error
-        latency_ms = (p.end_ns - p.start_ns) / 1e6
+        latency_ms = p.latency_ms if p.latency_ms is not None else (p.end_ns - p.start_ns) / 1e6
         attributes: dict[str, Any] = {
             semconv.GEN_AI_REQUEST_MODEL: p.model,
             semconv.ML_MODEL_VERSION: p.version,

@@ -42,6 +42,7 @@ __all__ = [
     "generate_key",
     "load_signer",
     "load_verifier",
+    "note_signers",
     "open_note",
     "parse_checkpoint",
     "sign_note",
@@ -272,6 +273,29 @@ def open_note(note: str, verifier: NoteVerifier) -> str:
     if not found:
         raise NoteError(f"not signed by key {verifier.name}+{verifier.key_id.hex()}")
     return text
+
+
+def note_signers(note: str) -> list[tuple[str, str]]:
+    """The ``(key name, key id hex)`` of every signature line of the signed note *note*.
+
+    Nothing is verified here (that is :func:`open_note`'s job): this says who
+    *claims* to have signed. A line that is not a well-formed signature is skipped.
+    """
+    _, separator, block = note.rpartition("\n\n")
+    if not separator:
+        return []
+    signers = []
+    for line in block.splitlines():
+        if not line.startswith(_SIGNATURE_PREFIX):
+            continue
+        name, _, encoded = line[len(_SIGNATURE_PREFIX) :].partition(" ")
+        try:
+            raw = strict_b64decode(encoded)
+        except (binascii.Error, ValueError):
+            continue
+        if len(raw) >= 5:
+            signers.append((name, raw[:4].hex()))
+    return signers
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from otel_audit.seal._errors import SealError
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["ErasureResult", "erase"]
+__all__ = ["ErasureResult", "erase", "erasure_targets"]
 
 _SYNC = {"mutations_sync": 2}
 
@@ -33,17 +33,28 @@ class ErasureResult:
     record_ids: tuple[str, ...]
 
 
-def erase(store: Store, *, user: str | None = None, request_id: str | None = None, reason: str = "") -> ErasureResult:
-    """Tombstone the input and output of every record of *user*, or of *request_id*.
+def erasure_targets(store: Store, *, user: str | None = None, request_id: str | None = None) -> list[tuple[str, str]]:
+    """The records :func:`erase` would tombstone: ``(record id, request id)`` of every record of
+    *user*, or of *request_id*, by record id (``erase --dry-run`` lists them, changing nothing).
 
     Raises:
         SealError: neither or both selectors were given.
     """
     if bool(user) == bool(request_id):
         raise SealError("erase needs exactly one of --user or --request-id")
+    rows = store.query(query_sql("seal_erasure_targets"), {"user": user or "", "request_id": request_id or ""}).rows
+    return [(str(record_id), str(request)) for record_id, request in rows]
+
+
+def erase(store: Store, *, user: str | None = None, request_id: str | None = None, reason: str = "") -> ErasureResult:
+    """Tombstone the input and output of every record of *user*, or of *request_id*.
+
+    Raises:
+        SealError: neither or both selectors were given.
+    """
+    targets = erasure_targets(store, user=user, request_id=request_id)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     at_text = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    targets = store.query(query_sql("seal_erasure_targets"), {"user": user or "", "request_id": request_id or ""}).rows
     if not targets:
         return ErasureResult(0, now, ())
     record_ids = [record_id for record_id, _ in targets]

@@ -14,8 +14,10 @@ file                content
 ``erasures.json``    the erasure-log rows of the pack's records
 ``model-usage.json`` the ``otel-audit report model-usage`` report for the same model and period
 ``pack.json``        what the pack covers: model, period, origin, tree size, counts, verifier key
-``MANIFEST``         a signed note: ``otel-audit-evidence/1`` then ``<sha256 hex> <file>`` per file
-                     (:mod:`otel_audit.seal.manifest`)
+``summary.html``     the same for people, with every file's SHA-256 and the exact ``otel-audit
+                     verify-pack`` command line (self-contained, no script)
+``MANIFEST``         a signed note: ``otel-audit-evidence/1`` then ``<sha256 hex> <file>`` per file,
+                     ``summary.html`` included (:mod:`otel_audit.seal.manifest`)
 ==================  =================================================================
 
 The folder is created ``0700`` and its files ``0600``, whatever the umask.
@@ -24,7 +26,9 @@ The folder is created ``0700`` and its files ``0600``, whatever the umask.
 signature over its exact bytes, that the folder holds exactly the listed files, each a regular
 file (a symbolic link or FIFO is refused, never followed or waited on), with those checksums,
 every checkpoint signature and consistency proof, and every record's leaf and inclusion proof.
-Each file is read once: what is parsed is the bytes whose checksum was checked.
+Each file is read once: what is parsed is the bytes whose checksum was checked. ``summary.html``
+is checked like every file; packs written before it existed, which neither have nor list it,
+still verify.
 """
 
 from __future__ import annotations
@@ -41,15 +45,16 @@ from otel_audit._files import make_private_dir, open_private_file, write_private
 from otel_audit.answer import queries
 from otel_audit.answer.reports import render_report
 from otel_audit.seal._errors import NoteError, SealError
+from otel_audit.seal._pack_summary import SUMMARY, render_summary
 from otel_audit.seal.checkpoint import NoteSigner, NoteVerifier, open_note, parse_checkpoint, strict_b64decode
 from otel_audit.seal.leaf import RECORD_FIELDS, leaf_hashes
-from otel_audit.seal.manifest import open_manifest, read_listed, write_manifest
+from otel_audit.seal.manifest import file_sha256, open_manifest, read_listed, write_manifest
 from otel_audit.seal.merkle import MerkleTree, verify_consistency, verify_inclusion
 from otel_audit.seal.sealer import load_checkpoints, load_leaves
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["PACK_FORMAT", "build_pack", "verify_pack"]
+__all__ = ["PACK_FORMAT", "SUMMARY", "build_pack", "verify_pack"]
 
 PACK_FORMAT = "otel-audit-evidence/1"
 _FILES = ("checkpoints.json", "erasures.json", "model-usage.json", "pack.json", "proofs.json", "records.parquet")
@@ -174,7 +179,9 @@ def build_pack(
         "verifier_key": str(signer.verifier),
     }
     _write(out / "pack.json", _json(pack))
-    write_manifest(out, PACK_FORMAT, _FILES, signer)
+    files = {name: (file_sha256(out / name), (out / name).stat().st_size) for name in _FILES}
+    _write(out / SUMMARY, render_summary(pack, files, latest.note, out.name))
+    write_manifest(out, PACK_FORMAT, (*_FILES, SUMMARY), signer)
     return pack
 
 
@@ -209,8 +216,8 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
     import pyarrow.parquet as pq
 
     listed = open_manifest(folder, PACK_FORMAT, verifier)
-    if set(listed) != set(_FILES):
-        raise SealError(f"the manifest lists {sorted(listed)}, an evidence pack holds {sorted(_FILES)}")
+    if set(listed) - {SUMMARY} != set(_FILES):
+        raise SealError(f"the manifest lists {sorted(listed)}, an evidence pack holds {sorted(_FILES)} (and {SUMMARY})")
     data = {name: read_listed(folder, name, digest) for name, digest in listed.items()}
 
     pack = _load_json("pack.json", data["pack.json"])

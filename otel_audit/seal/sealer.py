@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -244,6 +244,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     allow_unsealed: bool = False,
     pinned: Checkpoint | None = None,
     min_tree_size: int = 0,
+    progress: Callable[[str, int], None] | None = None,
 ) -> VerifyReport:
     """Recompute the tree from the stored records and check it against the signed checkpoints.
 
@@ -259,6 +260,8 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
             the newest stored checkpoint must cover at least its tree size, and the first
             ``pinned.size`` stored leaves must hash to its root (the tree only grew since).
         min_tree_size: the newest stored checkpoint must cover at least this many leaves.
+        progress: called as ``progress(description, total)`` after each page of leaves and each
+            window of records read (``total`` pages and windows in all), e.g. for a progress bar.
 
     Returns:
         A :class:`VerifyReport`; its ``problems`` are ordered by tree position.
@@ -272,7 +275,10 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     # would take about 1 KB, too much for tens of millions of leaves.
     ordered: list[_Leaf | None] = []
     span = int(store.query(query_sql("seal_leaf_span")).rows[0][0])
-    for first in range(0, span, VERIFY_WINDOW_ROWS * 10):
+    windows = list(_windows(store, start, end))
+    pages = range(0, span, VERIFY_WINDOW_ROWS * 10)
+    step = progress or (lambda description, total: None)
+    for first in pages:
         page = {"first": first, "count": VERIFY_WINDOW_ROWS * 10}
         for leaf_index, record_id, timestamp, leaf_hash_hex in store.query(query_sql("seal_leaves_page"), page).rows:
             index = int(leaf_index)
@@ -282,6 +288,7 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
             else:
                 ordered.extend([None] * (index + 1 - len(ordered)))
             ordered[index] = _Leaf(record_id, timestamp, leaf_hash_hex)
+        step("leaves", len(pages) + len(windows))
     size = len(ordered)
 
     checkpoints = load_checkpoints(store)
@@ -384,7 +391,8 @@ def verify(  # noqa: PLR0912, PLR0915 - one pass per kind of check, kept togethe
     copies: dict[str, dict[str, str]] = {}
     unmatched: dict[str, list[str]] = defaultdict(list)
     erased: set[str] = set()
-    for window_start, window_end in _windows(store, start, end):
+    for window_start, window_end in windows:
+        step("records", len(pages) + len(windows))
         for row in store.query(query_sql("seal_records"), {"since": window_start, "until": window_end}).dicts():
             report.records_checked += 1
             record_id, row_hash = row["record_id"], row["row_hash"]

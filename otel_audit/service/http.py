@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 
+from otel_audit.diagnostics import get_logger
 from otel_audit.errors import OtelAuditError, QueryError
 from otel_audit.export.otlp import MalformedRequestError
 from otel_audit.service.spool import SpoolFullError
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpFront"]
 
-_logger = logging.getLogger(__name__)
+_logger = get_logger(__name__)
 
 _DRAIN_BYTES = 128 * 1024 * 1024  # an oversize body up to this is read and discarded so the client sees 413
 _DECIMAL = re.compile(rb"^[0-9]{1,19}$")
@@ -130,7 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "otel-audit-serve"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        _logger.debug("%s " + format, self.address_string(), *args)
+        if _logger.isEnabledFor(logging.DEBUG):  # formatted only when someone reads it
+            _logger.debug("http", client=self.address_string(), line=format % args)
 
     # --- plumbing ---
 

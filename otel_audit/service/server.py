@@ -38,7 +38,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import logging
 import multiprocessing
 import os
 import secrets
@@ -63,6 +62,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from otel_audit import semconv
 from otel_audit._files import write_private_file
+from otel_audit.diagnostics import get_logger
 from otel_audit.errors import ConfigError, StoreError
 from otel_audit.export.batching import RecordsRejected
 from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter
@@ -78,14 +78,14 @@ from otel_audit.service.http import HttpFront
 from otel_audit.service.redaction import redact_logs_request, redact_traces_request
 from otel_audit.service.spool import KIND_LOGS, KIND_SPANS, Entry, Spool, SpoolFullError
 from otel_audit.stats import pipeline_stats
-from otel_audit.store.base import Store
+from otel_audit.store.base import Store, redact_dsn
 from otel_audit.store.connect import open_store, parse_dsn
 from otel_audit.store.front_door import QUERY_TOKEN_FILE, SERVE_FILE
 from otel_audit.store.sql import query_sql
 
 __all__ = ["SERVE_FILE", "AuditServer", "ServeConfig"]
 
-_logger = logging.getLogger(__name__)
+_logger = get_logger(__name__)
 
 _SIGNALS = {"logs": KIND_LOGS, "spans": KIND_SPANS}
 _RETRY_INITIAL_S = 0.05
@@ -203,7 +203,7 @@ class AuditServer:
         self._spans = ClickHouseSpanExporter(self.store, create_schema=False)
         self.spool = Spool(config.spool_dir or default_spool_dir(config.store), max_bytes=config.max_spool_bytes)
         if self.spool.recovered_records:
-            _logger.warning("replaying %d spooled record(s) into the store", self.spool.recovered_records)
+            _logger.warning("replaying spooled records into the store", records=self.spool.recovered_records)
         self.counters.add("spool.replayed", self.spool.recovered_records)
         self._mapper: ProcessPoolExecutor | None = None
         if config.map_workers:
@@ -255,6 +255,29 @@ class AuditServer:
                 final_run=False,
             )
         self._write_serve_file()
+        _logger.info(
+            "serve started",
+            http=f"{self.config.host}:{self.http_port}",
+            grpc=f"{self.config.host}:{self.grpc_port}" if self.grpc_port else "off",
+            store=redact_dsn(self.store.dsn),
+            spool=str(self.spool.directory),
+            replayed_records=self.spool.recovered_records,
+            redaction="on" if self._redactor is not None else "off",
+            sealing=f"every {self.config.seal_interval_s:g}s" if self._sealer is not None else "off",
+            rollups=f"every {self.config.rollup_interval_s:g}s" if self._rollups is not None else "off",
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Records accepted, stored, rejected and dropped so far, per signal (``logs_accepted``…), and
+        store retries: the figures ``serve`` logs when it drains and stops."""
+        counters = self.counters.snapshot()
+        figures = {
+            f"{signal}_{what}": counters.get(f"{signal}.{what}", 0)
+            for what in ("accepted", "stored", "rejected", "dropped")
+            for signal in ("logs", "spans")
+        }
+        figures["store_retries"] = counters.get("store.retries", 0)
+        return figures
 
     @property
     def serve_file(self) -> Path | None:
@@ -276,7 +299,7 @@ class AuditServer:
         token_file = self.query_token_file
         if self.config.query_token is None and token_file is not None:
             write_private_file(token_file, self._query_token + "\n")
-            _logger.info("query token written to %s (readable by this user only)", token_file)
+            _logger.info("query token written, readable by this user only", path=str(token_file))
         path = self.serve_file
         if path is None:
             return
@@ -296,6 +319,14 @@ class AuditServer:
     def stop(self, timeout: float | None = None) -> bool:
         """Stop intake, flush the spool into the store (up to *timeout*), close; True if drained."""
         deadline = time.monotonic() + (self.config.drain_timeout_s if timeout is None else timeout)
+        depth = self.spool.depth()
+        _logger.info(
+            "serve draining",
+            spooled_requests=depth["requests"],
+            spooled_records=depth["records"],
+            timeout_s=round(deadline - time.monotonic(), 3),
+            **self.counts(),
+        )
         path = self.serve_file
         if path is not None:
             with contextlib.suppress(OSError):
@@ -319,10 +350,17 @@ class AuditServer:
             self._rollups.shutdown(max(1.0, deadline - time.monotonic()))
         if self._mapper is not None:
             self._mapper.shutdown(wait=True, cancel_futures=True)
+        left = self.spool.depth()
         self.spool.close()
         self.store.close()
-        if not drained:
-            _logger.warning("stopped with %s still spooled; they will be stored on the next start", self.spool.depth())
+        # A record left spooled is not lost: it is stored on the next start.
+        (_logger.info if drained else _logger.warning)(
+            "serve stopped",
+            drained=drained,
+            left_spooled_requests=left["requests"],
+            left_spooled_records=left["records"],
+            **self.counts(),
+        )
         return drained
 
     # --- intake -----------------------------------------------------------------------------
@@ -378,7 +416,7 @@ class AuditServer:
                 self.counters.add("store.retries")
                 self.counters.last_error = str(error)[:500]
                 pipeline_stats.add("serve", "store.retries")
-                _logger.warning("store write failed (retrying in %.2fs): %s", delay, error)
+                _logger.warning("store write failed; retrying", retry_in_s=round(delay, 3), error=str(error))
                 self._stopping.wait(delay)
                 delay = min(delay * 2, _RETRY_MAX_S)
                 continue

@@ -2,8 +2,8 @@
 
 Usage::
 
-    otel-audit archive --before 2026-04-01 --to /archive/2026q1 --key audit.key   # March and earlier
-    otel-audit restore /archive/2026q1 --key audit.pub --into otel_audit_restored  # a separate database
+    otel-audit archive --before 2026-04-01 --out /archive/2026q1 --signing-key audit.key   # March and earlier
+    otel-audit restore /archive/2026q1 --verifier-key audit.pub --out otel_audit_restored  # a separate database
 
 :func:`archive_months` writes, for every whole calendar month (UTC) that ends on or before the
 first day of *before*'s month, one Parquet file of ``audit_predictions`` and one of the matching
@@ -284,7 +284,7 @@ def verify_archive(
     if not signed and not accept_unverified:
         if verifier is None:
             raise ConfigError(
-                "restoring an archive checks its signature: pass --key with the seal's verifier key, or "
+                "restoring an archive checks its signature: pass --verifier-key with the seal's verifier key, or "
                 "--accept-unverified to restore rows nobody vouches for"
             )
         raise ConfigError(
@@ -398,7 +398,7 @@ def restore_archive(
         if any(counts.values()):
             raise StoreError(
                 f"database {store.database} already holds audit rows ({counts}); restore into a new, empty database "
-                "(--into NAME)"
+                "(--out NAME)"
             )
         state = store.query(query_sql("restore_target_state"), {"database": store.database}).dicts()[0]
         if state["ttl_tables"] or state["views"]:

@@ -31,18 +31,37 @@ FLAGS = (
     "--remote-debugging-port=0",
 )
 
-# Runs in the page after load: what each chart drew, as laid out by the browser.
+# Runs in the page after load: what each chart drew, as laid out by the browser. Every <text> of a
+# chart comes with its box (the axis-aligned box of its glyphs, rotation applied) and the chart's.
 _CHARTS_JS = """
 JSON.stringify(Array.from(document.querySelectorAll('svg.chart')).map(svg => {
   const box = svg.getBoundingClientRect();
   const bars = Array.from(svg.querySelectorAll('rect.bar')).filter(r => {
     const b = r.getBoundingClientRect(); return b.width > 0 && b.height > 0;
   });
+  const texts = Array.from(svg.querySelectorAll('text')).map(t => {
+    const b = t.getBoundingClientRect();
+    return {text: t.textContent, left: b.left, right: b.right, top: b.top, bottom: b.bottom};
+  });
   return {name: svg.dataset.chart, width: box.width, height: box.height, bars: bars.length,
           values: bars.map(r => Number(r.dataset.value)),
-          fills: Array.from(new Set(bars.map(r => getComputedStyle(r).fill)))};
+          fills: Array.from(new Set(bars.map(r => getComputedStyle(r).fill))),
+          box: {left: box.left, right: box.right, top: box.top, bottom: box.bottom}, texts: texts};
 }))
 """
+
+
+def clipped_labels(chart: dict[str, Any], tolerance: float = 0.5) -> list[str]:
+    """The texts of *chart* (from :func:`load_page`) whose box is not inside the chart's SVG box."""
+    box = chart["box"]
+    return [
+        f"{text['text']!r} {text['left']:.1f}..{text['right']:.1f} x {text['top']:.1f}..{text['bottom']:.1f}"
+        for text in chart["texts"]
+        if text["left"] < box["left"] - tolerance
+        or text["right"] > box["right"] + tolerance
+        or text["top"] < box["top"] - tolerance
+        or text["bottom"] > box["bottom"] + tolerance
+    ]
 
 
 @dataclasses.dataclass
@@ -53,6 +72,8 @@ class PageReport:
     charts: list[dict[str, Any]]
     screenshot: Path
     title: str
+    values: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The value of each expression given to :func:`load_page`, by name."""
 
 
 class _Session:
@@ -124,8 +145,16 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def load_page(page: Path, screenshot: Path, width: int = 1280, height: int = 900) -> PageReport:
-    """Open *page* in headless chromium; report console output, charts and a full-page screenshot."""
+def load_page(
+    page: Path,
+    screenshot: Path,
+    width: int = 1280,
+    height: int = 900,
+    *,
+    evaluate: dict[str, str] | None = None,
+) -> PageReport:
+    """Open *page* in headless chromium; report console output, charts, a full-page screenshot and
+    the value of each JavaScript expression of *evaluate* (by name)."""
     binary = shutil.which("chromium")
     if binary is None:
         raise RuntimeError("chromium is not installed: apt-get install -y chromium (see .ci/run)")
@@ -158,6 +187,7 @@ def load_page(page: Path, screenshot: Path, width: int = 1280, height: int = 900
                 session.wait_for("Page.loadEventFired")
                 charts = json.loads(session.evaluate(_CHARTS_JS))
                 title = session.evaluate("document.title")
+                values = {name: session.evaluate(expression) for name, expression in (evaluate or {}).items()}
                 shot = session.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
@@ -169,4 +199,4 @@ def load_page(page: Path, screenshot: Path, width: int = 1280, height: int = 900
                 session.close()
         finally:
             _stop_group(process)
-    return PageReport(problems=problems, charts=charts, screenshot=screenshot, title=title)
+    return PageReport(problems=problems, charts=charts, screenshot=screenshot, title=title, values=values)

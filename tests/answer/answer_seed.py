@@ -9,12 +9,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import random
 from typing import Any
 
 from otel_audit import semconv
 from otel_audit.emit.hashing import hash_input
 from otel_audit.export.rows import LOG_COLUMNS
+from otel_audit.seal.checkpoint import NoteSigner
 from otel_audit.store.connect import Store
 
 START = dt.datetime(2026, 3, 28)
@@ -122,3 +124,19 @@ def insert_predictions(store: Store, predictions: list[Prediction]) -> None:
              attributes, semconv.EVENT_PREDICTION]
         )  # fmt: skip
     store.insert_columns("otel_logs", [list(column) for column in zip(*rows, strict=True)], LOG_COLUMNS)
+
+
+SIGNER = NoteSigner("audit.test", os.urandom(32))
+"""The key the compliance tests seal with."""
+
+
+def tamper(store: Store, request_id: str) -> str:
+    """Change a sealed record's latency in place (ALTER TABLE … UPDATE); return its record id."""
+    store.command(
+        "ALTER TABLE audit_predictions UPDATE LatencyMs = LatencyMs + 1 WHERE RequestId = {r:String}",
+        {"r": request_id},
+        settings={"mutations_sync": 2},
+    )
+    return str(
+        store.query("SELECT RecordId FROM audit_predictions WHERE RequestId = {r:String}", {"r": request_id}).rows[0][0]
+    )

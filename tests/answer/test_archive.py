@@ -50,7 +50,7 @@ def _mode(path: Path) -> int:
 def _restore(store_dsn: str, folder: Path, name: str, *args: str) -> Result:
     """`otel-audit restore FOLDER` into the database *name* next to the test's."""
     into = _target(store_dsn, name).rpartition("=")[2]
-    return _invoke("restore", str(folder), "--into", into, "--store", store_dsn, *args)
+    return _invoke("restore", str(folder), "--out", into, "--store", store_dsn, *args)
 
 
 def _tables(store_dsn: str, name: str) -> int:
@@ -67,11 +67,11 @@ def keys(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def signed(seeded: Seeded, store_dsn: str, keys: tuple[Path, Path], tmp_path: Path) -> Path:
-    """The seeded store sealed, and March archived by `otel-audit archive --key`."""
-    assert _invoke("seal", "--store", store_dsn, "--key", str(keys[0])).exit_code == 0
+    """The seeded store sealed, and March archived by `otel-audit archive --signing-key`."""
+    assert _invoke("seal", "--store", store_dsn, "--signing-key", str(keys[0])).exit_code == 0
     folder = tmp_path / "archive"
     result = _invoke(
-        "archive", "--before", "2026-04-15", "--to", str(folder), "--store", store_dsn, "--key", str(keys[0])
+        "archive", "--before", "2026-04-15", "--out", str(folder), "--store", store_dsn, "--signing-key", str(keys[0])
     )
     assert result.exit_code == 0, result.stderr
     assert "signed by audit.archive" in result.stderr
@@ -107,7 +107,7 @@ class TestArchive:
         assert manifest["before"] == "2026-04-01" and all(len(f["sha256"]) == 64 for f in manifest["files"])
         assert manifest["seal_tree_size"] == len(seeded.predictions) and (folder / "MANIFEST").is_file()
 
-        result = _restore(store_dsn, folder, "restored", "--key", str(keys[1]))
+        result = _restore(store_dsn, folder, "restored", "--verifier-key", str(keys[1]))
         assert result.exit_code == 0, result.stderr
         assert f"signature checked; {len(march) + duplicates} restored records verify against the archived seal" in (
             result.stderr
@@ -119,7 +119,7 @@ class TestArchive:
         usage = queries.outcome_mix(restored)
         assert usage["total_predictions"] == len(march)
         window = ("--since", "2026-03-01", "--until", "2026-04-01")
-        result = _invoke("verify", "--store", _target(store_dsn, "restored"), "--key", str(keys[1]), *window)
+        result = _invoke("verify", "--store", _target(store_dsn, "restored"), "--verifier-key", str(keys[1]), *window)
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["records_checked"] == len(march) + duplicates
 
@@ -198,7 +198,7 @@ class TestSignedArchive:
         pq.write_table(forged, path, compression="zstd")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         _rewrite_manifest(signed, {"path": path.name, "sha256": digest, "rows": forged.num_rows})
-        result = _restore(store_dsn, signed, "forged", "--key", str(keys[1]))
+        result = _restore(store_dsn, signed, "forged", "--verifier-key", str(keys[1]))
         assert result.exit_code == 1 and "archive does NOT verify" in result.stderr
         assert "manifest.json: checksum differs" in result.stderr
         assert _tables(store_dsn, "forged") == 0
@@ -206,17 +206,17 @@ class TestSignedArchive:
     def test_removed_entry_is_refused(self, signed: Path, store_dsn: str, keys: tuple[Path, Path]) -> None:
         """A manifest with an entry removed is refused, whether its file is left behind or deleted too."""
         _rewrite_manifest(signed, drop="otel_logs-2026-03.parquet")
-        result = _restore(store_dsn, signed, "dropped", "--key", str(keys[1]))
+        result = _restore(store_dsn, signed, "dropped", "--verifier-key", str(keys[1]))
         assert result.exit_code == 1 and "manifest.json: checksum differs" in result.stderr
         (signed / "otel_logs-2026-03.parquet").unlink()
-        result = _restore(store_dsn, signed, "dropped", "--key", str(keys[1]))
+        result = _restore(store_dsn, signed, "dropped", "--verifier-key", str(keys[1]))
         assert result.exit_code == 1 and "missing: ['otel_logs-2026-03.parquet']" in result.stderr
         assert _tables(store_dsn, "dropped") == 0
 
     def test_another_key_is_refused(self, signed: Path, store_dsn: str, tmp_path: Path) -> None:
         """An archive re-signed by, or checked with, another key does not verify."""
         assert _invoke("keygen", "audit.archive", "--out", str(tmp_path / "other")).exit_code == 0
-        result = _restore(store_dsn, signed, "other", "--key", str(tmp_path / "other" / "audit.archive.pub"))
+        result = _restore(store_dsn, signed, "other", "--verifier-key", str(tmp_path / "other" / "audit.archive.pub"))
         assert result.exit_code == 1 and "not signed by key" in result.stderr
 
     def test_symlink_and_fifo_are_refused(self, signed: Path, store_dsn: str, keys: tuple[Path, Path]) -> None:
@@ -224,13 +224,13 @@ class TestSignedArchive:
         name = "otel_logs-2026-03.parquet"
         shutil.move(signed / name, signed.parent / name)
         (signed / name).symlink_to(signed.parent / name)
-        result = _restore(store_dsn, signed, "linked", "--key", str(keys[1]))
+        result = _restore(store_dsn, signed, "linked", "--verifier-key", str(keys[1]))
         assert result.exit_code == 1 and f"{name} is a symbolic link" in result.stderr
         (signed / name).unlink()
         os.mkfifo(signed / name)
         into = _target(store_dsn, "fifo").rpartition("=")[2]
-        for extra in (["--key", str(keys[1])], ["--accept-unverified"]):
-            result = _in_thread("restore", str(signed), "--into", into, "--store", store_dsn, *extra)
+        for extra in (["--verifier-key", str(keys[1])], ["--accept-unverified"]):
+            result = _in_thread("restore", str(signed), "--out", into, "--store", store_dsn, *extra)
             assert result.exit_code == 1 and f"{name} is not a regular file" in result.stderr
         assert _tables(store_dsn, "linked") == 0
 
@@ -240,13 +240,13 @@ class TestSignedArchive:
         """archive needs a key or --unsigned; restore refuses an unsigned archive, or no key, unless told to accept
         unverified rows, and then says so."""
         folder = tmp_path / "unsigned"
-        result = _invoke("archive", "--before", "2026-04-15", "--to", str(folder), "--store", store_dsn)
+        result = _invoke("archive", "--before", "2026-04-15", "--out", str(folder), "--store", store_dsn)
         assert result.exit_code == 2 and "no signing key" in result.stderr and not folder.exists()
-        result = _invoke("archive", "--before", "2026-04-15", "--to", str(folder), "--store", store_dsn, "--unsigned")
+        result = _invoke("archive", "--before", "2026-04-15", "--out", str(folder), "--store", store_dsn, "--unsigned")
         assert result.exit_code == 0 and "UNSIGNED" in result.stderr and not (folder / "MANIFEST").exists()
         result = _restore(store_dsn, folder, "unsigned")
         assert result.exit_code == 2 and "--accept-unverified" in result.stderr
-        result = _restore(store_dsn, folder, "unsigned", "--key", str(keys[1]))
+        result = _restore(store_dsn, folder, "unsigned", "--verifier-key", str(keys[1]))
         assert result.exit_code == 2 and "is not a signed archive" in result.stderr
         assert _tables(store_dsn, "unsigned") == 0
         result = _restore(store_dsn, folder, "unsigned", "--accept-unverified")
@@ -264,10 +264,10 @@ class TestSignedArchive:
     def test_unsealed_months_are_not_signed(
         self, seeded: Seeded, store_dsn: str, keys: tuple[Path, Path], tmp_path: Path
     ) -> None:
-        """A signed archive vouches for sealed rows only: archive --key refuses months not sealed yet."""
+        """A signed archive vouches for sealed rows only: archive --signing-key refuses months not sealed yet."""
         folder = tmp_path / "a"
-        archive = ("archive", "--before", "2026-04-15", "--to", str(folder), "--store", store_dsn)
-        result = _invoke(*archive, "--key", str(keys[0]))
+        archive = ("archive", "--before", "2026-04-15", "--out", str(folder), "--store", store_dsn)
+        result = _invoke(*archive, "--signing-key", str(keys[0]))
         assert result.exit_code == 2 and "unsealed record" in result.stderr and "otel-audit seal" in result.stderr
         assert not (folder / "MANIFEST").exists()
 

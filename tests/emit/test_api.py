@@ -348,3 +348,30 @@ class TestLogRecordUid:
         assert all(len(uid) == 32 and set(uid) <= set("0123456789abcdef") for uid in uids)
         spans = _rows(store, "SELECT SpanAttributes FROM otel_traces WHERE SpanName = 'predict m'")
         assert len(spans) == 3 and not any("log.record.uid" in span["SpanAttributes"] for span in spans)
+
+
+class TestRecordPrediction:
+    def test_span_and_record_span_the_given_latency(self, runtime: otel_audit.AuditRuntime, store: Store) -> None:
+        """A prediction recorded after the fact keeps its latency exactly, its span ending at ended_at."""
+        ended = datetime.datetime(2026, 3, 15, 12, 0, 0, 500_000, tzinfo=datetime.timezone.utc)
+        otel_audit.record_prediction(
+            model="m", version="1", input={"x": 1}, output={"label": "yes"}, latency_ms=0.1234567891, ended_at=ended,
+            request_id="after", user_id="u1", attributes={"source": "log"},
+        )  # fmt: skip
+        assert otel_audit.flush(30)
+        (row,) = _rows(store, "SELECT Timestamp, LatencyMs, RequestId, UserId, Attributes FROM audit_predictions")
+        assert (row["LatencyMs"], row["RequestId"], row["UserId"]) == (0.1234567891, "after", "u1")
+        assert row["Attributes"]["source"] == "log"
+        (span,) = _rows(store, "SELECT toUnixTimestamp64Nano(Timestamp) AS start, Duration FROM otel_traces")
+        end_ns = int(ended.timestamp()) * 10**9 + 500_000_000
+        assert (span["start"], span["Duration"]) == (end_ns - 123457, 123457)
+
+    def test_bad_facts_are_refused(self, runtime: otel_audit.AuditRuntime) -> None:
+        """An empty model, a negative or non-finite latency and a naive end time are ValueErrors."""
+        with pytest.raises(ValueError, match="model"):
+            otel_audit.record_prediction(model="", version="1")
+        for latency in (-1.0, math.inf, math.nan):
+            with pytest.raises(ValueError, match="latency_ms"):
+                otel_audit.record_prediction(model="m", version="1", latency_ms=latency)
+        with pytest.raises(ValueError, match="aware"):
+            otel_audit.record_prediction(model="m", version="1", ended_at=datetime.datetime(2026, 1, 1))

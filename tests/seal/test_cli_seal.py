@@ -39,15 +39,15 @@ class TestSealCommands:
     def test_seal_verify_and_tamper(self, filled: Store, store_dsn: str, keys: tuple[Path, Path]) -> None:
         """seal then verify exits 0; after a tampering verify exits 1 and names the record."""
         private, public = keys
-        code, out, err = _invoke("seal", "--store", store_dsn, "--key", str(private))
+        code, out, err = _invoke("seal", "--store", store_dsn, "--signing-key", str(private))
         assert code == 0, err
         assert "sealed 12 records; tree size 12" in out
-        code, out, err = _invoke("verify", "--store", store_dsn, "--key", str(public))
+        code, out, err = _invoke("verify", "--store", store_dsn, "--verifier-key", str(public))
         assert code == 0, err
         assert json.loads(out)["ok"] is True
         record_id = filled.query("SELECT RecordId FROM audit_predictions WHERE RequestId = 'r9'").rows[0][0]
         filled.command("ALTER TABLE audit_predictions DELETE WHERE RequestId = 'r9'", settings={"mutations_sync": 2})
-        code, out, err = _invoke("verify", "--store", store_dsn, "--key", str(public))
+        code, out, err = _invoke("verify", "--store", store_dsn, "--verifier-key", str(public))
         assert code == 1
         assert json.loads(out)["first_bad_record"] == record_id
         assert f"first bad record {record_id}" in err and "deleted record" in err
@@ -55,25 +55,25 @@ class TestSealCommands:
     def test_prove_erase_evidence(self, filled: Store, store_dsn: str, keys: tuple[Path, Path], tmp_path: Path) -> None:
         """prove / verify-receipt, erase and evidence / verify-pack work end to end."""
         private, public = keys
-        assert _invoke("seal", "--store", store_dsn, "--key", str(private))[0] == 0
+        assert _invoke("seal", "--store", store_dsn, "--signing-key", str(private))[0] == 0
         receipt = tmp_path / "r3.json"
         code, _, err = _invoke("prove", "r3", "--store", store_dsn, "--out", str(receipt))
         assert code == 0, err
-        code, out, _ = _invoke("verify-receipt", str(receipt), "--key", str(public))
+        code, out, _ = _invoke("verify-receipt", str(receipt), "--verifier-key", str(public))
         assert code == 0 and json.loads(out)["request_id"] == "r3"
         receipt.write_text(receipt.read_text().replace('"u0"', '"u1"'))
-        code, _, err = _invoke("verify-receipt", str(receipt), "--key", str(public))
+        code, _, err = _invoke("verify-receipt", str(receipt), "--verifier-key", str(public))
         assert code == 1 and "does NOT verify" in err
         code, out, _ = _invoke("erase", "--user", "u0", "--reason", "GDPR-42", "--store", store_dsn)
         assert code == 0 and "erased the content of 4 records" in out
-        code, out, _ = _invoke("verify", "--store", store_dsn, "--key", str(public))
+        code, out, _ = _invoke("verify", "--store", store_dsn, "--verifier-key", str(public))
         assert code == 0 and json.loads(out)["erased_records"] == 4
         pack = tmp_path / "pack"
         code, out, err = _invoke(
-            "evidence", "--model", "fraud", "--out", str(pack), "--store", store_dsn, "--key", str(private)
+            "evidence", "--model", "fraud", "--out", str(pack), "--store", store_dsn, "--signing-key", str(private)
         )
         assert code == 0, err
-        code, out, _ = _invoke("verify-pack", str(pack), "--key", public.read_text().strip())
+        code, out, _ = _invoke("verify-pack", str(pack), "--verifier-key", public.read_text().strip())
         assert code == 0 and json.loads(out)["verified_records"] == 12
 
     def test_errors_are_one_line(self, store_dsn: str, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ class TestSealCommands:
         assert code == 2 and "no signing key" in err
         code, _, err = _invoke("erase", "--store", store_dsn)
         assert code == 2 and "exactly one of" in err
-        code, _, err = _invoke("verify-pack", str(tmp_path), "--key", str(tmp_path / "missing.pub"))
+        code, _, err = _invoke("verify-pack", str(tmp_path), "--verifier-key", str(tmp_path / "missing.pub"))
         assert code == 2 and "cannot read verifier key" in err
 
 
@@ -99,7 +99,7 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def _evidence(store_dsn: str, private: Path, pack: Path) -> None:
     """`otel-audit evidence` of model fraud into *pack*."""
     code, _, err = _invoke(
-        "evidence", "--model", "fraud", "--out", str(pack), "--store", store_dsn, "--key", str(private)
+        "evidence", "--model", "fraud", "--out", str(pack), "--store", store_dsn, "--signing-key", str(private)
     )
     assert code == 0, err
 
@@ -108,7 +108,7 @@ def _evidence(store_dsn: str, private: Path, pack: Path) -> None:
 def sealed_pack(filled: Store, store_dsn: str, keys: tuple[Path, Path], tmp_path: Path) -> Path:
     """An evidence pack of the 12 sealed predictions, made by `otel-audit evidence`."""
     private, _ = keys
-    assert _invoke("seal", "--store", store_dsn, "--key", str(private))[0] == 0
+    assert _invoke("seal", "--store", store_dsn, "--signing-key", str(private))[0] == 0
     pack = tmp_path / "pack"
     _evidence(store_dsn, private, pack)
     return pack
@@ -120,58 +120,58 @@ class TestEvidenceBytes:
     ) -> None:
         """A receipt whose bytes changed but not its content (CR LF, pretty-printed) fails and says how."""
         private, public = keys
-        assert _invoke("seal", "--store", store_dsn, "--key", str(private))[0] == 0
+        assert _invoke("seal", "--store", store_dsn, "--signing-key", str(private))[0] == 0
         receipt = tmp_path / "r3.json"
         assert _invoke("prove", "r3", "--store", store_dsn, "--out", str(receipt))[0] == 0
         original = receipt.read_bytes()
         receipt.write_bytes(original.replace(b"\n", b"\r\n"))
-        code, _, err = _invoke("verify-receipt", str(receipt), "--key", str(public))
+        code, _, err = _invoke("verify-receipt", str(receipt), "--verifier-key", str(public))
         assert code == 1 and "line endings were changed to CR LF" in err and "keep the original bytes" in err
         receipt.write_bytes(json.dumps(json.loads(original), indent=2).encode() + b"\n")
-        code, _, err = _invoke("verify-receipt", str(receipt), "--key", str(public))
+        code, _, err = _invoke("verify-receipt", str(receipt), "--verifier-key", str(public))
         assert code == 1 and "re-indented (pretty-printed)" in err
         receipt.write_bytes(original + b" ")
-        code, _, err = _invoke("verify-receipt", str(receipt), "--key", str(public))
+        code, _, err = _invoke("verify-receipt", str(receipt), "--verifier-key", str(public))
         assert code == 1 and "whitespace was added" in err
         receipt.write_bytes(original)
-        assert _invoke("verify-receipt", str(receipt), "--key", str(public))[0] == 0
+        assert _invoke("verify-receipt", str(receipt), "--verifier-key", str(public))[0] == 0
 
     def test_crlf_manifest_is_refused(self, sealed_pack: Path, keys: tuple[Path, Path]) -> None:
         """A pack MANIFEST with CR LF line endings fails verify-pack, naming the line endings."""
         manifest = sealed_pack / "MANIFEST"
         original = manifest.read_bytes()
         manifest.write_bytes(original.replace(b"\n", b"\r\n"))
-        code, _, err = _invoke("verify-pack", str(sealed_pack), "--key", str(keys[1]))
+        code, _, err = _invoke("verify-pack", str(sealed_pack), "--verifier-key", str(keys[1]))
         assert code == 1 and "MANIFEST" in err and "CR LF" in err
         manifest.write_bytes(original)
-        assert _invoke("verify-pack", str(sealed_pack), "--key", str(keys[1]))[0] == 0
+        assert _invoke("verify-pack", str(sealed_pack), "--verifier-key", str(keys[1]))[0] == 0
 
     def test_symlinked_pack_file_is_refused(self, sealed_pack: Path, keys: tuple[Path, Path], tmp_path: Path) -> None:
         """A pack file replaced by a symbolic link to an identical copy is refused, not followed."""
         copy = tmp_path / "erasures.json"
         shutil.move(sealed_pack / "erasures.json", copy)
         (sealed_pack / "erasures.json").symlink_to(copy)
-        code, _, err = _invoke("verify-pack", str(sealed_pack), "--key", str(keys[1]))
+        code, _, err = _invoke("verify-pack", str(sealed_pack), "--verifier-key", str(keys[1]))
         assert code == 1 and "erasures.json is a symbolic link" in err
 
     def test_fifo_in_pack_is_refused_without_blocking(self, sealed_pack: Path, keys: tuple[Path, Path]) -> None:
         """A FIFO in place of a pack file is refused at once (the command used to wait forever)."""
         (sealed_pack / "records.parquet").unlink()
         os.mkfifo(sealed_pack / "records.parquet")
-        done = _run_cli("verify-pack", str(sealed_pack), "--key", str(keys[1]))
+        done = _run_cli("verify-pack", str(sealed_pack), "--verifier-key", str(keys[1]))
         assert done.returncode == 1 and "records.parquet is not a regular file" in done.stderr
         (sealed_pack / "MANIFEST").unlink()
         os.mkfifo(sealed_pack / "MANIFEST")
-        done = _run_cli("verify-pack", str(sealed_pack), "--key", str(keys[1]))
+        done = _run_cli("verify-pack", str(sealed_pack), "--verifier-key", str(keys[1]))
         assert done.returncode == 1 and "not a regular file" in done.stderr
 
     def test_fifo_or_symlinked_receipt_is_refused(self, keys: tuple[Path, Path], tmp_path: Path) -> None:
         """verify-receipt refuses a FIFO (without waiting for a writer) and a symbolic link."""
         os.mkfifo(tmp_path / "receipt.json")
-        done = _run_cli("verify-receipt", str(tmp_path / "receipt.json"), "--key", str(keys[1]))
+        done = _run_cli("verify-receipt", str(tmp_path / "receipt.json"), "--verifier-key", str(keys[1]))
         assert done.returncode == 1 and "not a regular file" in done.stderr
         (tmp_path / "link.json").symlink_to(tmp_path / "receipt.json")
-        code, _, err = _invoke("verify-receipt", str(tmp_path / "link.json"), "--key", str(keys[1]))
+        code, _, err = _invoke("verify-receipt", str(tmp_path / "link.json"), "--verifier-key", str(keys[1]))
         assert code == 1 and "symbolic link" in err
 
 
@@ -183,9 +183,9 @@ class TestPublishedHead:
         published head and --min-tree-size; a rewritten tree of the same size fails as forked."""
         private, public = keys
         old, head = tmp_path / "12.note", tmp_path / "20.note"
-        assert _invoke("seal", "--store", store_dsn, "--key", str(private), "--out", str(old))[0] == 0
+        assert _invoke("seal", "--store", store_dsn, "--signing-key", str(private), "--out", str(old))[0] == 0
         emit(8, start=12)
-        code, _, err = _invoke("seal", "--store", store_dsn, "--key", str(private), "--out", str(head))
+        code, _, err = _invoke("seal", "--store", store_dsn, "--signing-key", str(private), "--out", str(head))
         assert code == 0 and "tree size 20" in err
         assert head.read_text().split("\n")[1] == "20" and _mode(head) == 0o600
         requests = ", ".join(f"'r{n}'" for n in range(12, 20))
@@ -193,7 +193,7 @@ class TestPublishedHead:
         filled.command("ALTER TABLE audit_seal_leaves DELETE WHERE LeafIndex >= 12", settings=_SYNC)
         filled.command("ALTER TABLE audit_seal_checkpoints DELETE WHERE TreeSize = 20", settings=_SYNC)
 
-        verify = ("verify", "--store", store_dsn, "--key", str(public))
+        verify = ("verify", "--store", store_dsn, "--verifier-key", str(public))
         code, out, _ = _invoke(*verify)
         assert code == 0 and json.loads(out)["tree_size"] == 12  # the limit: the store alone looks fine
         code, out, err = _invoke(*verify, "--checkpoint", str(head))
@@ -204,7 +204,7 @@ class TestPublishedHead:
         assert _invoke(*verify, "--min-tree-size", "12")[0] == 0
 
         emit(8, start=50)
-        assert _invoke("seal", "--store", store_dsn, "--key", str(private))[0] == 0
+        assert _invoke("seal", "--store", store_dsn, "--signing-key", str(private))[0] == 0
         assert _invoke(*verify)[0] == 0
         code, _, err = _invoke(*verify, "--checkpoint", str(head))
         assert code == 1 and "forked tree" in err
@@ -212,14 +212,14 @@ class TestPublishedHead:
     def test_pinned_checkpoint_needs_a_key_and_its_bytes(
         self, filled: Store, store_dsn: str, keys: tuple[Path, Path], tmp_path: Path
     ) -> None:
-        """--checkpoint without --key, or with its line endings changed, is a one-line error."""
+        """--checkpoint without --verifier-key, or with its line endings changed, is a one-line error."""
         private, public = keys
         note = tmp_path / "head.note"
-        assert _invoke("seal", "--store", store_dsn, "--key", str(private), "--out", str(note))[0] == 0
-        code, _, err = _invoke("verify", "--store", store_dsn, "--checkpoint", str(note))
-        assert code == 2 and "--checkpoint needs --key" in err
+        assert _invoke("seal", "--store", store_dsn, "--signing-key", str(private), "--out", str(note))[0] == 0
+        code, _, err = _invoke("verify", "--store", store_dsn, "--waive-signatures", "--checkpoint", str(note))
+        assert code == 2 and "--checkpoint needs --verifier-key" in err
         note.write_bytes(note.read_bytes().replace(b"\n", b"\r\n"))
-        code, _, err = _invoke("verify", "--store", store_dsn, "--key", str(public), "--checkpoint", str(note))
+        code, _, err = _invoke("verify", "--store", store_dsn, "--verifier-key", str(public), "--checkpoint", str(note))
         assert code == 2 and "CR LF" in err
 
 
@@ -241,9 +241,9 @@ class TestPrivateFiles:
         private, public = folder / "audit.cli.key", folder / "audit.cli.pub"
         assert (_mode(folder), _mode(private), _mode(public)) == (0o700, 0o600, 0o600)
         note, receipt, pack = tmp_path / "head.note", tmp_path / "r1.json", tmp_path / "out" / "pack"
-        assert _invoke("seal", "--store", store_dsn, "--key", str(private), "--out", str(note))[0] == 0
+        assert _invoke("seal", "--store", store_dsn, "--signing-key", str(private), "--out", str(note))[0] == 0
         assert _invoke("prove", "r1", "--store", store_dsn, "--out", str(receipt))[0] == 0
         _evidence(store_dsn, private, pack)
         assert (_mode(note), _mode(receipt), _mode(pack)) == (0o600, 0o600, 0o700)
         assert {path.name: _mode(path) for path in pack.iterdir()} == {path.name: 0o600 for path in pack.iterdir()}
-        assert _invoke("verify-pack", str(pack), "--key", str(public))[0] == 0
+        assert _invoke("verify-pack", str(pack), "--verifier-key", str(public))[0] == 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,7 +18,8 @@ from otel_audit.errors import UnknownModelError
 from otel_audit.seal import SealError
 from otel_audit.seal.checkpoint import NoteSigner
 from otel_audit.seal.erasure import erase
-from otel_audit.seal.evidence import build_pack, verify_pack
+from otel_audit.seal.evidence import PACK_FORMAT, build_pack, verify_pack
+from otel_audit.seal.manifest import open_manifest, write_manifest
 from otel_audit.seal.sealer import seal
 from otel_audit.store.connect import Store
 
@@ -48,6 +51,7 @@ class TestEvidencePack:
             "pack.json",
             "proofs.json",
             "records.parquet",
+            "summary.html",
         ]
         records = pq.read_table(pack / "records.parquet").to_pylist()
         assert {record["model_name"] for record in records} == {"fraud"}
@@ -137,8 +141,8 @@ class TestHonestPacks:
         runner = CliRunner()
         assert runner.invoke(app, ["keygen", "audit.test", "--out", str(tmp_path / "keys")]).exit_code == 0
         key = str(tmp_path / "keys" / "audit.test.key")
-        assert runner.invoke(app, ["seal", "--store", store_dsn, "--key", key]).exit_code == 0
-        common = ["--store", store_dsn, "--key", key]
+        assert runner.invoke(app, ["seal", "--store", store_dsn, "--signing-key", key]).exit_code == 0
+        common = ["--store", store_dsn, "--signing-key", key]
         typo = runner.invoke(app, ["evidence", "--model", "frod", "--out", str(tmp_path / "a"), *common])
         assert typo.exit_code == 4 and "known models, closest first: 'fraud'" in typo.stderr
         period = ["--since", "2001-01-01", "--until", "2001-02-01"]
@@ -151,5 +155,69 @@ class TestHonestPacks:
         )
         assert allowed.exit_code == 0 and "evidence pack of 0 records" in allowed.stdout
         public = (tmp_path / "keys" / "audit.test.pub").read_text().strip()
-        checked = runner.invoke(app, ["verify-pack", str(tmp_path / "c"), "--key", public])
+        checked = runner.invoke(app, ["verify-pack", str(tmp_path / "c"), "--verifier-key", public])
         assert checked.exit_code == 0 and "holds no record" in checked.stderr
+
+
+class _Page(HTMLParser):
+    """The tags and text of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+class TestPackSummary:
+    def test_summary_states_the_pack_and_is_signed(self, pack: Path, signer: NoteSigner) -> None:
+        """summary.html names the model, period, counts, checkpoint and signer, and every file with the
+        checksum MANIFEST signs; MANIFEST lists it too."""
+        page = _Page()
+        page.feed((pack / "summary.html").read_text(encoding="utf-8"))
+        text = " ".join(" ".join(page.text).split())
+        stated = json.loads((pack / "pack.json").read_text())
+        listed = open_manifest(pack, PACK_FORMAT, signer.verifier)
+        assert "summary.html" in listed
+        for name, digest in listed.items():
+            if name != "summary.html":
+                assert f"{name} " in text and digest in text
+        assert "Evidence pack: fraud" in text and "Records 15" in text and "Tree size 20 leaves" in text
+        assert f"{stated['since']} to {stated['until']}" in text and stated["root"] in text
+        assert f"Checkpoint signed by audit.test (key id {signer.verifier.key_id.hex()}" in text
+        # Self-contained: no script, nothing fetched.
+        assert not [tag for tag, _ in page.tags if tag in ("script", "img", "iframe", "object")]
+        assert [v for _, attrs in page.tags for k, v in attrs.items() if k in ("src", "href")] == ["data:,"]
+
+    def test_the_command_it_prints_verifies_the_pack(
+        self, pack: Path, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The exact `otel-audit verify-pack` command line of the summary, run beside the pack, verifies it."""
+        page = _Page()
+        page.feed((pack / "summary.html").read_text(encoding="utf-8"))
+        (command,) = [line.strip() for line in page.text if line.strip().startswith("otel-audit verify-pack")]
+        argv = shlex.split(command)
+        assert argv[:3] == ["otel-audit", "verify-pack", "pack"] and str(signer.verifier) in argv
+        monkeypatch.chdir(pack.parent)
+        result = CliRunner().invoke(app, argv[1:])
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["verified_records"] == 15
+
+    def test_an_altered_summary_fails(self, pack: Path, signer: NoteSigner) -> None:
+        """A changed word in summary.html fails verify-pack like any other file."""
+        summary = pack / "summary.html"
+        summary.write_text(summary.read_text(encoding="utf-8").replace("Records", "Recordz", 1), encoding="utf-8")
+        with pytest.raises(SealError, match=r"summary\.html: checksum differs"):
+            verify_pack(pack, signer.verifier)
+
+    def test_a_pack_from_before_the_summary_still_verifies(self, pack: Path, signer: NoteSigner) -> None:
+        """A pack written before summary.html existed (neither in the folder nor in MANIFEST) verifies as before."""
+        (pack / "summary.html").unlink()
+        (pack / "MANIFEST").unlink()
+        write_manifest(pack, PACK_FORMAT, [p.name for p in pack.iterdir()], signer)
+        assert verify_pack(pack, signer.verifier)["verified_records"] == 15

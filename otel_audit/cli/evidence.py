@@ -1,12 +1,19 @@
-"""``otel-audit`` tamper-evidence commands: keygen, seal, verify, prove, verify-receipt, erase,
-evidence, verify-pack (see ``docs/tamper-evidence.md``).
+"""Tamper-evidence commands: keygen, seal, verify, prove, verify-receipt, evidence, verify-pack,
+erase (see ``docs/tamper-evidence.md``).
+
+Keys: ``--signing-key`` is the private ``NAME.key`` that signs (``seal``, ``evidence``; default
+``$OTEL_AUDIT_SEAL_KEY``), ``--verifier-key`` the public ``NAME.pub`` (or its text) that checks
+(``verify``, ``verify-receipt``, ``verify-pack``). Given the other kind, a command says which key
+it got and which it expects. ``verify`` checks checkpoint signatures: without ``--verifier-key`` it
+fails (exit 2) unless ``--waive-signatures`` says to check the tree and records only.
 
 ``verify``, ``verify-receipt`` and ``verify-pack`` exit with 1 when the evidence does not verify
 (naming the first bad record or file), 2 on a usage or store error. ``verify``, ``prove`` and
 ``evidence`` read an existing store only (exit 5 if the DSN names none); ``evidence`` of a model
-the store has never seen exits 4, and a pack of zero records needs ``--allow-empty``. Evidence is read as bytes from
-regular files only (a symbolic link or FIFO is refused), and every file these commands write
-(keys, receipts, packs, checkpoint notes) is created ``0600`` in ``0700`` folders.
+the store has never seen exits 4, and a pack of zero records needs ``--allow-empty``. Evidence is
+read as bytes from regular files only (a symbolic link or FIFO is refused), and every file these
+commands write (keys, receipts, packs, checkpoint notes) is created ``0600`` in ``0700`` folders.
+``erase --dry-run`` lists the records ``erase`` would change, and changes nothing.
 """
 
 from __future__ import annotations
@@ -18,69 +25,72 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from otel_audit import envvars
+from otel_audit.cli._common import (
+    EXIT_NOT_VERIFIED,
+    errors_as_exit,
+    fail,
+    load_signing_key,
+    load_verifier_key,
+    open_cli_store,
+    progress,
+    terminal_width,
+    write_out,
+)
+from otel_audit.cli._options import (
+    PANEL_EVIDENCE,
+    ModelOption,
+    SigningKeyOption,
+    SinceOption,
+    StoreOption,
+    UntilOption,
+    VerifierKeyOption,
+    out_option,
+    verifier_key_option,
+)
 
 if TYPE_CHECKING:
     from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier
 
 __all__ = ["register"]
 
-StoreOption = Annotated[
-    str | None,
-    typer.Option("--store", help="Store DSN (chdb:///path, chdb://memory, http://host:8123).", show_default=False),
-]
-SigningKeyOption = Annotated[
-    Path | None,
-    typer.Option("--key", help="Signing key file (default: $OTEL_AUDIT_SEAL_KEY).", show_default=False),
-]
-VerifierOption = Annotated[str, typer.Option("--key", help="Verifier key: a .pub file or the key text.")]
-SinceOption = Annotated[str | None, typer.Option(help="Start of the period (ISO 8601, UTC).")]
-UntilOption = Annotated[str | None, typer.Option(help="End of the period, exclusive (ISO 8601, UTC).")]
-
-
-def _signing_key(path: Path | None) -> Path:
-    from otel_audit.seal import SealError
-
-    chosen = path or envvars.env_str(envvars.OTEL_AUDIT_SEAL_KEY)
-    if not chosen:
-        raise SealError("no signing key: pass --key FILE or set OTEL_AUDIT_SEAL_KEY (create one with keygen)")
-    return Path(chosen)
+_MAX_NOTE_BYTES = 1 << 20
+"""A checkpoint note is a few hundred bytes; a larger --checkpoint file is not one."""
 
 
 def keygen(
-    name: Annotated[str, typer.Argument(help="Key name (shown in signature lines), e.g. audit.example.com.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for NAME.key and NAME.pub.")] = Path(),
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Key name (shown in signature lines), e.g. audit.example.com.")
+    ],
+    out: Annotated[Path, out_option("Folder for NAME.key and NAME.pub (created 0700).")] = Path(),
 ) -> None:
     """Create an Ed25519 signing key (NAME.key, mode 0600) and its verifier key (NAME.pub)."""
-    from otel_audit.cli import _errors
     from otel_audit.seal import generate_key
 
-    with _errors():
+    with errors_as_exit():
         private, public = generate_key(name, out)
         typer.echo(f"signing key {private} (keep it secret); verifier key {public}: {public.read_text().strip()}")
 
 
 def seal(
     store: StoreOption = None,
-    key: SigningKeyOption = None,
+    signing_key: SigningKeyOption = None,
     origin: Annotated[str | None, typer.Option(help="Checkpoint origin (default $OTEL_AUDIT_SEAL_ORIGIN).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Seal at most this many records.")] = None,
     out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Also write the newest signed checkpoint here, to publish (verify --checkpoint)."),
+        Path | None, out_option("Also write the newest signed checkpoint to FILE, to publish (verify --checkpoint).")
     ] = None,
 ) -> None:
     """Seal the records not sealed yet into the Merkle tree and sign a checkpoint."""
-    from otel_audit._cli_common import write_out
-    from otel_audit.cli import _errors, _open
-    from otel_audit.seal import SealError, load_signer
+    from otel_audit.seal import SealError
     from otel_audit.seal import seal as seal_records
     from otel_audit.seal.sealer import load_checkpoints
 
-    with _errors():
-        signer = load_signer(_signing_key(key))
+    with errors_as_exit():
+        signer = load_signing_key(signing_key)
         chosen = origin or envvars.env_str(envvars.OTEL_AUDIT_SEAL_ORIGIN)
-        opened = _open(store, create=True)
-        result = seal_records(opened, signer, origin=chosen, limit=limit)
+        opened = open_cli_store(store, create=True)
+        with progress("sealing"):
+            result = seal_records(opened, signer, origin=chosen, limit=limit)
         typer.echo(f"sealed {result.sealed} records; tree size {result.tree_size}, root {result.root.hex()}")
         if out is not None:
             checkpoints = load_checkpoints(opened)
@@ -91,7 +101,15 @@ def seal(
 
 
 def verify(
-    key: Annotated[str | None, typer.Option("--key", help="Verifier key (.pub file or text).")] = None,
+    verifier_key: Annotated[
+        str | None, verifier_key_option("Verifier key of the checkpoints: the NAME.pub file from keygen, or its text.")
+    ] = None,
+    waive_signatures: Annotated[
+        bool,
+        typer.Option(
+            "--waive-signatures", help="Check the tree and records without a verifier key (signatures NOT checked)."
+        ),
+    ] = False,
     since: SinceOption = None,
     until: UntilOption = None,
     allow_unsealed: Annotated[bool, typer.Option(help="Do not fail on records not sealed yet.")] = False,
@@ -109,30 +127,38 @@ def verify(
 ) -> None:
     """Recompute the tree from the stored records; name the first bad record, exit 1 if any."""
     from otel_audit.answer.reports import render_report
-    from otel_audit.cli import _errors, _open
-    from otel_audit.seal import load_verifier
     from otel_audit.seal import verify as verify_store
 
-    with _errors():
-        verifier = load_verifier(key) if key else None
-        pinned = _pinned_checkpoint(checkpoint, verifier) if checkpoint else None
-        report = verify_store(
-            _open(store),
-            verifier,
-            since=since,
-            until=until,
-            allow_unsealed=allow_unsealed,
-            pinned=pinned,
-            min_tree_size=min_tree_size,
+    if verifier_key is None and not waive_signatures:
+        raise fail(
+            "verify checks the checkpoint signatures: pass --verifier-key NAME.pub, or --waive-signatures "
+            "to check the tree and records only"
         )
+    if verifier_key is not None and waive_signatures:
+        raise fail("--verifier-key and --waive-signatures exclude each other")
+    with errors_as_exit():
+        verifier = load_verifier_key(verifier_key) if verifier_key else None
+        pinned = _pinned_checkpoint(checkpoint, verifier) if checkpoint else None
+        opened = open_cli_store(store)
+        with progress("verifying") as step:
+            report = verify_store(
+                opened,
+                verifier,
+                since=since,
+                until=until,
+                allow_unsealed=allow_unsealed,
+                pinned=pinned,
+                min_tree_size=min_tree_size,
+                progress=step,
+            )
         data = report.as_dict()
         data["problems"] = data["problems"][:20]
         typer.echo(render_report(data, "json"))
         if not report.ok:
             typer.echo(f"otel-audit: verification FAILED: first bad {report.first_bad}", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_NOT_VERIFIED)
         if verifier is None:
-            typer.echo("otel-audit: warning: no --key given, checkpoint signatures were not checked", err=True)
+            typer.echo("otel-audit: warning: --waive-signatures: checkpoint signatures were NOT checked", err=True)
 
 
 def _pinned_checkpoint(path: Path, verifier: NoteVerifier | None) -> Checkpoint:
@@ -143,7 +169,9 @@ def _pinned_checkpoint(path: Path, verifier: NoteVerifier | None) -> Checkpoint:
     from otel_audit.seal.checkpoint import decode_note, open_note, parse_checkpoint
 
     if verifier is None:
-        raise SealError("--checkpoint needs --key: a published checkpoint counts only if its signature is checked")
+        raise SealError(
+            "--checkpoint needs --verifier-key: a published checkpoint counts only if its signature is checked"
+        )
     try:
         data = read_regular_file(path, max_bytes=_MAX_NOTE_BYTES)
     except (OSError, FileRefusedError) as error:
@@ -151,23 +179,17 @@ def _pinned_checkpoint(path: Path, verifier: NoteVerifier | None) -> Checkpoint:
     return parse_checkpoint(open_note(decode_note(data, f"checkpoint {path}"), verifier))
 
 
-_MAX_NOTE_BYTES = 1 << 20
-"""A checkpoint note is a few hundred bytes; a larger --checkpoint file is not one."""
-
-
 def prove(
-    request_id: Annotated[str, typer.Argument(help="Request id of the prediction.")],
+    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="Request id of the prediction.")],
     record_id: Annotated[str | None, typer.Option(help="Record id, when the request has several.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the receipt here (default stdout).")] = None,
+    out: Annotated[Path | None, out_option("Write the receipt to FILE (created 0600) instead of stdout.")] = None,
     store: StoreOption = None,
 ) -> None:
     """Emit the inclusion receipt (record, audit path, signed checkpoint) of one prediction."""
-    from otel_audit._cli_common import write_out
-    from otel_audit.cli import _errors, _open
     from otel_audit.seal.receipts import build_receipt, encode_receipt
 
-    with _errors():
-        text = encode_receipt(build_receipt(_open(store), request_id, record_id=record_id))
+    with errors_as_exit():
+        text = encode_receipt(build_receipt(open_cli_store(store), request_id, record_id=record_id))
         if out is None:
             typer.echo(text, nl=False)
         else:
@@ -175,30 +197,29 @@ def prove(
 
 
 def verify_receipt(
-    file: Annotated[Path, typer.Argument(help="Receipt file written by `prove`.")],
-    key: VerifierOption,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Receipt file written by `prove`.")],
+    verifier_key: VerifierKeyOption,
 ) -> None:
     """Check a receipt offline, with only the verifier key."""
     from otel_audit._files import read_regular_file
-    from otel_audit.cli import _errors
     from otel_audit.errors import FileRefusedError
-    from otel_audit.seal import SealError, load_verifier
+    from otel_audit.seal import SealError
     from otel_audit.seal.receipts import verify_receipt as check
 
-    with _errors():
-        verifier = load_verifier(key)
+    with errors_as_exit():
+        verifier = load_verifier_key(verifier_key)
         try:
             data = read_regular_file(file)
         except OSError as error:
             raise SealError(f"cannot read receipt {file}: {error.strerror or error}") from None
         except FileRefusedError as error:
             typer.echo(f"otel-audit: receipt does NOT verify: {error}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_NOT_VERIFIED) from None
         try:
             summary = check(data, verifier)
         except SealError as error:
             typer.echo(f"otel-audit: receipt does NOT verify: {error}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_NOT_VERIFIED) from None
         typer.echo(json.dumps({"ok": True, **summary}, indent=2))
 
 
@@ -206,61 +227,75 @@ def erase(
     user: Annotated[str | None, typer.Option(help="Erase the content of every record of this user id.")] = None,
     request_id: Annotated[str | None, typer.Option(help="Erase the content of this request's record(s).")] = None,
     reason: Annotated[str, typer.Option(help="Why (kept in the erasure log), e.g. a ticket id.")] = "",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the records that would be erased; change nothing.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Replace stored inputs/outputs with tombstones that keep the seal valid (GDPR Art. 17)."""
-    from otel_audit.cli import _errors, _open
+    from otel_audit.answer.reports import render_rows
     from otel_audit.seal.erasure import erase as erase_records
+    from otel_audit.seal.erasure import erasure_targets
 
-    with _errors():
-        result = erase_records(_open(store, create=True), user=user, request_id=request_id, reason=reason)
+    with errors_as_exit():
+        if dry_run:
+            targets = erasure_targets(open_cli_store(store), user=user, request_id=request_id)
+            who = f"user {user!r}" if user else f"request {request_id!r}"
+            typer.echo(
+                f"would erase the content (input, output, label, content attributes) of {len(targets)} record(s) "
+                f"of {who}; nothing was changed (--dry-run)"
+            )
+            if targets:
+                text = render_rows(["record_id", "request_id"], targets, "table", width=terminal_width())
+                typer.echo(text, nl=False)
+            return
+        result = erase_records(open_cli_store(store, create=True), user=user, request_id=request_id, reason=reason)
         typer.echo(f"erased the content of {result.records} records at {result.erased_at.isoformat()}Z")
 
 
 def evidence(
-    model: Annotated[str, typer.Option(help="Model name.")],
-    out: Annotated[Path, typer.Option("--out", help="New, empty folder for the pack.")],
+    model: ModelOption,
+    out: Annotated[Path, out_option("New, empty folder for the pack.")],
     since: SinceOption = None,
     until: UntilOption = None,
-    key: SigningKeyOption = None,
+    signing_key: SigningKeyOption = None,
     allow_empty: Annotated[
         bool, typer.Option("--allow-empty", help="Write the pack even when the period holds no record of the model.")
     ] = False,
     store: StoreOption = None,
 ) -> None:
     """Export one model's records, checkpoints, proofs and usage report as a signed evidence pack."""
-    from otel_audit.cli import _errors, _open
-    from otel_audit.seal import load_signer
     from otel_audit.seal.evidence import build_pack
 
-    with _errors():
-        signer = load_signer(_signing_key(key))
-        pack = build_pack(_open(store), signer, model, out, since=since, until=until, allow_empty=allow_empty)
+    with errors_as_exit():
+        signer = load_signing_key(signing_key)
+        opened = open_cli_store(store)
+        with progress("packing evidence"):
+            pack = build_pack(opened, signer, model, out, since=since, until=until, allow_empty=allow_empty)
         typer.echo(f"evidence pack of {pack['records']} records of {model} in {out} (tree size {pack['tree_size']})")
 
 
 def verify_pack(
-    folder: Annotated[Path, typer.Argument(help="Evidence pack folder.")],
-    key: VerifierOption,
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="Evidence pack folder.")],
+    verifier_key: VerifierKeyOption,
 ) -> None:
     """Verify an evidence pack offline, with only the verifier key."""
-    from otel_audit.cli import _errors
-    from otel_audit.seal import SealError, load_verifier
+    from otel_audit.seal import SealError
     from otel_audit.seal.evidence import verify_pack as check
 
-    with _errors():
-        verifier = load_verifier(key)
+    with errors_as_exit():
+        verifier = load_verifier_key(verifier_key)
         try:
             summary = check(folder, verifier)
         except SealError as error:
             typer.echo(f"otel-audit: evidence pack does NOT verify: {error}", err=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_NOT_VERIFIED) from None
         typer.echo(json.dumps({"ok": True, **summary}, indent=2))
         if not summary["verified_records"]:
             typer.echo("otel-audit: note: the pack verifies but holds no record (made with --allow-empty)", err=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the tamper-evidence commands to the ``otel-audit`` app."""
-    for command in (keygen, seal, verify, prove, verify_receipt, erase, evidence, verify_pack):
-        app.command(command.__name__.replace("_", "-"))(command)
+    """Add the evidence commands to *app*, under their help panel."""
+    for command in (keygen, seal, verify, prove, verify_receipt, evidence, verify_pack, erase):
+        app.command(command.__name__.replace("_", "-"), rich_help_panel=PANEL_EVIDENCE)(command)
