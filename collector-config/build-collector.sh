@@ -7,8 +7,9 @@
 # Output:  .build/otelcol-audit/otelcol-audit   (generated sources beside it)
 # OCB:     .build/bin/builder
 #
-# Incremental: exits at once when the binary is newer than the manifest and this
-# script. FORCE=1 rebuilds anyway. Go's module cache and build cache (GOMODCACHE,
+# Incremental: exits at once when the binary is newer than the manifest, this script
+# and every file of otel-audit's processor module (collector/processor/
+# auditredactionprocessor; its tests, testdata, test binaries and Markdown aside). FORCE=1 rebuilds anyway. Go's module cache and build cache (GOMODCACHE,
 # GOCACHE) are used as configured, so a rebuild after a manifest change only
 # compiles what changed.
 #
@@ -26,6 +27,8 @@ SCRIPT_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
 ROOT="$(cd -- "$SCRIPT_DIR/.." && pwd -P)"
 SCRIPT="$SCRIPT_DIR/$(basename -- "${BASH_SOURCE[0]}")"
 MANIFEST="$SCRIPT_DIR/builder-config.yaml"
+# The local Go module the manifest builds in (its `path:`, resolved from the repository root).
+PROCESSOR_DIR="$ROOT/collector/processor/auditredactionprocessor"
 BUILD_DIR="$ROOT/.build"
 DIST_DIR="$BUILD_DIR/otelcol-audit"
 BINARY="$DIST_DIR/otelcol-audit"
@@ -39,9 +42,23 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 T0="$(now)"
 
 # --- incremental: nothing to do ---------------------------------------------
+if [[ ! -f "$PROCESSOR_DIR/go.mod" ]]; then
+    log "error: ${PROCESSOR_DIR#"$ROOT"/}/go.mod is missing (the manifest builds that module from this checkout)"
+    exit 1
+fi
+# The first file of the processor module newer than the binary, if any (its tests, test data,
+# `go test -c` binaries and Markdown do not go into it).
+newer_source() {
+    find "$PROCESSOR_DIR" \( -name testdata -prune \) -o -type f ! -name '*_test.go' ! -name '*.test' \
+        ! -name '*.md' -newer "$BINARY" -print -quit
+}
 if [[ "${FORCE:-0}" != 1 && -x "$BINARY" && "$BINARY" -nt "$MANIFEST" && "$BINARY" -nt "$SCRIPT" ]]; then
-    log "up to date: ${BINARY#"$ROOT"/} (newer than ${MANIFEST#"$ROOT"/}); FORCE=1 to rebuild ($(since "$T0"))"
-    exit 0
+    changed="$(newer_source)"
+    if [[ -z "$changed" ]]; then
+        log "up to date: ${BINARY#"$ROOT"/} (newer than ${MANIFEST#"$ROOT"/} and ${PROCESSOR_DIR#"$ROOT"/}); FORCE=1 to rebuild ($(since "$T0"))"
+        exit 0
+    fi
+    log "${changed#"$ROOT"/} is newer than the binary: rebuilding"
 fi
 
 # --- toolchain ----------------------------------------------------------------
@@ -84,7 +101,8 @@ else
 fi
 
 # --- generate + compile ---------------------------------------------------------
-# OCB resolves dist.output_path against its working directory: run it from the repo root.
+# OCB resolves dist.output_path and every module `path:` against its working directory (not
+# the manifest's): run it from the repo root.
 T2="$(now)"
 log "building ${BINARY#"$ROOT"/} from ${MANIFEST#"$ROOT"/}"
 cd "$ROOT"

@@ -1,10 +1,11 @@
 """The single-box deployment end to end: SDK → real collector (redaction) → otel-audit serve → store.
 
 Python emits audit records with personal data over OTLP to ``otelcol-audit`` running the shipped
-``collector-config/single-box.yaml``; the collector redacts them and forwards with its
-``otlp_http`` exporter to a real ``otel-audit serve`` (started with ``--no-redact``, so only the
-collector's redaction stands between the data and the store); the records are then read back
-through serve's query front door.
+``collector-config/single-box.yaml``; the collector redacts them (its ``auditredaction``
+processor) and forwards with its ``otlp_http`` exporter to a real ``otel-audit serve`` (started
+with ``--no-redact``, so only the collector's redaction stands between the data and the store);
+the records are then read back through serve's query front door. The redaction corpus goes the
+same way, and every record must be stored exactly once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import pytest
 
 sys.path[:0] = [str(Path(__file__).parent / "service"), str(Path(__file__).parent / "redact")]
 
+from collector_corpus import items, send  # noqa: E402
 from collector_helpers import CONFIG_DIR, RunningCollector, start_collector, stop_collector  # noqa: E402
+from redaction_corpus import load_corpus  # noqa: E402
 from serve_process import ServeProcess  # noqa: E402
 
 import otel_audit  # noqa: E402
@@ -82,3 +85,33 @@ class TestSingleBox:
         assert report["versions_used"] == {"v1": 20}
         assert report["prediction_distribution"] == {"approve": 10, "decline": 10}
         assert report["unique_users"] == 4
+
+    @pytest.mark.slow  # the redaction corpus through the collector into serve: about 10 s
+    def test_every_record_stored_exactly_once(self, single_box: tuple[ServeProcess, RunningCollector]) -> None:
+        """The redaction corpus through the collector into serve: one log row and one span row per record."""
+        server, running = single_box
+        records = items(load_corpus(), [])
+        send(running.http_endpoint, records)
+        store = open_store(server.dsn)
+        wanted = {item.id: 1 for item in records}
+        counts: dict[str, dict[str, int]] = {}
+        deadline = time.monotonic() + 120
+        settled_at = None
+        while time.monotonic() < deadline:
+            counts = {
+                table: dict(
+                    store.query(
+                        f"SELECT {column}['audit.request.id'], toInt64(count()) FROM {table} "
+                        f"WHERE {column}['gen_ai.request.model'] = 'corpus_model' GROUP BY 1"
+                    ).rows
+                )
+                for table, column in (("otel_logs", "LogAttributes"), ("otel_traces", "SpanAttributes"))
+            }
+            complete = all(sum(found.values()) >= len(records) for found in counts.values())
+            if complete and settled_at is None:
+                settled_at = time.monotonic()  # then wait a little: a duplicate could still be on its way
+            if settled_at is not None and time.monotonic() - settled_at > 3:
+                break
+            time.sleep(0.3)
+        assert counts["otel_logs"] == wanted
+        assert counts["otel_traces"] == wanted

@@ -1,7 +1,25 @@
 """Render the OpenTelemetry Collector configuration from the one redaction rule file.
 
-The collector (``make collector`` builds ``otelcol-audit``, v0.161) cannot run Python, so the
-rules become three processors, applied in this order to logs and traces:
+Every profile but one runs otel-audit's own collector processor, ``auditredaction``
+(``collector/processor/auditredactionprocessor``, built into ``otelcol-audit`` by
+``make collector``): a Go port of :mod:`otel_audit.redact` that reads the same rule file at
+start-up and gives byte-identical results (validators, decoders, key normalisation, budget,
+pseudonyms and counts included). The rendered config only names the rule file::
+
+    auditredaction:
+      rules_file: ${env:OTEL_AUDIT_REDACTION_RULES:-<path>}
+      secret: ${env:OTEL_AUDIT_REDACTION_SECRET:-}
+
+``<path>`` is the *rules_file* argument: the shipped copies in ``collector-config/`` say
+``collector-config/redaction.yaml`` (relative to the collector's working directory: run them
+from the repository root); ``otel-audit collector-config`` writes the absolute path of the rule
+file it rendered, so a user's config works from any directory. The environment variables are the
+ones the in-process redactor reads.
+
+Profiles: ``production`` (ClickHouse exporter, persistent sending queue), ``single-box``
+(``otlp_http`` to ``otel-audit serve``), ``file-sink`` (OTLP/JSON lines), and ``contrib-only``:
+the production topology for a stock contrib distribution, where the rules are rendered into
+contrib processors instead, applied in this order to logs and traces:
 
 1. ``transform/redact`` (OTTL), typed tokens where OTTL can reach:
    * ``audit.redaction.*`` attributes a client sent are deleted (only redaction writes them);
@@ -22,10 +40,10 @@ rules become three processors, applied in this order to logs and traces:
    and values scanned again; a body that still matches after that is withheld (replaced by
    ``{"redaction_error": ...}``, ``audit.redaction.error = 1``), as in-process on failure.
 
-What cannot be the same as in-process (validators, decoders, key normalisation, the record
-budget, pseudonyms, counts, token text) is listed in ``docs/redaction.md`` ("Collector parity").
-Detectors with a validator render their candidate pattern, which masks every candidate run
-(over-masking); the Go processor of issue 14 will run the same validators and decoders.
+What ``contrib-only`` cannot do like in-process (validators, decoders, key normalisation, the
+record budget, pseudonyms, counts, token text) and what that costs on the corpus is in
+``docs/redaction.md`` ("The contrib-only profile"): detectors with a validator render their
+candidate pattern, which masks every candidate run (over-masking).
 
 Usage::
 
@@ -34,14 +52,17 @@ Usage::
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any, Final, Literal
 
 import yaml
 
-from otel_audit.redact.rules import RedactionRules, re2_patterns
+from otel_audit.redact.engine import OTEL_AUDIT_REDACTION_SECRET
+from otel_audit.redact.rules import OTEL_AUDIT_REDACTION_RULES, RedactionRules, re2_patterns
 
 __all__ = [
+    "CONTRIB_FIGURES",
     "ENV_CLICKHOUSE_DATABASE",
     "ENV_CLICKHOUSE_ENDPOINT",
     "ENV_FILE_PATH",
@@ -50,16 +71,38 @@ __all__ = [
     "ENV_OTLP_GRPC_ENDPOINT",
     "ENV_OTLP_HTTP_ENDPOINT",
     "ENV_QUEUE_DIRECTORY",
+    "ENV_REDACTION_RULES",
+    "ENV_REDACTION_SECRET",
     "ENV_SERVE_ENDPOINT",
+    "PROCESSOR",
     "PROFILES",
+    "SHIPPED_RULES",
+    "SINKS",
     "Profile",
+    "Sink",
+    "audit_redaction",
     "processors",
     "render_config",
     "render_yaml",
 ]
 
-Profile = Literal["production", "single-box", "file-sink"]
-PROFILES: Final[tuple[Profile, ...]] = ("production", "single-box", "file-sink")
+Profile = Literal["production", "single-box", "file-sink", "contrib-only"]
+PROFILES: Final[tuple[Profile, ...]] = ("production", "single-box", "file-sink", "contrib-only")
+Sink = Literal["clickhouse", "serve", "file"]
+SINKS: Final[tuple[Sink, ...]] = ("clickhouse", "serve", "file")
+_PROFILE_SINK: Final[dict[Profile, Sink]] = {
+    "production": "clickhouse",
+    "single-box": "serve",
+    "file-sink": "file",
+    "contrib-only": "clickhouse",
+}
+
+PROCESSOR: Final = "auditredaction"
+"""Component type of otel-audit's collector processor (``collector/processor/auditredactionprocessor``)."""
+SHIPPED_RULES: Final = "collector-config/redaction.yaml"
+"""The rule file as the shipped configs name it: relative to the repository root."""
+ENV_REDACTION_RULES: Final = OTEL_AUDIT_REDACTION_RULES
+ENV_REDACTION_SECRET: Final = OTEL_AUDIT_REDACTION_SECRET
 
 # Environment variables the shipped configs read (with defaults), so one file serves every host.
 ENV_OTLP_GRPC_ENDPOINT: Final = "OTEL_AUDIT_COLLECTOR_OTLP_GRPC_ENDPOINT"
@@ -241,12 +284,13 @@ def _finish_statements(rules: RedactionRules) -> list[str]:
 
 
 def processors(rules: RedactionRules) -> dict[str, Any]:
-    """The ``processors`` section (memory_limiter, transform/redact, redaction, transform/finish)."""
+    """The ``processors`` section of ``contrib-only`` (memory_limiter, transform/redact, redaction,
+    transform/finish)."""
     exact = _allow_list(rules)
     key_patterns = [p.pattern for p in re2_patterns(rules) if p.kind == "key" and p.action != "keep"]
     keep_patterns = [p.pattern for p in re2_patterns(rules) if p.kind == "key" and p.action == "keep"]
     return {
-        "memory_limiter": {"check_interval": "1s", "limit_percentage": 75, "spike_limit_percentage": 20},
+        "memory_limiter": dict(_MEMORY_LIMITER),
         "transform/redact": {
             "error_mode": "propagate",
             "log_statements": [
@@ -277,15 +321,48 @@ def processors(rules: RedactionRules) -> dict[str, Any]:
     }
 
 
-_PIPELINE_PROCESSORS: Final = ["memory_limiter", "transform/redact", "redaction", "transform/finish"]
-_TRACE_PROCESSORS: Final = ["memory_limiter", "transform/redact", "redaction"]
+_MEMORY_LIMITER: Final = {"check_interval": "1s", "limit_percentage": 75, "spike_limit_percentage": 20}
+_CONTRIB_LOGS: Final = ["memory_limiter", "transform/redact", "redaction", "transform/finish"]
+_CONTRIB_TRACES: Final = ["memory_limiter", "transform/redact", "redaction"]
 
 
-def render_config(rules: RedactionRules, profile: Profile) -> dict[str, Any]:
-    """The whole collector configuration of *profile* as a plain mapping."""
+def audit_redaction(rules_file: str = SHIPPED_RULES) -> dict[str, Any]:
+    """The ``processors`` section of the ``auditredaction`` profiles (memory_limiter, auditredaction).
+
+    *rules_file* is the default of ``${env:OTEL_AUDIT_REDACTION_RULES}``: the path the collector
+    reads the rule file from (a relative path is relative to the collector's working directory).
+    """
+    # The resolver reads a ${env:…:-default} default as YAML: the path must come back as itself.
+    if any(char in rules_file for char in "${}\n") or yaml.safe_load(rules_file or "~") != rules_file:
+        raise ValueError(f"rules_file {rules_file!r} cannot be written into a collector config")
+    return {
+        "memory_limiter": dict(_MEMORY_LIMITER),
+        PROCESSOR: {
+            "rules_file": _env(ENV_REDACTION_RULES, rules_file),
+            "secret": _env(ENV_REDACTION_SECRET, ""),
+        },
+    }
+
+
+def render_config(
+    rules: RedactionRules, profile: Profile, *, rules_file: str = SHIPPED_RULES, sink: Sink | None = None
+) -> dict[str, Any]:
+    """The whole collector configuration of *profile* as a plain mapping.
+
+    Args:
+        rules: the rule file, validated (rendered into the processors of ``contrib-only``).
+        profile: one of :data:`PROFILES`.
+        rules_file: where the ``auditredaction`` processor reads the rule file (see
+            :func:`audit_redaction`); unused by ``contrib-only``.
+        sink: another exporter than the profile's (``file`` for tests and benchmarks).
+    """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-    http_default = "127.0.0.1:4319" if profile == "single-box" else "127.0.0.1:4318"
+    sink = sink or _PROFILE_SINK[profile]
+    if sink not in SINKS:
+        raise ValueError(f"unknown sink {sink!r}; expected one of {', '.join(SINKS)}")
+    http_default = "127.0.0.1:4319" if sink == "serve" else "127.0.0.1:4318"
+    contrib = profile == "contrib-only"
     config: dict[str, Any] = {
         "receivers": {
             "otlp": {
@@ -295,7 +372,7 @@ def render_config(rules: RedactionRules, profile: Profile) -> dict[str, Any]:
                 }
             }
         },
-        "processors": processors(rules),
+        "processors": processors(rules) if contrib else audit_redaction(rules_file),
         "exporters": {},
         "extensions": {"health_check": {"endpoint": _env(ENV_HEALTH_ENDPOINT, "127.0.0.1:13133")}},
         "service": {
@@ -316,7 +393,7 @@ def render_config(rules: RedactionRules, profile: Profile) -> dict[str, Any]:
             "pipelines": {},
         },
     }
-    if profile == "production":
+    if sink == "clickhouse":
         exporter = "clickhouse"
         config["extensions"]["file_storage/queue"] = {
             "directory": _env(ENV_QUEUE_DIRECTORY, "/var/lib/otelcol-audit/queue"),
@@ -349,7 +426,7 @@ def render_config(rules: RedactionRules, profile: Profile) -> dict[str, Any]:
                 "max_elapsed_time": "0s",
             },
         }
-    elif profile == "single-box":
+    elif sink == "serve":
         exporter = "otlp_http"
         config["exporters"][exporter] = {
             "endpoint": _env(ENV_SERVE_ENDPOINT, "http://127.0.0.1:4318"),
@@ -359,32 +436,86 @@ def render_config(rules: RedactionRules, profile: Profile) -> dict[str, Any]:
     else:
         exporter = "file"
         config["exporters"][exporter] = {"path": _env(ENV_FILE_PATH, "./otel-audit-collector.jsonl"), "format": "json"}
+    logs, traces = (_CONTRIB_LOGS, _CONTRIB_TRACES) if contrib else (["memory_limiter", PROCESSOR],) * 2
     config["service"]["pipelines"] = {
-        "logs": {"receivers": ["otlp"], "processors": list(_PIPELINE_PROCESSORS), "exporters": [exporter]},
-        "traces": {"receivers": ["otlp"], "processors": list(_TRACE_PROCESSORS), "exporters": [exporter]},
+        "logs": {"receivers": ["otlp"], "processors": list(logs), "exporters": [exporter]},
+        "traces": {"receivers": ["otlp"], "processors": list(traces), "exporters": [exporter]},
     }
     return config
 
 
 _HEADER: Final = """\
 # otel-audit collector configuration, profile {profile}.
-# GENERATED from {source} by `otel-audit collector-config --profile {profile}`: do not edit;
-# change the rule file and regenerate (a test fails when this file and the rule file disagree).
+# GENERATED by `otel-audit collector-config --profile {profile}`: do not edit; regenerate.
+# Redaction: otel-audit's `auditredaction` processor reads the rule file when the collector
+# starts: $OTEL_AUDIT_REDACTION_RULES, else {rules_file}
+# (a relative path is relative to the collector's working directory), with the pseudonym key
+# $OTEL_AUDIT_REDACTION_SECRET (needed only when a rule pseudonymizes). Same rules, same output
+# as in-process redaction, byte for byte: docs/redaction.md, "The collector".
 # Run: otelcol-audit --config {name}   (build it with `make collector`)
-# Environment overrides (default in the file): {envs}.
-# Redaction here vs. in-process: docs/redaction.md, "Collector parity".
+{envs}
+"""
+
+CONTRIB_LIMITS: Final = """\
+# LIMITS, measured on the redaction corpus (docs/redaction.md, "The contrib-only profile"): OTTL
+# and the redaction processor have no validators, decoders or key normalisation, so {leaked} of
+# {planted} planted values pass this profile (in-process and auditredaction: {residual}), and
+# {false_positives} of {near_misses} near misses are changed (in-process: {fp_in_process}). \
+No pseudonyms (masked instead),
+# no audit.redaction.* counts, `****` instead of typed tokens below the top level. Throughput on
+# one core: {contrib_rate} records/s, vs {audit_rate} with auditredaction and {passthrough_rate} without
+# redaction (bench/bench_collector.py, PII corpus; docs/benchmarks.md). Prefer the other profiles.
+"""
+"""What the contrib-only header says of its limits (figures of docs/redaction.md and docs/benchmarks.md)."""
+
+CONTRIB_FIGURES: Final = {  # measured; tests/redact/test_redaction_collector.py holds them as ceilings
+    "leaked": "332",
+    "planted": "3,053",
+    "residual": "18",
+    "false_positives": "341",
+    "near_misses": "708",
+    "fp_in_process": "9",
+    "contrib_rate": "~1,070",
+    "audit_rate": "~20,000",
+    "passthrough_rate": "~57,000",
+}
+
+_CONTRIB_HEADER: Final = """\
+# otel-audit collector configuration, profile contrib-only: for a stock OpenTelemetry Collector
+# contrib distribution (v0.161 components), without otel-audit's `auditredaction` processor.
+# GENERATED from {source} by `otel-audit collector-config --profile contrib-only`:
+# do not edit; change the rule file and regenerate (a test fails when they disagree).
+{limits}# Run: otelcol-contrib --config {name}   (otelcol-audit runs it too)
+{envs}
 """
 
 
-def render_yaml(rules: RedactionRules, profile: Profile, *, source: str = "collector-config/redaction.yaml") -> str:
-    """The configuration of *profile* as YAML text with a header naming its source."""
-    config = render_config(rules, profile)
+def render_yaml(
+    rules: RedactionRules,
+    profile: Profile,
+    *,
+    source: str = SHIPPED_RULES,
+    rules_file: str = SHIPPED_RULES,
+    sink: Sink | None = None,
+) -> str:
+    """The configuration of *profile* as YAML text with a header naming where its rules come from.
+
+    *source* is the rule file as the header of ``contrib-only`` names it (its rules are written
+    into the config); *rules_file* is where the ``auditredaction`` processor of the other
+    profiles reads it (see :func:`audit_redaction`).
+    """
+    config = render_config(rules, profile, rules_file=rules_file, sink=sink)
     body: str = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100_000)
-    envs = sorted({part.split(":-")[0] for part in body.split("${env:")[1:]})
-    header = _HEADER.format(
-        profile=profile,
-        source=source,
-        name=f"collector-config/{profile}.yaml",
-        envs=", ".join(envs),
+    names = sorted({part.split(":-")[0].rstrip("}") for part in body.split("${env:")[1:]})
+    envs = textwrap.fill(
+        "Environment overrides (default in the file): " + ", ".join(names) + ".",
+        width=98,
+        initial_indent="# ",
+        subsequent_indent="#   ",
+        break_on_hyphens=False,
     )
-    return header + body
+    name = f"collector-config/{profile}.yaml"
+    if profile == "contrib-only":
+        limits = CONTRIB_LIMITS.format(**CONTRIB_FIGURES)
+        return _CONTRIB_HEADER.format(source=source, limits=limits, name=name, envs=envs) + body
+    return _HEADER.format(profile=profile, rules_file=rules_file, name=name, envs=envs) + body

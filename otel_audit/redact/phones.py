@@ -6,7 +6,7 @@ least 8 digits joined by phone separators (``+`` or ``(+`` in front; up to three
 ``space . - / ( )`` between digits; an extension ``x123``, ``ext. 123`` or ``extension 123`` at
 the end). :class:`PhoneValidator` then decides which parts of each run are phone numbers, with
 libphonenumber (``phonenumbers`` here, ``github.com/nyaruka/phonenumbers`` in Go, both on the
-metadata of libphonenumber 9.0.32) through functions both ports have:
+metadata of libphonenumber 9.0.31) through functions both ports have:
 ``country_code_for_region``, ``ndd_prefix_for_region``, ``region_code_for_country_code``,
 ``is_possible_number_with_reason`` and ``is_valid_number`` on a ``PhoneNumber`` built from the
 digits, and the ``COUNTRY_CODE_TO_REGION_CODE`` table.

@@ -1,4 +1,4 @@
-"""Generate the redaction corpus of issue 13: PII from two independent generators, plus hard cases.
+"""Generate the redaction corpus: PII from two independent generators, plus hard cases.
 
 Writes, beside this file (or into the folder given as the first argument):
 
@@ -14,7 +14,7 @@ Writes, beside this file (or into the folder given as the first argument):
 
 Values come from Faker and mimesis (independent projects with their own data and formats) in
 the locales below, as those generators produce them; IBANs of 73 countries of the ISO 13616
-registry (BBAN formats), AWS keys and JWTs come from this script; the hard cases (every finding of issue 13)
+registry (BBAN formats), AWS keys and JWTs come from this script; the hard cases (every reported leak)
 are written by hand. Kinds the shipped rules do not claim to find (names, postal addresses,
 national ids in free text, national ids under field names the rules do not list) are planted
 as ``not_covered:*`` and reported apart, never counted as leaks of a covered kind.
@@ -705,7 +705,7 @@ def generated_records() -> list[dict[str, Any]]:
     return records
 
 
-# -- hand-written hard cases: every finding of issue 13 ----------------------------------------
+# -- hand-written hard cases: every reported leak ----------------------------------------------
 
 
 def hard_cases(rng: random.Random) -> list[dict[str, Any]]:

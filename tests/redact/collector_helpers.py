@@ -17,7 +17,7 @@ from typing import Any
 
 from redaction_helpers import ROOT
 
-from otel_audit.redact import collector
+from otel_audit.redact import RedactionRules, collector
 
 BINARY = ROOT / ".build" / "otelcol-audit" / "otelcol-audit"
 CONFIG_DIR = ROOT / "collector-config"
@@ -84,10 +84,15 @@ def start_collector(
         collector.ENV_FILE_PATH: str(output),
         **(extra_env or {}),
     }
+    for name in (collector.ENV_REDACTION_RULES, collector.ENV_REDACTION_SECRET):
+        if name not in (extra_env or {}):
+            env.pop(name, None)  # the shipped rule file and no secret, unless the test says otherwise
     log = tmp / "collector.log"
     with log.open("wb") as stream:
+        # From the repository root: the shipped configs name the rule file relative to it.
         process = subprocess.Popen(
             [str(binary), "--config", str(config or CONFIG_DIR / "file-sink.yaml")],
+            cwd=ROOT,
             env=env,
             stdout=stream,
             stderr=subprocess.STDOUT,
@@ -107,6 +112,13 @@ def start_collector(
             stop_collector(running)
             raise AssertionError(f"collector not healthy in 30 s: {log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.1)
+
+
+def contrib_file_sink(tmp: Path, rules: RedactionRules) -> Path:
+    """The ``contrib-only`` processors of *rules* with the file exporter, written into *tmp*."""
+    path = tmp / "contrib-only-file-sink.yaml"
+    path.write_text(collector.render_yaml(rules, "contrib-only", sink="file"), encoding="utf-8")
+    return path
 
 
 def stop_collector(running: RunningCollector) -> None:
