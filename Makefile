@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 DEV := $(VENV)/.installed-dev
 
-.PHONY: setup demo test lint bench collector chromium clean
+.PHONY: setup demo test test-fast lint bench collector collector-configs go-test chromium clean
 
 # The demo needs only the package; the tests also need the frameworks (torch is ~3 GB).
 $(CORE): pyproject.toml
@@ -24,7 +24,7 @@ $(CROSSLANG): tests/crosslang/package-lock.json
 	npm ci --prefix tests/crosslang --no-audit --no-fund --silent
 	touch $(CROSSLANG)
 
-# otel-audit serve (issue 3): the OpenTelemetry JS SDK client used by tests/service/test_jsclient.py.
+# otel-audit serve: the OpenTelemetry JS SDK client used by tests/service/test_jsclient.py.
 JSCLIENT := tests/jsclient/node_modules/.installed
 $(JSCLIENT): tests/jsclient/package-lock.json
 	npm ci --prefix tests/jsclient --no-audit --no-fund --silent
@@ -40,12 +40,22 @@ demo: $(CORE)
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-test: setup $(CROSSLANG) $(JSCLIENT) collector chromium
+# otel-audit's collector processor is a Go module: its own tests run before the Python suite.
+PROCESSOR := collector/processor/auditredactionprocessor
+go-test:
+	cd $(PROCESSOR) && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go test -p=2 ./...
+
+test: setup $(CROSSLANG) $(JSCLIENT) collector chromium go-test
 	$(PY) -m pytest -q
+
+# The edit loop: every test not marked slow (each of those takes more than about five seconds).
+test-fast: setup $(CROSSLANG) $(JSCLIENT) collector chromium
+	$(PY) -m pytest -q -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check otel_audit tests bench
 	$(VENV)/bin/ruff format --check otel_audit tests bench
+	$(VENV)/bin/mypy --strict otel_audit
 
 bench: setup
 	$(PY) bench/bench_hot_path.py
@@ -53,6 +63,13 @@ bench: setup
 
 collector:
 	bash collector-config/build-collector.sh
+
+# The shipped collector configs, regenerated from collector-config/redaction.yaml (a test compares them).
+collector-configs: $(CORE)
+	for profile in production single-box file-sink contrib-only; do \
+	  $(VENV)/bin/otel-audit collector-config --profile $$profile \
+	    --collector-rules-path collector-config/redaction.yaml --out collector-config/$$profile.yaml || exit 1; \
+	done; chmod 644 collector-config/*.yaml
 
 clean:
 	rm -rf $(VENV) .build

@@ -1,4 +1,4 @@
-"""Cost of the issue-6 answers on a store of N predictions: compliance report, HTML page, archive, restore.
+"""Cost of the answers on a store of N predictions: compliance report, HTML page, archive, restore.
 
 Fills otel_logs with N prediction records spread over 90 days (2 models, 3 versions, 5 % errors,
 20 % with redaction attributes) by Arrow insert; the schema's view derives audit_predictions.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from otel_audit.decisions import record_feedback, record_ground_truth, record_review
 from otel_audit.emit.api import audit_prediction, audited, record_prediction
 from otel_audit.emit.hashing import canonical_json, hash_input
 from otel_audit.emit.prediction import Prediction, audit_scope
@@ -27,8 +28,7 @@ from otel_audit.errors import (
     StoreLockedError,
 )
 from otel_audit.stats import pipeline_stats
-
-__version__ = "0.1.0"
+from otel_audit.version import __version__
 
 __all__ = [
     "AuditRuntime",
@@ -47,7 +47,10 @@ __all__ = [
     "configure",
     "flush",
     "hash_input",
+    "record_feedback",
+    "record_ground_truth",
     "record_prediction",
+    "record_review",
     "shutdown",
     "stats",
 ]

@@ -88,7 +88,7 @@ def _format(fmt: str | None) -> tuple[str, str | None]:
         if fmt not in LOG_FORMATS:
             raise ConfigError(f"log format must be one of {', '.join(LOG_FORMATS)}, not {fmt!r}")
         return fmt, None
-    raw = envvars.env_str(envvars.OTEL_AUDIT_LOG_FORMAT)
+    raw = envvars.OTEL_AUDIT_LOG_FORMAT.raw()
     if raw is None:
         return _DEFAULT_FORMAT, None
     if raw.lower() not in LOG_FORMATS:

@@ -43,7 +43,7 @@ __all__ = [
     "USER_ID",
 ]
 
-# -- issue 7: auto-instrumentation (batch rows, GenAI client calls, HTTP requests) -------------
+# -- auto-instrumentation (batch rows, GenAI client calls, HTTP requests) ----------------------
 __all__ += [  # one additive block per feature keeps parallel edits mergeable
     "AUDIT_BATCH_INPUT_HASHES",
     "AUDIT_BATCH_OUTPUTS",
@@ -154,7 +154,7 @@ PROMOTED_ATTRIBUTES: Final = (
 """Attributes that get a typed column in ``audit_predictions``; the others stay in its map."""
 
 
-# -- issue 7: auto-instrumentation ---------------------------------------------------------------
+# -- auto-instrumentation ------------------------------------------------------------------------
 AUDIT_BATCH_INPUT_HASHES: Final = "audit.batch.input_hashes"
 """Per-row input hashes of a batch call (string array, row order; ``hash_input(X[i])``). Bounded
 by ``OTEL_AUDIT_BATCH_MAX_ROWS``; stored as a JSON array text in the attribute map."""
@@ -211,7 +211,7 @@ HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
 """HTTP status of an audited request (OTel HTTP convention)."""
 
 
-# -- issue 12: record identity -------------------------------------------------------------------
+# -- record identity ----------------------------------------------------------------------------
 __all__ += ["LOG_RECORD_UID"]
 
 LOG_RECORD_UID: Final = "log.record.uid"
@@ -221,7 +221,7 @@ language should set one too. When a record has none, otel-audit's ingest derives
 record's content (``otel_audit/export/record_id.py``). It becomes ``audit_predictions.RecordId``."""
 
 
-# -- issue 12: guarded audited calls ---------------------------------------------------------------
+# -- guarded audited calls ------------------------------------------------------------------------
 __all__ += ["AUDIT_EXTRACTOR_ERROR"]
 
 AUDIT_EXTRACTOR_ERROR: Final = "audit.extractor.error"
@@ -230,3 +230,160 @@ AUDIT_EXTRACTOR_ERROR: Final = "audit.extractor.error"
 ``@audited``'s ``input``, ``user_id`` and ``output`` callables and an instrumentor's ``output`` and
 ``finish`` steps; the fact an extractor failed to give is recorded as null (``user.id`` falls back
 to the enclosing ``audit_scope``). Absent when every extractor succeeded."""
+
+
+# -- decisions on the record and other audit events -----------------------------------------------
+__all__ += [
+    "ACCESS_OUTCOMES",
+    "ACCESS_OUTCOME_ERROR",
+    "ACCESS_OUTCOME_OK",
+    "ACCESS_OUTCOME_REFUSED",
+    "AUDIT_ACCESS_ACTOR",
+    "AUDIT_ACCESS_COMMAND",
+    "AUDIT_ACCESS_OUTCOME",
+    "AUDIT_ACCESS_PERIOD_END",
+    "AUDIT_ACCESS_PERIOD_START",
+    "AUDIT_ACCESS_RECORDS",
+    "AUDIT_ACCESS_SUBJECT",
+    "AUDIT_ACCESS_SUBJECT_KIND",
+    "AUDIT_EVENTS",
+    "AUDIT_EVENT_CONTENT_ATTRIBUTES",
+    "AUDIT_EVENT_PROMOTED_ATTRIBUTES",
+    "AUDIT_FEEDBACK_TEXT",
+    "AUDIT_GROUND_TRUTH_SOURCE",
+    "AUDIT_GROUND_TRUTH_VALUE",
+    "AUDIT_REVIEW_DECISION",
+    "AUDIT_REVIEW_FINAL_OUTPUT",
+    "AUDIT_REVIEW_REASON",
+    "AUDIT_REVIEW_REVIEWER",
+    "AUDIT_TARGET_RECORD_ID",
+    "DECISION_ACCEPT",
+    "DECISION_ESCALATE",
+    "DECISION_EVENTS",
+    "DECISION_OVERRIDE",
+    "EVENT_ACCESS",
+    "EVENT_FEEDBACK",
+    "EVENT_GROUND_TRUTH",
+    "EVENT_REVIEW",
+    "GEN_AI_EVALUATION_NAME",
+    "GEN_AI_EVALUATION_RESULT",
+    "REVIEW_DECISIONS",
+]
+
+EVENT_REVIEW: Final = "audit.review"
+"""``event_name`` of a human review of one prediction (accept, override or escalate)."""
+
+EVENT_GROUND_TRUTH: Final = "audit.ground_truth"
+"""``event_name`` of the observed outcome of one prediction, once known."""
+
+EVENT_FEEDBACK: Final = "audit.feedback"
+"""``event_name`` of free-text feedback on one prediction (content: redacted, erasable)."""
+
+EVENT_ACCESS: Final = "audit.access"
+"""``event_name`` of one read of the audit trail (a report, an export, a query through serve)."""
+
+DECISION_EVENTS: Final = (EVENT_REVIEW, EVENT_GROUND_TRUTH, EVENT_FEEDBACK)
+"""The decision events: appended, never edited, each naming one prediction."""
+
+AUDIT_EVENTS: Final = (*DECISION_EVENTS, EVENT_ACCESS)
+"""Every event ``audit_events`` keeps (and the seal covers) besides predictions."""
+
+AUDIT_TARGET_RECORD_ID: Final = "audit.target.record_id"
+"""On a decision event: the ``RecordId`` (``log.record.uid``) of the prediction it is about.
+A decision names its prediction by this, or by :data:`AUDIT_REQUEST_ID` (the prediction's
+request id), or both."""
+
+AUDIT_REVIEW_REVIEWER: Final = "audit.review.reviewer"
+"""Pseudonymous id of the reviewer (never a name or an e-mail address)."""
+
+AUDIT_REVIEW_DECISION: Final = "audit.review.decision"
+"""``accept``, ``override`` or ``escalate``."""
+
+DECISION_ACCEPT: Final = "accept"
+DECISION_OVERRIDE: Final = "override"
+DECISION_ESCALATE: Final = "escalate"
+REVIEW_DECISIONS: Final = (DECISION_ACCEPT, DECISION_OVERRIDE, DECISION_ESCALATE)
+
+AUDIT_REVIEW_REASON: Final = "audit.review.reason"
+"""Why the reviewer decided so (free text: content, redacted and erasable)."""
+
+AUDIT_REVIEW_FINAL_OUTPUT: Final = "audit.review.final_output"
+"""The output that stands after an override (canonical JSON text; content, erasable)."""
+
+AUDIT_GROUND_TRUTH_VALUE: Final = "audit.ground_truth.value"
+"""The observed outcome, comparable with the prediction's ``audit.output.label`` (content)."""
+
+AUDIT_GROUND_TRUTH_SOURCE: Final = "audit.ground_truth.source"
+"""Where the outcome comes from, e.g. ``chargeback``, ``manual-audit``, ``customer``."""
+
+AUDIT_FEEDBACK_TEXT: Final = "audit.feedback.text"
+"""Free-text feedback (content: redacted like any content, erasable)."""
+
+AUDIT_ACCESS_ACTOR: Final = "audit.access.actor"
+"""Who read the audit trail (an operator or service id; pseudonymous)."""
+
+AUDIT_ACCESS_COMMAND: Final = "audit.access.command"
+"""What was run, e.g. ``report usage``, ``query`` (serve's query door), ``evidence``."""
+
+AUDIT_ACCESS_SUBJECT: Final = "audit.access.subject"
+"""Whose data was read: the keyed pseudonym of the data subject, empty when not one user's."""
+
+AUDIT_ACCESS_PERIOD_START: Final = "audit.access.period.start"
+"""Start of the period read (RFC 3339 UTC text), empty when unbounded."""
+
+AUDIT_ACCESS_PERIOD_END: Final = "audit.access.period.end"
+"""End of the period read (RFC 3339 UTC text, exclusive), empty when unbounded."""
+
+AUDIT_ACCESS_RECORDS: Final = "audit.access.records"
+"""Records returned (int)."""
+
+AUDIT_ACCESS_SUBJECT_KIND: Final = "audit.access.subject.kind"
+"""What :data:`AUDIT_ACCESS_SUBJECT` pseudonymises: ``user``, ``request``, ``model`` or ``input``
+(an input hash); absent when the read was about no one subject."""
+
+AUDIT_ACCESS_OUTCOME: Final = "audit.access.outcome"
+"""``ok``, ``refused`` (by the query sandbox) or ``error`` (the read failed)."""
+
+ACCESS_OUTCOME_OK: Final = "ok"
+ACCESS_OUTCOME_REFUSED: Final = "refused"
+ACCESS_OUTCOME_ERROR: Final = "error"
+"""The read failed (a store or query error, an unknown model): what it returned is 0 records."""
+ACCESS_OUTCOMES: Final = (ACCESS_OUTCOME_OK, ACCESS_OUTCOME_REFUSED, ACCESS_OUTCOME_ERROR)
+
+AUDIT_EVENT_CONTENT_ATTRIBUTES: Final = (
+    AUDIT_REVIEW_REASON,
+    AUDIT_REVIEW_FINAL_OUTPUT,
+    AUDIT_GROUND_TRUTH_VALUE,
+    AUDIT_FEEDBACK_TEXT,
+)
+"""Decision attributes that carry content: the seal's event leaf commits to their SHA-256, and
+``otel-audit erase`` replaces them by a tombstone."""
+
+AUDIT_EVENT_PROMOTED_ATTRIBUTES: Final = (
+    LOG_RECORD_UID,
+    AUDIT_TARGET_RECORD_ID,
+    AUDIT_REQUEST_ID,
+    GEN_AI_REQUEST_MODEL,
+    AUDIT_REVIEW_REVIEWER,
+    AUDIT_REVIEW_DECISION,
+    *AUDIT_EVENT_CONTENT_ATTRIBUTES,
+    AUDIT_GROUND_TRUTH_SOURCE,
+    AUDIT_ACCESS_ACTOR,
+    AUDIT_ACCESS_COMMAND,
+    AUDIT_ACCESS_SUBJECT,
+    AUDIT_ACCESS_PERIOD_START,
+    AUDIT_ACCESS_PERIOD_END,
+    AUDIT_ACCESS_RECORDS,
+    AUDIT_ACCESS_OUTCOME,
+)
+"""Attributes that get a typed column in ``audit_events``; the others stay in its map."""
+
+GEN_AI_EVALUATION_RESULT: Final = "gen_ai.evaluation.result"
+"""OTel GenAI event name for an evaluation of a GenAI output (development status). Not used for
+decisions: it has no reviewer, no override and no record reference (docs/conventions.md)."""
+
+GEN_AI_EVALUATION_NAME: Final = "gen_ai.evaluation.name"
+"""OTel GenAI: name of the evaluation; otel-audit's SDK sets it on a decision event to the
+event's kind (``review``, ``ground_truth``, ``feedback``), so GenAI-aware tools can group them.
+The evaluation's ``score.label`` and ``explanation`` are not set: they would copy content
+(decision reason, observed outcome) outside the attributes that erasure tombstones."""

@@ -11,51 +11,29 @@ Usage::
         assert record.model == "credit_scorer"
         assert record.input_hash == otel_audit.hash_input(application.features)
 
-``capture_audit`` configures otel-audit with in-memory exporters for the length of the block
-(no redaction unless asked), flushes on exit, and restores nothing else: configure your real
-pipeline again afterwards if the test process needs one.
+``capture_audit`` configures otel-audit with the OpenTelemetry SDK's in-memory exporters
+(``InMemoryLogRecordExporter``, ``InMemorySpanExporter``) for the length of the block (no
+redaction unless asked), flushes on exit, and restores nothing else: configure your real
+pipeline again afterwards if the test process needs one. ``audit.spans`` holds the prediction
+spans, for tests of what ran inside a prediction.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_audit import semconv
 from otel_audit.emit.runtime import configure, shutdown
 
-__all__ = ["AuditCapture", "CapturedPrediction", "InMemoryLogRecordExporter", "capture_audit"]
-
-
-class InMemoryLogRecordExporter(LogRecordExporter):
-    """Keeps every exported log record in a list (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._records: list[ReadableLogRecord] = []
-
-    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        with self._lock:
-            self._records.extend(batch)
-        return LogRecordExportResult.SUCCESS
-
-    @property
-    def records(self) -> list[ReadableLogRecord]:
-        """A copy of what was exported so far."""
-        with self._lock:
-            return list(self._records)
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+__all__ = ["AuditCapture", "CapturedPrediction", "capture_audit"]
 
 
 @dataclass(frozen=True)
@@ -97,28 +75,40 @@ class CapturedPrediction:
 
 
 class AuditCapture:
-    """What :func:`capture_audit` collected; read :attr:`records` after the block."""
+    """What :func:`capture_audit` collected; read :attr:`records` (and :attr:`spans`) after the block.
 
-    def __init__(self, exporter: InMemoryLogRecordExporter) -> None:
-        self._exporter = exporter
+    Args:
+        logs, spans: the SDK's in-memory exporters the block exported into.
+    """
+
+    def __init__(self, logs: InMemoryLogRecordExporter, spans: InMemorySpanExporter) -> None:
+        self._logs = logs
+        self._spans = spans
 
     @property
     def records(self) -> list[CapturedPrediction]:
         """Every ``ai.prediction`` record exported so far, in export order."""
         return [
             CapturedPrediction.from_record(readable)
-            for readable in self._exporter.records
+            for readable in self._logs.get_finished_logs()
             if readable.log_record.event_name == semconv.EVENT_PREDICTION
         ]
+
+    @property
+    def spans(self) -> list[ReadableSpan]:
+        """Every prediction span exported so far (``predict <model>``), in export order."""
+        return list(self._spans.get_finished_spans())
 
 
 @contextmanager
 def capture_audit(*, redact: bool = False) -> Iterator[AuditCapture]:
     """Configure otel-audit to export into memory for the block; flush and shut down at exit."""
-    exporter = InMemoryLogRecordExporter()
-    runtime = configure(store=False, log_exporters=[exporter], spans=False, redact=redact, schedule_delay_ms=10)
+    logs, spans = InMemoryLogRecordExporter(), InMemorySpanExporter()  # type: ignore[no-untyped-call]
+    runtime = configure(
+        store=False, log_exporters=[logs], span_exporters=[spans], spans=False, redact=redact, schedule_delay_ms=10
+    )
     try:
-        yield AuditCapture(exporter)
+        yield AuditCapture(logs, spans)
     finally:
         runtime.flush(30)
         shutdown()

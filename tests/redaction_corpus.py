@@ -1,4 +1,4 @@
-"""The redaction corpus of issue 13: load it, read back everything a store holds, find what survived.
+"""The redaction corpus: load it, read back everything a store holds, find what survived.
 
 Shared by the corpus tests of both ingress paths (``tests/redact/test_redaction_corpus.py``, the
 SDK; ``tests/service/test_redaction_corpus_serve.py``, ``serve``'s door). The corpus is made by
@@ -50,7 +50,7 @@ NEAR_MISS_KEY = "app.value"
 
 MAX_LEAKS = 0
 MAX_FALSE_POSITIVE_RATE = 0.03
-"""Issue 13's targets: no planted value stored, at most 3 % of near misses touched."""
+"""The targets: no planted value stored, at most 3 % of near misses touched."""
 
 RESIDUAL_LEAKS = {"phone": 18}
 """Leaks still measured (2026-12-02), per kind, which these tests hold as a ceiling (a ratchet:

@@ -190,7 +190,7 @@ class TestNoSuchStore:
         assert tables == 0
 
 
-# --- issue 15: every report the same way, one name per idea, a demo that is a demo ----------------
+# --- every report the same way, one name per idea, a demo that is a demo ------------------------
 
 
 def _commands() -> dict[tuple[str, ...], Any]:
@@ -247,7 +247,9 @@ _REPORTS: dict[str, tuple[str, ...]] = {
     "reproduce": ("{request_id}",),
     "input": ("{input_hash}",),
     "conflicts": (),
+    "access-log": (),
     "compliance": ("--model", "fraud_detector"),
+    "oversight": ("--model", "fraud_detector"),
 }
 """Every `report` subcommand with the arguments it needs on the demo store."""
 
@@ -492,6 +494,7 @@ def _held(out: str) -> dict[str, str]:
 
 
 class TestDemo:
+    @pytest.mark.slow
     def test_own_store_idempotent_and_next_commands_work(self, tmp_path: Path) -> None:
         """demo writes into ./otel-audit-demo, never the default store; a second run writes nothing and shows the
         same counts; the three commands it suggests run against that store."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from soak import run_soak
 
 
 class TestSoak:
+    @pytest.mark.slow
     def test_outage_and_sigkill_lose_nothing(self, tmp_path: Path) -> None:
         """20k predictions via OTLP to serve, a store outage and a SIGKILL: stored == acknowledged, no duplicates."""
         figures = run_soak(20_000, 4000.0, 1.0, tmp_path, log=lambda message: None)

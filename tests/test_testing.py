@@ -39,3 +39,15 @@ class TestCaptureAudit:
         [record] = audit.records
         assert record.input == {"to": "[EMAIL]"}
         assert record.input_hash == otel_audit.hash_input({"to": "ann@example.org"})
+
+    def test_spans_are_captured_with_the_records(self) -> None:
+        """audit.spans holds each prediction's span, with the ids its record carries."""
+        with capture_audit() as audit, otel_audit.audit_prediction(model="m", version="1", input=1) as p:
+            p.output = 2
+        [record] = audit.records
+        [span] = audit.spans
+        assert span.name == "predict m"
+        assert span.context is not None and (span.context.trace_id, span.context.span_id) == (
+            record.trace_id,
+            record.span_id,
+        )

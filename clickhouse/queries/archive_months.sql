@@ -7,7 +7,12 @@ FROM
     WHERE Timestamp < {cutoff:DateTime64(9)}
     UNION DISTINCT
     SELECT DISTINCT toStartOfMonth(Timestamp) AS month
+    FROM audit_events
+    WHERE Timestamp < {cutoff:DateTime64(9)}
+    UNION DISTINCT
+    SELECT DISTINCT toStartOfMonth(Timestamp) AS month
     FROM otel_logs
-    WHERE EventName = '{{semconv.EVENT_PREDICTION}}' AND Timestamp < {cutoff:DateTime64(9)}
+    WHERE (EventName = '{{semconv.EVENT_PREDICTION}}' OR EventName IN ({{semconv.AUDIT_EVENTS}}))
+      AND Timestamp < {cutoff:DateTime64(9)}
 )
 ORDER BY month

@@ -1,9 +1,6 @@
 -- Same columns and types as the OpenTelemetry Collector contrib ClickHouse exporter's logs table
 -- (Map variant, exporter >= v0.151.0), so the official exporter can write here with
 -- `create_schema: false`. tests/store/test_schema.py pins this column list.
--- otel_logs is the landing table: prediction rows leave it after the landing period (TTL
--- below), once the view has copied them into audit_predictions, the table of record; other
--- log rows follow the retention.
 CREATE TABLE IF NOT EXISTS otel_logs
 (
     `Timestamp` DateTime64(9) CODEC(Delta(8), ZSTD(1)),
@@ -42,5 +39,5 @@ CREATE TABLE IF NOT EXISTS otel_logs
 ENGINE = MergeTree
 PARTITION BY toDate(Timestamp)
 ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
-{{ttl:Timestamp:landing}}
+{{ttl:Timestamp}}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;

@@ -25,9 +25,6 @@ CREATE TABLE IF NOT EXISTS audit_predictions
     `Input` String CODEC(ZSTD(3)),
     `Output` String CODEC(ZSTD(3)),
     `Attributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
-    -- The resource (service.version, host, deployment...): kept here because prediction rows
-    -- leave otel_logs after the landing period. Not part of the seal's leaf.
-    `ResourceAttributes` Map(LowCardinality(String), String) CODEC(ZSTD(1)),
     INDEX idx_user UserId TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_request RequestId TYPE bloom_filter(0.01) GRANULARITY 1,
     INDEX idx_record RecordId TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -61,7 +58,6 @@ AS SELECT
     SpanId,
     JSONExtractRaw(Body, '{{semconv.BODY_INPUT}}') AS Input,
     JSONExtractRaw(Body, '{{semconv.BODY_OUTPUT}}') AS Output,
-    mapFilter((k, v) -> k NOT IN ({{semconv.PROMOTED_ATTRIBUTES}}), LogAttributes) AS Attributes,
-    ResourceAttributes
+    mapFilter((k, v) -> k NOT IN ({{semconv.PROMOTED_ATTRIBUTES}}), LogAttributes) AS Attributes
 FROM otel_logs
 WHERE EventName = '{{semconv.EVENT_PREDICTION}}';

@@ -2,10 +2,9 @@
 -- data access), so that a report over months merges thousands of rows instead of reading and
 -- deduplicating millions. `otel-audit rollup` (and `serve` on its schedule) builds them from the
 -- deduplicated rows of closed periods. A report uses a period's rollup only while it is
--- current: built from as many rows as audit_hour_rows counts in that period now (the rule is in
--- clickhouse/queries/_usage_current.sql and _user_current.sql). Rows are only ever appended to
--- audit_predictions, so an unchanged count means unchanged rows; the rows of every other period
--- are read from audit_predictions and deduplicated by the report itself (docs/reports.md).
+-- current: built from as many rows as audit_hour_rows counts in that period now. Rows are only
+-- ever appended to audit_predictions, so an unchanged count means unchanged rows; any other
+-- period is read from audit_predictions and deduplicated by the report itself (docs/reports.md).
 
 -- Rows stored in audit_predictions per hour, duplicates included, counted as they are inserted.
 CREATE TABLE IF NOT EXISTS audit_hour_rows
@@ -24,6 +23,16 @@ AS SELECT
 FROM audit_predictions
 GROUP BY Hour;
 
+-- The rows each rollup period covers now: an hour for usage_hourly, a UTC day for user_daily.
+CREATE VIEW IF NOT EXISTS audit_period_rows
+AS SELECT 'usage_hourly' AS RollupName, Hour AS Period, sum(Rows) AS Rows
+FROM audit_hour_rows
+GROUP BY Hour
+UNION ALL
+SELECT 'user_daily' AS RollupName, toStartOfDay(Hour, 'UTC') AS Period, sum(Rows) AS Rows
+FROM audit_hour_rows
+GROUP BY Period;
+
 -- One row per build of a period, written after the period's rollup rows (a build that died
 -- half-way has no row here, and its rollup rows are never read).
 CREATE TABLE IF NOT EXISTS audit_rollup_builds
@@ -37,6 +46,23 @@ CREATE TABLE IF NOT EXISTS audit_rollup_builds
 ENGINE = MergeTree
 ORDER BY (RollupName, Period, BuiltAt)
 {{ttl:Period}};
+
+-- The latest build of every period whose row count has not changed since it was built.
+CREATE VIEW IF NOT EXISTS audit_rollup_current
+AS SELECT built.RollupName AS RollupName, built.Period AS Period, built.LatestEnd AS PeriodEnd, built.LatestBuild AS BuiltAt
+FROM
+(
+    SELECT
+        RollupName,
+        Period,
+        max(PeriodEnd) AS LatestEnd,
+        max(BuiltAt) AS LatestBuild,
+        argMax(SourceRows, BuiltAt) AS LatestSourceRows
+    FROM audit_rollup_builds
+    GROUP BY RollupName, Period
+) AS built
+LEFT JOIN audit_period_rows AS counted ON built.RollupName = counted.RollupName AND built.Period = counted.Period
+WHERE built.LatestSourceRows = counted.Rows;
 
 -- Model usage per model, version and hour, one row per RecordId; the states merge into the
 -- figures of clickhouse/queries/model_usage.sql.
@@ -84,10 +110,3 @@ PARTITION BY toYYYYMM(Day)
 ORDER BY (UserId, Day, ModelName)
 {{ttl:Day}}
 SETTINGS ttl_only_drop_parts = 1;
-
--- Count the rows stored before this migration (a data migration: not part of the cluster DDL,
--- whose tables start empty). A row inserted meanwhile may be counted twice, which is harmless.
-INSERT INTO audit_hour_rows
-SELECT toStartOfHour(Timestamp, 'UTC') AS Hour, count() AS Rows
-FROM audit_predictions
-GROUP BY Hour;

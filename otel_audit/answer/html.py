@@ -687,6 +687,51 @@ def _redaction(section: Mapping[str, Any]) -> tuple[str, str]:
     return text, _figure(title, _bar_chart("redactions", title, items, colors, total=total))
 
 
+def _oversight(section: Mapping[str, Any]) -> str:
+    """The human-oversight section: review coverage, overrides, time to review, agreement with
+    ground truth, decisions on unknown predictions (tables only)."""
+    total = int(section.get("total_predictions") or 0)
+    reviewed = int(section.get("reviewed_predictions") or 0)
+    reviews = int(section.get("reviews") or 0)
+    overrides = int(section.get("overrides") or 0)
+    unknown = int(section.get("unknown_target_decisions") or 0)
+    if not total and not unknown:
+        return "<h2>Human oversight</h2><p>No predictions in the period: nothing to review.</p>"
+    text = (
+        f"<h2>Human oversight</h2><p><strong>{_count(reviewed)} of {_count(total)} predictions "
+        f"({_share(reviewed, total) if total else 'none'})</strong> were reviewed"
+    )
+    if reviews:
+        text += f"; {_count(overrides)} of {_count(reviews)} reviews ({_share(overrides, reviews)}) overrode the model"
+    text += ".</p>"
+    rows = [
+        ("Time to review, p50", _seconds(section.get("review_seconds_p50"))),
+        ("Time to review, p95", _seconds(section.get("review_seconds_p95"))),
+        ("Predictions with a ground truth", _count(section.get("labelled_predictions") or 0)),
+        ("Accuracy against ground truth", _rate_text(section.get("accuracy"))),
+        ("Feedback", _count(section.get("feedback") or 0)),
+        ("Decisions on unknown predictions", _count(unknown)),
+    ]
+    text += _fields(rows)
+    for key, title in (
+        ("versions", "Oversight by model version"),
+        ("reviewers", "Reviews by reviewer"),
+        ("confusion", "Predicted label against ground truth"),
+        ("unknown_targets", "Decisions naming no stored prediction"),
+    ):
+        if _is_rows(section.get(key)):
+            text += f"<h3>{escape(title)} ({len(section[key]):,})</h3>" + _table(section[key], counts=True)
+    return text
+
+
+def _seconds(value: Any) -> str:
+    return "none" if value is None else f"{float(value):,.1f} s"
+
+
+def _rate_text(value: Any) -> str:
+    return "none" if value is None else f"{float(value) * 100:.3g}%"
+
+
 def _compliance_page(report: Mapping[str, Any]) -> str:
     from otel_audit import __version__
 
@@ -707,6 +752,7 @@ def _compliance_page(report: Mapping[str, Any]) -> str:
     if report.get("redaction"):
         text, redaction_chart = _redaction(report["redaction"])
         parts.append(text)
+    parts.append(_oversight(report["oversight"]) if report.get("oversight") else "")
     charts = []
     if _is_rows(report.get("daily")):
         charts.append(_daily_chart(report["daily"]))

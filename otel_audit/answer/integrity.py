@@ -5,7 +5,7 @@
 * the last signed checkpoint of the store's Merkle tree (tree size, root, origin, when it was
   signed) and who signed it: the key name and key id of each signature line of its C2SP note;
 * how many of the model's records in the period a leaf seals, and how many are not sealed yet;
-* the result of :func:`otel_audit.seal.sealer.verify` over the records of the period (every model:
+* the result of :func:`otel_audit.seal.verify.verify` over the records of the period (every model:
   the tree is shared) and the whole tree: ``ok``, the number of problems and the first one, which
   names the first bad record. Records not sealed yet are counted, not failed (a scheduled sealer
   lags behind intake); a store never sealed has no checkpoint and says so.
@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from otel_audit.errors import OtelAuditError
 from otel_audit.seal.checkpoint import note_signers, parse_checkpoint
-from otel_audit.seal.sealer import load_checkpoints, verify
+from otel_audit.seal.stored import load_checkpoints
+from otel_audit.seal.verify import verify
 from otel_audit.store.sql import query_sql
 
 if TYPE_CHECKING:

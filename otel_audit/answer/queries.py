@@ -9,8 +9,9 @@ Answers are honest about what they cover (docs/reports.md, "Periods and empty an
 * a report about one model first checks that the store has seen it, else raises
   :class:`~otel_audit.errors.UnknownModelError` naming the known models, closest first;
 * ``since``/``until`` in a report are the period it states: the bound given, else the time of
-  the first (last) record it covers, else ``None`` (no records). :data:`EPOCH` and
-  :data:`FAR_FUTURE` only bound queries; no report carries them;
+  the first (last) record it covers, else ``None`` (no records). The open-period bounds
+  :data:`~otel_audit.periods.EPOCH` and :data:`~otel_audit.periods.FAR_FUTURE` only bound
+  queries; no report carries them (periods and bounds live in :mod:`otel_audit.periods`);
 * an answer of zero records carries a ``note`` that says so in words, with the period.
 """
 
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from otel_audit import semconv
 from otel_audit.emit.hashing import hash_input
 from otel_audit.errors import QueryError, UnknownModelError
+from otel_audit.periods import EPOCH, FAR_FUTURE, query_period, stated_bound, to_utc
 from otel_audit.store.base import redact_dsn
 from otel_audit.store.connect import Store, StoreResult
 from otel_audit.store.sql import query_sql
@@ -32,7 +34,7 @@ from otel_audit.store.sql import query_sql
 if TYPE_CHECKING:
     from otel_audit.seal.checkpoint import NoteVerifier
 
-__all__ = [
+__all__ = [  # EPOCH, FAR_FUTURE and to_utc are otel_audit.periods', kept importable from here
     "EPOCH",
     "FAR_FUTURE",
     "LATENCY_EDGES_MS",
@@ -43,6 +45,7 @@ __all__ = [
     "input_lookup",
     "model_usage",
     "outcome_mix",
+    "oversight",
     "redaction_counts",
     "reproduce",
     "request_record",
@@ -52,10 +55,6 @@ __all__ = [
     "version_timeline",
 ]
 
-EPOCH = dt.datetime(1970, 1, 1)
-"""Start of an open-ended period, as a query bound (never shown: see :func:`_stated`)."""
-FAR_FUTURE = dt.datetime(2262, 4, 11)
-"""End of an open-ended period (DateTime64(9) ends in 2262), as a query bound (never shown)."""
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 LATENCY_EDGES_MS: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -63,32 +62,6 @@ LATENCY_EDGES_MS: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 
 
 REDACTION_PREFIX = semconv.AUDIT_REDACTION_PREFIX
 """Prefix of the attributes the redaction processors set on a record (counted, never interpreted)."""
-
-
-def to_utc(value: dt.datetime | str | None, default: dt.datetime) -> dt.datetime:
-    """Return *value* as a naive UTC datetime (ISO strings accepted), or *default*.
-
-    Raises:
-        QueryError: *value* is not a datetime or an ISO 8601 string.
-    """
-    if value is None:
-        return default
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise QueryError(f"{value!r} is not an ISO 8601 time (e.g. 2026-03-15T12:00:00Z)") from None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    return value
-
-
-def _period(since: Any, until: Any) -> dict[str, dt.datetime]:
-    start = to_utc(since, EPOCH)
-    end = to_utc(until, FAR_FUTURE)
-    if end <= start:
-        raise QueryError(f"empty period: until ({end}) is not after since ({start})")
-    return {"since": start, "until": end}
 
 
 def _run(store: Store, name: str, parameters: dict[str, Any]) -> StoreResult:
@@ -106,11 +79,6 @@ def require_model(store: Store, model: str) -> None:
     known = [str(row[0]) for row in _run(store, "known_models", {}).rows]
     closest = difflib.get_close_matches(model, known, n=len(known), cutoff=0.0) if known else []
     raise UnknownModelError(model, closest, redact_dsn(store.dsn))
-
-
-def _stated(given: Any, records: dt.datetime | None) -> dt.datetime | None:
-    """A bound of the period a report states: the one *given*, else the *records*' own time."""
-    return records if given is None else to_utc(given, EPOCH)
 
 
 def _iso(value: dt.datetime) -> str:
@@ -141,7 +109,7 @@ def model_usage(store: Store, model: str, *, since: Any = None, until: Any = Non
     Raises:
         UnknownModelError: the store has never seen *model*.
     """
-    params = {"model": model, **_period(since, until)}
+    params = {"model": model, **query_period(since, until)}
     require_model(store, model)
     return _model_usage(store, model, params, since, until)
 
@@ -153,8 +121,8 @@ def _model_usage(store: Store, model: str, params: dict[str, Any], since: Any, u
     report: dict[str, Any] = {
         "report": "model-usage",
         "model": model,
-        "since": _stated(since, first),
-        "until": _stated(until, last),
+        "since": stated_bound(since, first),
+        "until": stated_bound(until, last),
         "total_predictions": predictions,
     }
     if not predictions:
@@ -191,7 +159,7 @@ def data_access(
     store: Store, user_id: str, *, since: Any = None, until: Any = None, limit: int = 1000
 ) -> dict[str, Any]:
     """Every model that answered *user_id* in ``[since, until)``, and the predictions themselves."""
-    params = {"user": user_id, **_period(since, until)}
+    params = {"user": user_id, **query_period(since, until)}
     models = _run(store, "data_access_summary", params).dicts()
     # The newest *limit* predictions lie in the newest days that hold at least that many.
     newest = params["since"]
@@ -206,8 +174,8 @@ def data_access(
     report = {
         "report": "data-access",
         "user_id": user_id,
-        "since": _stated(since, first),
-        "until": _stated(until, last),
+        "since": stated_bound(since, first),
+        "until": stated_bound(until, last),
         "total_requests": sum(row["predictions"] for row in models),
         "models_used": {row["model"]: row["predictions"] for row in models},
         "models": models,
@@ -253,17 +221,17 @@ def request_record(store: Store, request_id: str) -> dict[str, Any]:
 
 
 def conflicts(store: Store, *, since: Any = None, until: Any = None, limit: int = 10_000) -> dict[str, Any]:
-    """Record ids that name more than one different stored row, with every variant (issue 12).
+    """Record ids that name more than one different stored row, with every variant.
 
     A retry that stored a record twice is not a conflict (same row); two different rows under
     one id are: both are kept and counted by every report, and ``verify`` flags the id.
     """
-    rows = _run(store, "conflicts", {**_period(since, until), "limit": limit}).dicts()
+    rows = _run(store, "conflicts", {**query_period(since, until), "limit": limit}).dicts()
     times = [row["timestamp"] for row in rows]
     report: dict[str, Any] = {
         "report": "conflicts",
-        "since": _stated(since, min(times, default=None)),
-        "until": _stated(until, max(times, default=None)),
+        "since": stated_bound(since, min(times, default=None)),
+        "until": stated_bound(until, max(times, default=None)),
         "record_ids": len({row["record_id"] for row in rows}),
         "variants": len(rows),
         "conflicts": rows,
@@ -287,7 +255,7 @@ def input_lookup(store: Store, input_hash: str, *, limit: int = 1000) -> dict[st
         raise QueryError(f"{input_hash!r} is not a SHA-256 hex digest (64 hex digits)")
     rows = _run(store, "input_hash", {"input_hash": digest, "limit": limit}).dicts()
     report = {"report": "input", "input_hash": digest, "found": len(rows), "predictions": rows}
-    # issue 7: rows of batch calls, found by their per-row hashes (audit.batch.input_hashes)
+    # rows of batch calls (one record per call), found by their per-row hashes (audit.batch.input_hashes)
     batch_rows = _run(store, "input_hash_batch_rows", {"input_hash": digest, "limit": limit}).dicts()
     if batch_rows:
         report["found"] = len(rows) + len(batch_rows)
@@ -306,7 +274,7 @@ def version_timeline(store: Store, model: str, *, since: Any = None, until: Any 
     Raises:
         UnknownModelError: the store has never seen *model*.
     """
-    params = {"model": model, **_period(since, until)}
+    params = {"model": model, **query_period(since, until)}
     require_model(store, model)
     return _version_timeline(store, model, params, since, until)
 
@@ -323,8 +291,8 @@ def _version_timeline(store: Store, model: str, params: dict[str, Any], since: A
     report = {
         "report": "version-timeline",
         "model": model,
-        "since": _stated(since, first),
-        "until": _stated(until, last),
+        "since": stated_bound(since, first),
+        "until": stated_bound(until, last),
         "total_predictions": sum(row["predictions"] for row in versions),
         "versions": versions,
         "changes": changes,
@@ -341,7 +309,7 @@ def outcome_mix(store: Store, model: str = "", *, since: Any = None, until: Any 
     Raises:
         UnknownModelError: *model* is given and the store has never seen it.
     """
-    params = {"model": model, **_period(since, until)}
+    params = {"model": model, **query_period(since, until)}
     if model:
         require_model(store, model)
     return _outcome_mix(store, model, params, since, until)
@@ -361,8 +329,8 @@ def _outcome_mix(store: Store, model: str, params: dict[str, Any], since: Any, u
     report = {
         "report": "outcomes",
         "model": model or "*",
-        "since": _stated(since, first),
-        "until": _stated(until, last),
+        "since": stated_bound(since, first),
+        "until": stated_bound(until, last),
         "total_predictions": total,
         "outcome_distribution": totals,
         "error_types": errors,
@@ -384,7 +352,7 @@ def redaction_counts(store: Store, model: str = "", *, since: Any = None, until:
     Raises:
         UnknownModelError: *model* is given and the store has never seen it.
     """
-    params = {"model": model, "prefix": REDACTION_PREFIX, **_period(since, until)}
+    params = {"model": model, "prefix": REDACTION_PREFIX, **query_period(since, until)}
     if model:
         require_model(store, model)
     return _redaction_counts(store, model, params, since, until)
@@ -402,8 +370,8 @@ def _redaction_counts(store: Store, model: str, params: dict[str, Any], since: A
     report = {
         "report": "redactions",
         "model": model or "*",
-        "since": _stated(since, first),
-        "until": _stated(until, last),
+        "since": stated_bound(since, first),
+        "until": stated_bound(until, last),
         "by_attribute": by_attribute,
         "rows": rows,
     }
@@ -482,7 +450,7 @@ def compliance(
     """
     from otel_audit.answer.integrity import integrity
 
-    params = {"model": model, **_period(since, until)}
+    params = {"model": model, **query_period(since, until)}
     require_model(store, model)
     usage = _model_usage(store, model, params, since, until)
     timeline = _version_timeline(store, model, params, since, until)
@@ -517,10 +485,37 @@ def compliance(
         "daily": timeline["daily"],
         "latency_histogram": histogram,
         "outcomes": outcomes["rows"],
+        "oversight": _compliance_oversight(store, model, since, until),
     }
     if "note" in usage:
         report["note"] = usage["note"]
     return report
+
+
+def oversight(store: Store, model: str, *, since: Any = None, until: Any = None) -> dict[str, Any]:
+    """Human oversight of *model* in ``[since, until)``: review coverage, override rates by
+    version and reviewer, time to review, agreement with ground truth, decisions on unknown
+    predictions (:mod:`otel_audit.answer.oversight`).
+
+    Raises:
+        UnknownModelError: the store has never seen *model*.
+    """
+    from otel_audit.answer.oversight import oversight_figures
+
+    params = {"model": model, **query_period(since, until)}
+    require_model(store, model)
+    report = oversight_figures(store, model, params, since, until)
+    if not report["total_predictions"]:
+        report["note"] = _no_records(f"predictions of model {model!r}", since, until)
+    return report
+
+
+def _compliance_oversight(store: Store, model: str, since: Any, until: Any) -> dict[str, Any]:
+    """The oversight report's figures for the compliance page (the model is known already)."""
+    from otel_audit.answer.oversight import oversight_figures
+
+    report = oversight_figures(store, model, {"model": model, **query_period(since, until)}, since, until)
+    return {k: v for k, v in report.items() if k not in ("report", "model", "since", "until", "note")}
 
 
 def _compliance_redaction(store: Store, params: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,7 @@ _ROWS = {
     "redactions": "rows",
     "reproduce": "records",
     "compliance": "daily",
+    "oversight": "versions",
 }
 
 _PERIOD = ("since", "until")

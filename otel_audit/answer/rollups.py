@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from otel_audit.answer.queries import EPOCH, to_utc
+from otel_audit.periods import EPOCH, to_utc
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 

@@ -3,7 +3,8 @@
 =================  ==========================================================================
 ``record.py``      ``demo`` (its own demo store), ``schema``, ``collector-config``
 ``report.py``      ``report model-usage|data-access|version-at|version-timeline|outcomes|
-                   redactions|request|reproduce|input|conflicts|compliance``, ``query``
+                   redactions|request|reproduce|input|conflicts|compliance|access-log``,
+                   ``query``
 ``evidence.py``    ``keygen``, ``seal``, ``verify``, ``prove``, ``verify-receipt``, ``evidence``,
                    ``verify-pack``, ``erase``
 ``operate.py``     ``serve``, ``status``, ``rollup``, ``archive``, ``restore``

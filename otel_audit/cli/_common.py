@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from otel_audit import envvars
 from otel_audit._files import read_regular_file, write_private_file
+from otel_audit.answer.access import AccessRead, audited_read, records_in
 from otel_audit.answer.reports import FORMATS, render_report
 from otel_audit.errors import (
     FileRefusedError,
@@ -49,6 +50,7 @@ __all__ = [
     "load_verifier_key",
     "open_cli_store",
     "progress",
+    "reading",
     "render_cli_report",
     "report_command",
     "terminal_width",
@@ -69,7 +71,7 @@ EXIT_NO_STORE = 5
 
 def dsn(store: str | None) -> str:
     """``--store``, else ``OTEL_AUDIT_STORE``, else the default on-disk store."""
-    return store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
+    return envvars.OTEL_AUDIT_STORE.resolve(store or None)
 
 
 def exit_code(error: OtelAuditError) -> int:
@@ -157,11 +159,44 @@ def emit(text: str, out: Path | None) -> None:
     typer.echo(f"wrote {out}", err=True)
 
 
-def report_command(store: str | None, fmt: str, out: Path | None, build: Callable[[Store], Mapping[str, Any]]) -> None:
-    """Run one ``report`` command: build the report on the store, render it in *fmt*, print or write it."""
+@contextmanager
+def reading(
+    store: str | None,
+    command: str,
+    *,
+    subject: str = "",
+    subject_kind: str = "",
+    since: Any = None,
+    until: Any = None,
+) -> Iterator[AccessRead]:
+    """Open the ``--store`` and run one audited read of it as *command* (:func:`audited_read`):
+    read through the yielded read's ``store`` and set its ``records``. Every command that reads
+    records runs in one, so each leaves exactly one ``audit.access`` event (or fails)."""
+    with audited_read(
+        open_cli_store(store), command, subject=subject, subject_kind=subject_kind, since=since, until=until
+    ) as read:
+        yield read
+
+
+def report_command(
+    store: str | None,
+    fmt: str,
+    out: Path | None,
+    build: Callable[[Store], Mapping[str, Any]],
+    *,
+    command: str,
+    subject: str = "",
+    subject_kind: str = "",
+    since: Any = None,
+    until: Any = None,
+) -> None:
+    """Run one ``report`` command: build the report on the store in an audited read (*command*
+    about *subject*; see :func:`reading`), render it in *fmt*, print or write it."""
     check_format(fmt)
     with errors_as_exit():
-        report = build(open_cli_store(store))
+        with reading(store, command, subject=subject, subject_kind=subject_kind, since=since, until=until) as read:
+            report = build(read.store)
+            read.records = records_in(report)
         text = render_cli_report(report, fmt, width=None if out is not None else terminal_width())
     emit(text, out)
 
@@ -187,7 +222,7 @@ def load_signing_key(path: Path | None) -> NoteSigner:
     """
     from otel_audit.seal import KeyFormatError, NoteVerifier, SealError, load_signer
 
-    chosen = path or envvars.env_str(envvars.OTEL_AUDIT_SEAL_KEY)
+    chosen = envvars.OTEL_AUDIT_SEAL_KEY.resolve(str(path) if path else None)
     if not chosen:
         raise SealError(
             "no signing key: pass --signing-key NAME.key or set OTEL_AUDIT_SEAL_KEY (create one with keygen)"

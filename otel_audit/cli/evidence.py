@@ -33,6 +33,7 @@ from otel_audit.cli._common import (
     load_verifier_key,
     open_cli_store,
     progress,
+    reading,
     terminal_width,
     write_out,
 )
@@ -83,11 +84,11 @@ def seal(
     """Seal the records not sealed yet into the Merkle tree and sign a checkpoint."""
     from otel_audit.seal import SealError
     from otel_audit.seal import seal as seal_records
-    from otel_audit.seal.sealer import load_checkpoints
+    from otel_audit.seal.stored import load_checkpoints
 
     with errors_as_exit():
         signer = load_signing_key(signing_key)
-        chosen = origin or envvars.env_str(envvars.OTEL_AUDIT_SEAL_ORIGIN)
+        chosen = envvars.OTEL_AUDIT_SEAL_ORIGIN.resolve(origin or None)
         opened = open_cli_store(store, create=True)
         with progress("sealing"):
             result = seal_records(opened, signer, origin=chosen, limit=limit)
@@ -189,7 +190,9 @@ def prove(
     from otel_audit.seal.receipts import build_receipt, encode_receipt
 
     with errors_as_exit():
-        text = encode_receipt(build_receipt(open_cli_store(store), request_id, record_id=record_id))
+        with reading(store, "prove", subject=request_id, subject_kind="request") as read:
+            text = encode_receipt(build_receipt(read.store, request_id, record_id=record_id))
+            read.records = 1
         if out is None:
             typer.echo(text, nl=False)
         else:
@@ -239,7 +242,10 @@ def erase(
 
     with errors_as_exit():
         if dry_run:
-            targets = erasure_targets(open_cli_store(store), user=user, request_id=request_id)
+            subject, kind = (user, "user") if user else (request_id or "", "request")
+            with reading(store, "erase --dry-run", subject=subject, subject_kind=kind) as read:
+                targets = erasure_targets(read.store, user=user, request_id=request_id)
+                read.records = len(targets)
             who = f"user {user!r}" if user else f"request {request_id!r}"
             typer.echo(
                 f"would erase the content (input, output, label, content attributes) of {len(targets)} record(s) "
@@ -250,7 +256,8 @@ def erase(
                 typer.echo(text, nl=False)
             return
         result = erase_records(open_cli_store(store, create=True), user=user, request_id=request_id, reason=reason)
-        typer.echo(f"erased the content of {result.records} records at {result.erased_at.isoformat()}Z")
+        decisions = f" and of {len(result.events)} decision(s) about them" if result.events else ""
+        typer.echo(f"erased the content of {result.records} records{decisions} at {result.erased_at.isoformat()}Z")
 
 
 def evidence(
@@ -269,9 +276,12 @@ def evidence(
 
     with errors_as_exit():
         signer = load_signing_key(signing_key)
-        opened = open_cli_store(store)
-        with progress("packing evidence"):
-            pack = build_pack(opened, signer, model, out, since=since, until=until, allow_empty=allow_empty)
+        with (
+            reading(store, "evidence", subject=model, subject_kind="model", since=since, until=until) as read,
+            progress("packing evidence"),
+        ):
+            pack = build_pack(read.store, signer, model, out, since=since, until=until, allow_empty=allow_empty)
+            read.records = int(pack["records"])
         typer.echo(f"evidence pack of {pack['records']} records of {model} in {out} (tree size {pack['tree_size']})")
 
 

@@ -27,6 +27,7 @@ from otel_audit.cli._common import (
     load_verifier_key,
     open_cli_store,
     progress,
+    reading,
 )
 from otel_audit.cli._options import (
     PANEL_OPERATE,
@@ -43,13 +44,13 @@ from otel_audit.store.connect import open_store
 __all__ = ["register"]
 
 
-def _env_path(name: str) -> Path | None:
-    value = envvars.env_str(name)
+def _env_path(setting: envvars.Setting[str | None]) -> Path | None:
+    value = setting.resolve()
     return Path(value) if value else None
 
 
 def _query_token_path(option: str | None) -> Path | None:
-    path = option or envvars.env_str(envvars.OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE)
+    path = envvars.OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE.resolve(option or None)
     return Path(path) if path else None
 
 
@@ -116,7 +117,6 @@ def serve(
     from otel_audit.diagnostics import configure_logging
     from otel_audit.service.server import ServeConfig, run
     from otel_audit.store.front_door import read_token
-    from otel_audit.store.schema import DEFAULT_TTL_DAYS
 
     with errors_as_exit():
         # serve logs its start, drain and stop, with counts (otel_audit.service.server)
@@ -139,14 +139,14 @@ def serve(
             socket_timeout_s=socket_timeout,
             drain_timeout_s=drain_timeout,
             map_workers=map_workers,
-            redact=redact if redact is not None else envvars.env_bool(envvars.OTEL_AUDIT_REDACTION, True),
+            redact=envvars.OTEL_AUDIT_REDACTION.resolve(redact),
             redaction_rules=redaction_rules,
             seal_key=key,
             seal_interval_s=seal_interval,
             rollup_interval_s=rollup_interval,
-            seal_origin=envvars.env_str(envvars.OTEL_AUDIT_SEAL_ORIGIN),
-            ttl_days=envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0),
-            fault_injection=envvars.env_bool(envvars.OTEL_AUDIT_SERVE_FAULTS, False),
+            seal_origin=envvars.OTEL_AUDIT_SEAL_ORIGIN.resolve(),
+            ttl_days=envvars.OTEL_AUDIT_TTL_DAYS.resolve(),
+            fault_injection=envvars.OTEL_AUDIT_SERVE_FAULTS.resolve(),
         )
         try:
             code = run(config)
@@ -206,8 +206,9 @@ def archive(
         if unsigned and signing_key is not None:
             raise ConfigError("--unsigned and --signing-key exclude each other")
         signer = None if unsigned else load_signing_key(signing_key)
-        with progress("archiving") as step:
-            files = archive_months(open_cli_store(store), before, out, signer=signer, progress=step)
+        with reading(store, "archive", until=before) as read, progress("archiving") as step:
+            files = archive_months(read.store, before, out, signer=signer, progress=step)
+            read.records = sum(f.rows for f in files if f.table in TABLES)
     rows = {table: sum(f.rows for f in files if f.table == table) for table in TABLES}
     months = sorted({f.month for f in files if f.table in TABLES})
     how = f"signed by {signer.verifier.name}" if signer else "UNSIGNED: restore will need --accept-unverified"

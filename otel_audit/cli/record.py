@@ -1,8 +1,8 @@
 """Commands that get predictions into a store: ``demo``, ``schema``, ``collector-config``.
 
 ``otel-audit collector-config`` renders the OpenTelemetry Collector configuration from the
-redaction rule file; the shipped ``collector-config/{production,single-box,file-sink}.yaml`` are
-its output (a test keeps them equal to it). See ``docs/redaction.md``, "The collector".
+redaction rule file; the shipped ``collector-config/{production,single-box,file-sink,contrib-only}.yaml``
+are its output (a test keeps them equal to it). See ``docs/redaction.md``, "The collector".
 
 ``otel-audit demo`` writes synthetic predictions into its own demo store, the folder
 ``./otel-audit-demo`` (or ``--store``), never into the default store or ``$OTEL_AUDIT_STORE``.
@@ -88,7 +88,7 @@ def _refuse_real_store(target: str) -> None:
     """Exit 2 if *target* is the default store or ``$OTEL_AUDIT_STORE``: the demo's data is synthetic."""
     wanted = parse_dsn(target)
     real = [("the default store", envvars.default_store_dsn())]
-    configured = envvars.env_str(envvars.OTEL_AUDIT_STORE)
+    configured = envvars.OTEL_AUDIT_STORE.from_env()
     if configured:
         real.append(("$OTEL_AUDIT_STORE", configured))
     for name, other in real:
@@ -170,17 +170,22 @@ def schema(
         int | None,
         typer.Option(help="Days prediction rows stay in otel_logs besides audit_predictions (0 = whole retention)."),
     ] = None,
+    access_audit: Annotated[
+        str | None,
+        typer.Option(
+            "--access-audit",
+            help="on or off: whether every read of the store appends an audit.access event (default on; "
+            "switching is itself recorded).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Create or upgrade the store's schema and print its version (or print a cluster's DDL)."""
     from otel_audit.cli._common import dsn
-    from otel_audit.store.schema import DEFAULT_TTL_DAYS, landing_days_from_env, validate_ttl_days
+    from otel_audit.store.schema import landing_days_from_env, validate_ttl_days
 
     with errors_as_exit():
-        days = (
-            ttl_days
-            if ttl_days is not None
-            else envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0)
-        )
+        days = envvars.OTEL_AUDIT_TTL_DAYS.resolve(ttl_days)
         if cluster is not None:
             from otel_audit.store.cluster import cluster_statements
 
@@ -192,8 +197,15 @@ def schema(
             )
             typer.echo(";\n\n".join(statements) + ";")
             return
+        if access_audit not in (None, "on", "off"):
+            raise typer.BadParameter("must be on or off", param_hint="--access-audit")
         store_ = open_store(dsn(store))
         typer.echo(f"schema version {apply_schema(store_, ttl_days=days, landing_days=landing_days)} at {store_.dsn}")
+        if access_audit is not None:
+            from otel_audit.answer.access import set_access_audit
+
+            set_access_audit(store_, access_audit == "on")
+            typer.echo(f"access audit {access_audit} (recorded as an access event)")
 
 
 def _display(path: Path) -> str:
@@ -214,11 +226,25 @@ def collector_config(
         ),
     ] = None,
     profile: Annotated[
-        str, typer.Option("--profile", help="production (ClickHouse), single-box (otel-audit serve) or file-sink.")
+        str,
+        typer.Option(
+            "--profile",
+            help="production (ClickHouse), single-box (otel-audit serve), file-sink, or contrib-only "
+            "(ClickHouse, for a stock contrib collector: weaker redaction, see docs/redaction.md).",
+        ),
     ] = "production",
+    collector_rules_path: Annotated[
+        str | None,
+        typer.Option(
+            "--collector-rules-path",
+            help="Where the collector reads the rule file (default: the absolute path of the rule file "
+            "rendered; $OTEL_AUDIT_REDACTION_RULES overrides it when the collector starts).",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[Path | None, out_option("Write the configuration to FILE (created 0600) instead of stdout.")] = None,
 ) -> None:
-    """Render the collector configuration (receiver, redaction processors, exporter) from the rule file."""
+    """Render the collector configuration (receiver, redaction processor, exporter) from the rule file."""
     from otel_audit.redact.collector import PROFILES, render_yaml
     from otel_audit.redact.rules import RedactionRuleError, default_rules_path, load_rules
 
@@ -229,7 +255,15 @@ def collector_config(
         loaded = load_rules(path)
     except RedactionRuleError as error:
         raise fail(str(error), EXIT_USAGE) from None
-    text = render_yaml(loaded, profile, source=_display(path))
+    try:
+        text = render_yaml(
+            loaded,
+            profile,  # checked against PROFILES above
+            source=_display(path),
+            rules_file=collector_rules_path or str(path.resolve()),
+        )
+    except ValueError as error:
+        raise fail(f"--collector-rules-path: {error}", EXIT_USAGE) from None
     if out is None:
         typer.echo(text, nl=False)
         return

@@ -23,7 +23,8 @@ from otel_audit.cli._common import (
     emit,
     errors_as_exit,
     load_verifier_key,
-    open_cli_store,
+    reading,
+    render_cli_report,
     report_command,
     terminal_width,
 )
@@ -40,6 +41,7 @@ from otel_audit.cli._options import (
 )
 from otel_audit.errors import QueryError
 from otel_audit.store.connect import Store
+from otel_audit.store.sandbox import QueryRefusedError
 from otel_audit.store.sql import query_sql
 
 __all__ = ["register", "report_app"]
@@ -59,7 +61,10 @@ def model_usage(
     out: OutOption = None,
 ) -> None:
     """Volume, outcomes, labels, versions, latency and users of one model."""
-    report_command(store, fmt, out, lambda s: queries.model_usage(s, model, since=since, until=until))
+    report_command(
+        store, fmt, out, lambda s: queries.model_usage(s, model, since=since, until=until),
+        command="report model-usage", subject=model, subject_kind="model", since=since, until=until,
+    )  # fmt: skip
 
 
 @report_app.command("data-access")
@@ -72,8 +77,17 @@ def data_access(
     fmt: FormatOption = "table",
     out: OutOption = None,
 ) -> None:
-    """Every prediction made for one user, and by which models."""
-    report_command(store, fmt, out, lambda s: queries.data_access(s, user, since=since, until=until, limit=limit))
+    """Every prediction made for one user, by which models, and who else read that user's records."""
+    from otel_audit.answer.access import accessed_by, records_in
+
+    check_format(fmt)
+    with errors_as_exit():
+        with reading(store, "report data-access", subject=user, subject_kind="user", since=since, until=until) as read:
+            report = queries.data_access(read.store, user, since=since, until=until, limit=limit)
+            report["accessed_by"] = accessed_by(read.store, read.subject)
+            read.records = records_in(report)
+        text = render_cli_report(report, fmt, width=None if out is not None else terminal_width())
+    emit(text, out)
 
 
 @report_app.command("version-at")
@@ -85,7 +99,10 @@ def version_at(
     out: OutOption = None,
 ) -> None:
     """Which version(s) of a model served at a given time."""
-    report_command(store, fmt, out, lambda s: queries.version_at(s, model, at))
+    report_command(
+        store, fmt, out, lambda s: queries.version_at(s, model, at),
+        command="report version-at", subject=model, subject_kind="model", since=at, until=at,
+    )  # fmt: skip
 
 
 @report_app.command("version-timeline")
@@ -98,7 +115,10 @@ def version_timeline(
     out: OutOption = None,
 ) -> None:
     """Which versions of a model served when, and when the version changed."""
-    report_command(store, fmt, out, lambda s: queries.version_timeline(s, model, since=since, until=until))
+    report_command(
+        store, fmt, out, lambda s: queries.version_timeline(s, model, since=since, until=until),
+        command="report version-timeline", subject=model, subject_kind="model", since=since, until=until,
+    )  # fmt: skip
 
 
 @report_app.command("outcomes")
@@ -111,7 +131,10 @@ def outcomes(
     out: OutOption = None,
 ) -> None:
     """Outcome and error-type mix of one model or all."""
-    report_command(store, fmt, out, lambda s: queries.outcome_mix(s, model, since=since, until=until))
+    report_command(
+        store, fmt, out, lambda s: queries.outcome_mix(s, model, since=since, until=until),
+        command="report outcomes", subject=model, subject_kind="model", since=since, until=until,
+    )  # fmt: skip
 
 
 @report_app.command("redactions")
@@ -124,7 +147,10 @@ def redactions(
     out: OutOption = None,
 ) -> None:
     """How many predictions carry each audit.redaction.* attribute."""
-    report_command(store, fmt, out, lambda s: queries.redaction_counts(s, model, since=since, until=until))
+    report_command(
+        store, fmt, out, lambda s: queries.redaction_counts(s, model, since=since, until=until),
+        command="report redactions", subject=model, subject_kind="model", since=since, until=until,
+    )  # fmt: skip
 
 
 @report_app.command("request")
@@ -135,7 +161,10 @@ def request(
     out: OutOption = None,
 ) -> None:
     """The full stored record of one request."""
-    report_command(store, fmt, out, lambda s: queries.request_record(s, request_id))
+    report_command(
+        store, fmt, out, lambda s: queries.request_record(s, request_id),
+        command="report request", subject=request_id, subject_kind="request",
+    )  # fmt: skip
 
 
 @report_app.command("reproduce")
@@ -146,7 +175,10 @@ def reproduce(
     out: OutOption = None,
 ) -> None:
     """A request's record, model and pipeline version, and its input checked against its hash."""
-    report_command(store, fmt, out, lambda s: queries.reproduce(s, request_id))
+    report_command(
+        store, fmt, out, lambda s: queries.reproduce(s, request_id),
+        command="report reproduce", subject=request_id, subject_kind="request",
+    )  # fmt: skip
 
 
 @report_app.command("input")
@@ -158,7 +190,10 @@ def input_hash(
     out: OutOption = None,
 ) -> None:
     """All predictions made for one input."""
-    report_command(store, fmt, out, lambda s: queries.input_lookup(s, digest, limit=limit))
+    report_command(
+        store, fmt, out, lambda s: queries.input_lookup(s, digest, limit=limit),
+        command="report input", subject=digest, subject_kind="input",
+    )  # fmt: skip
 
 
 @report_app.command("conflicts")
@@ -170,7 +205,10 @@ def conflicts(
     out: OutOption = None,
 ) -> None:
     """Record ids shared by different stored records (forged copies, reused ids): every variant."""
-    report_command(store, fmt, out, lambda s: queries.conflicts(s, since=since, until=until))
+    report_command(
+        store, fmt, out, lambda s: queries.conflicts(s, since=since, until=until),
+        command="report conflicts", since=since, until=until,
+    )  # fmt: skip
 
 
 @report_app.command("compliance")
@@ -192,7 +230,52 @@ def compliance(
         verifier = load_verifier_key(verifier_key) if verifier_key else None
         return queries.compliance(opened, model, since=since, until=until, verifier=verifier)
 
-    report_command(store, fmt, out, build)
+    report_command(
+        store, fmt, out, build,
+        command="report compliance", subject=model, subject_kind="model", since=since, until=until,
+    )  # fmt: skip
+
+
+@report_app.command("oversight")
+def oversight(
+    model: ModelOption,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Human oversight of one model: review coverage, override rates, time to review, agreement with ground truth."""
+    report_command(
+        store, fmt, out, lambda s: queries.oversight(s, model, since=since, until=until),
+        command="report oversight", subject=model, subject_kind="model", since=since, until=until,
+    )  # fmt: skip
+
+
+@report_app.command("access-log")
+def access_log(
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Only reads about this user id (or request id, model).")
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    store: StoreOption = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+) -> None:
+    """Every read of the audit trail: who ran which report or query, about whom, how many records."""
+    from otel_audit.answer.access import access_log as build
+
+    check_format(fmt)
+    with errors_as_exit():
+        kind = "user" if subject else ""
+        with reading(
+            store, "report access-log", subject=subject or "", subject_kind=kind, since=since, until=until
+        ) as read:
+            report = build(read.store, subject=subject or "", subject_token=read.subject, since=since, until=until)
+            read.records = int(report["reads"])
+        text = render_cli_report(report, fmt, width=None if out is not None else terminal_width())
+    emit(text, out)
 
 
 _QUERY_FORMATS = ("table", "json", "csv")
@@ -210,11 +293,15 @@ def query(
 
     check_format(fmt, _QUERY_FORMATS)
     with errors_as_exit():
-        opened = open_cli_store(store)
-        try:
-            result = opened.read(sql)
-        except QueryError as error:
-            raise QueryError(_explained(opened, sql, str(error))) from None
+        with reading(store, "query") as read:
+            opened = read.store
+            try:
+                result = opened.read(sql)
+            except QueryRefusedError:
+                raise
+            except QueryError as error:
+                raise QueryError(_explained(opened, sql, str(error))) from None
+            read.records = len(result.rows)
         text = render_rows(result.columns, result.rows, fmt, width=None if out is not None else terminal_width())
     emit(text, out)
 

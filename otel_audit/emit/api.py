@@ -125,7 +125,8 @@ def audited(
         site = call.CallSite("predictions", f"@audited {function.__module__}.{function.__qualname__}")
 
         def build(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prediction:
-            prediction = audit_runtime().prediction(
+            prediction = Prediction(
+                audit_runtime(),
                 model=model,
                 version=version,
                 user_id=fixed_user,
@@ -223,7 +224,8 @@ def record_prediction(
     end_ns = _ns(ended_at) if ended_at is not None else time_ns()
 
     def build() -> Prediction:
-        prediction = audit_runtime().prediction(
+        prediction = Prediction(
+            audit_runtime(),
             model=model,
             version=version,
             input=input,

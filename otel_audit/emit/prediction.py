@@ -5,7 +5,9 @@ thread it only starts the span (so that work inside the block is traced as its c
 two timestamps and queues itself; entering and leaving the block are guarded by
 :mod:`otel_audit.emit.call`, so otel-audit never changes the block's outcome. Encoding,
 hashing, attribute building, ending the span and emitting the log record happen on the export
-thread (see :mod:`otel_audit.emit.runtime`).
+thread (see :mod:`otel_audit.emit.finisher`). A prediction reaches them through its
+:class:`Recorder` (the configured :class:`~otel_audit.emit.runtime.AuditRuntime`), which this
+module knows only by that small interface.
 
 Because the input and output are encoded on the export thread, they must not be mutated after
 the prediction returns. Pass ``snapshot=True`` to encode them in the caller's thread instead.
@@ -21,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from time import time_ns
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -29,10 +31,21 @@ from opentelemetry import trace
 from otel_audit.emit import call
 from otel_audit.redact.labels import is_category
 
-if TYPE_CHECKING:
-    from otel_audit.emit.runtime import AuditRuntime
+__all__ = ["AuditScope", "CallInput", "Prediction", "Recorder", "audit_scope", "current_scope", "new_request_id"]
 
-__all__ = ["AuditScope", "CallInput", "Prediction", "audit_scope", "current_scope", "new_request_id"]
+
+class Recorder(Protocol):
+    """What a :class:`Prediction` needs from the pipeline that records it."""
+
+    @property
+    def tracer(self) -> trace.Tracer:
+        """The tracer that starts prediction spans."""
+
+    def encode(self, prediction: Prediction) -> tuple[Any, Any]:
+        """The encoded input and output of *prediction* (``snapshot=True`` encodes at exit)."""
+
+    def submit(self, prediction: Prediction) -> None:
+        """Hand a stopped *prediction* to the export thread."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +149,7 @@ class Prediction:
 
     def __init__(
         self,
-        runtime: AuditRuntime | None,
+        runtime: Recorder | None,
         *,
         model: str,
         version: str,
@@ -269,7 +282,7 @@ def label_of(output: Any) -> str:
     A label is the output itself, or its ``label``/``prediction``/``class``/``decision`` member,
     when that is a category (:func:`otel_audit.redact.labels.is_category`: a bool, a small int, or
     a name of at most three words). The label still goes through redaction like the output, and
-    the seal commits to its hash so that ``erase`` removes it (issue 13).
+    the seal commits to its hash so that ``erase`` removes it.
     """
     candidates = [output.get(key) for key in _LABEL_KEYS] if isinstance(output, Mapping) else [output]
     for value in candidates:

@@ -1,10 +1,10 @@
-"""Wiring: providers, processors, exporters and the export-thread half of each prediction.
+"""Wiring: :func:`configure` builds the process's audit pipeline, an :class:`AuditRuntime`.
 
-:func:`configure` builds an :class:`AuditRuntime`: its own ``TracerProvider`` and
-``LoggerProvider`` (standard ``OTEL_*`` variables honoured), audit processors that never drop
-silently, a ClickHouse exporter for the store and/or OTLP exporters, and a *finisher* thread
-that turns queued :class:`~otel_audit.emit.prediction.Prediction` objects into a finished span
-and an ``ai.prediction`` log record.
+The runtime owns its own ``TracerProvider`` and ``LoggerProvider`` (standard ``OTEL_*`` variables
+honoured), audit processors that never drop silently, a ClickHouse exporter for the store and/or
+OTLP exporters, and the :class:`~otel_audit.emit.finisher.PredictionFinisher` whose thread turns
+queued predictions into spans and ``ai.prediction`` log records. :meth:`AuditRuntime.flush` and
+:meth:`AuditRuntime.shutdown` give all of these one :class:`~otel_audit.deadline.Deadline`.
 """
 
 from __future__ import annotations
@@ -13,230 +13,135 @@ import atexit
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from opentelemetry._logs import LogRecord, SeverityNumber
-from opentelemetry.context import Context
+from opentelemetry import trace
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import LogRecordExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.trace import Status, StatusCode, set_span_in_context
 
 from otel_audit import envvars, semconv
-from otel_audit.emit.hashing import Encoded, canonical_json, encode
-from otel_audit.emit.prediction import CallInput, Prediction, error_type, label_of, new_request_id
+from otel_audit.deadline import Deadline
+from otel_audit.emit.finisher import PredictionFinisher, encode_prediction
+from otel_audit.emit.hashing import Encoded
+from otel_audit.emit.prediction import Prediction
 from otel_audit.errors import ConfigError
-from otel_audit.export.batching import BatchWorker
+from otel_audit.export.batching import QueuePolicy
 from otel_audit.export.processors import AuditLogRecordProcessor, AuditSpanProcessor
-from otel_audit.export.rows import attach_body_json
 from otel_audit.stats import pipeline_stats
 from otel_audit.store.connect import Store
+from otel_audit.version import __version__
 
 __all__ = ["AuditRuntime", "audit_runtime", "configure", "get_runtime", "shutdown"]
 
 _logger = logging.getLogger(__name__)
 
-_DEFAULT_QUEUE_SIZE = 16384
-_DEFAULT_BATCH_SIZE = 8192
-_DEFAULT_DELAY_MS = 1000
-_FINISH_BATCH = 512
-_FINISH_DELAY_S = 0.05
-_ALLOWED_ATTRIBUTE_TYPES = (str, bool, int, float)
 _RETRY_CONFIGURE_S = 60.0
-
-_NO_SPAN = Context()
 
 _runtime: AuditRuntime | None = None
 _runtime_lock = threading.Lock()
 _retry_at = [0.0]  # audited calls do not configure from the environment again before this
 
 
-def _encode(prediction: Prediction) -> tuple[Encoded, Encoded]:
-    """Return the encoded input and output of *prediction*; never raises."""
-    try:
-        raw = prediction.input
-        if isinstance(raw, CallInput):
-            raw = raw.resolve()
-        encoded_input = encode(raw)
-    except Exception as error:  # noqa: BLE001 - an odd input must not cost the record
-        pipeline_stats.add("predictions", "encode_errors")
-        encoded_input = encode({"$unencodable": f"{type(error).__name__}: {error}"})
-    try:
-        encoded_output = encode(prediction.output)
-    except Exception as error:  # noqa: BLE001
-        pipeline_stats.add("predictions", "encode_errors")
-        encoded_output = encode({"$unencodable": f"{type(error).__name__}: {error}"})
-    return encoded_input, encoded_output
-
-
-def _extra_attributes(attributes: Mapping[str, Any] | None, into: dict[str, Any]) -> None:
-    if not attributes:
-        return
-    try:
-        items = list(attributes.items())
-    except Exception:  # noqa: BLE001 - odd extra attributes must not cost the record
-        pipeline_stats.add("predictions", "attribute_errors")
-        return
-    for key, value in items:
-        if key in into or key == semconv.LOG_RECORD_UID:
-            continue  # never let an extra attribute overwrite an audit fact or the record's identity
-        if isinstance(value, _ALLOWED_ATTRIBUTE_TYPES):
-            into[str(key)] = value
-        elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-            into[str(key)] = tuple(value)  # string arrays (per-row batch hashes) stay arrays
-        else:
-            try:
-                into[str(key)] = str(value)
-            except Exception as error:  # noqa: BLE001
-                pipeline_stats.add("predictions", "attribute_errors")
-                into[str(key)] = f"$unencodable: {error_type(error)}"
-
-
 class AuditRuntime:
-    """Everything one configuration of otel-audit owns. Build it with :func:`configure`."""
+    """Everything one configuration of otel-audit owns. Build it with :func:`configure`.
+
+    Args:
+        tracer_provider, logger_provider: the providers predictions are recorded through.
+        policy: the queueing policy (also that of the finisher's queue).
+        store: the store written directly, if any.
+        cache_body_json: see :class:`~otel_audit.emit.finisher.PredictionFinisher`.
+        processors: the audit processors inside the providers, shut down first with what is
+            left of the deadline (the providers' own shutdown takes none).
+    """
 
     def __init__(
         self,
         *,
         tracer_provider: TracerProvider,
         logger_provider: LoggerProvider,
-        queue_size: int,
-        block_timeout_s: float | None,
+        policy: QueuePolicy,
         store: Store | None,
         cache_body_json: bool = True,
+        processors: Sequence[AuditSpanProcessor | AuditLogRecordProcessor] = (),
     ) -> None:
-        self._cache_body_json = cache_body_json
         self.tracer_provider = tracer_provider
         self.logger_provider = logger_provider
-        self.tracer = tracer_provider.get_tracer(semconv.SCOPE_NAME, _version())
-        self.logger = logger_provider.get_logger(semconv.SCOPE_NAME, _version())
+        self.tracer: trace.Tracer = tracer_provider.get_tracer(semconv.SCOPE_NAME, __version__)
+        self.logger = logger_provider.get_logger(semconv.SCOPE_NAME, __version__)
         self.store = store
-        self._finisher: BatchWorker[Prediction] = BatchWorker(
-            "otel-audit-predictions",
-            self._finish_batch,
-            signal="predictions",
-            max_queue_size=queue_size,
-            max_batch_size=_FINISH_BATCH,
-            schedule_delay_s=_FINISH_DELAY_S,
-            block_timeout_s=block_timeout_s,
-        )
+        self.policy = policy
+        self._processors = tuple(processors)
+        self._finisher = PredictionFinisher(self.logger, policy, cache_body_json=cache_body_json)
         self._closed = False
         atexit.register(self.shutdown)
 
     # -- caller thread --------------------------------------------------------------------
-    def prediction(self, **kwargs: Any) -> Prediction:
-        """Return a :class:`Prediction` bound to this runtime (see ``audit_prediction``)."""
-        return Prediction(self, **kwargs)
+    def prediction(
+        self,
+        *,
+        model: str,
+        version: str,
+        input: Any = None,  # noqa: A002 - the audit vocabulary
+        user_id: str | None = None,
+        request_id: str | None = None,
+        pipeline_version: str | None = None,
+        operation: str = "predict",
+        batch_size: int = 1,
+        attributes: Mapping[str, Any] | None = None,
+        snapshot: bool = False,
+    ) -> Prediction:
+        """Return a :class:`Prediction` recorded by this runtime (arguments as ``audit_prediction``)."""
+        return Prediction(
+            self,
+            model=model,
+            version=version,
+            input=input,
+            user_id=user_id,
+            request_id=request_id,
+            pipeline_version=pipeline_version,
+            operation=operation,
+            batch_size=batch_size,
+            attributes=attributes,
+            snapshot=snapshot,
+        )
 
     def submit(self, prediction: Prediction) -> None:
-        """Queue a finished prediction; waits if the queue is full (see BatchWorker)."""
-        if self._finisher.put(prediction):
-            return
-        # Dropped after the block timeout: the span still has to end.
-        span = prediction.span
-        if span is not None:
-            span.end(end_time=prediction.end_ns)
+        """Queue a stopped prediction for the finisher; waits if the queue is full."""
+        self._finisher.submit(prediction)
 
-    encode = staticmethod(_encode)
-
-    # -- export thread --------------------------------------------------------------------
-    def _finish_batch(self, batch: Sequence[Prediction]) -> None:
-        for prediction in batch:
-            try:
-                self._finish(prediction)
-            except Exception:
-                _logger.exception("otel-audit could not finish a prediction record")
-                pipeline_stats.drop("predictions", "finish_error", 1)
-
-    def _finish(self, p: Prediction) -> None:
-        encoded_input, encoded_output = p.encoded or _encode(p)
-        error = p.error
-        latency_ms = p.latency_ms if p.latency_ms is not None else (p.end_ns - p.start_ns) / 1e6
-        attributes: dict[str, Any] = {
-            semconv.GEN_AI_REQUEST_MODEL: p.model,
-            semconv.ML_MODEL_VERSION: p.version,
-            semconv.GEN_AI_OPERATION_NAME: p.operation,
-            semconv.AUDIT_INPUT_HASH: encoded_input.sha256,
-            semconv.AUDIT_REQUEST_ID: p._request_id or new_request_id(),  # noqa: SLF001
-            semconv.AUDIT_OUTCOME: semconv.OUTCOME_ERROR if error is not None else semconv.OUTCOME_OK,
-            semconv.AUDIT_LATENCY_MS: latency_ms,
-            semconv.AUDIT_BATCH_SIZE: p.batch_size,
-            semconv.AUDIT_SCHEMA_VERSION: semconv.SCHEMA_VERSION,
-        }
-        if p.pipeline_version:
-            attributes[semconv.ML_PIPELINE_VERSION] = p.pipeline_version
-        if p.user_id is not None:
-            attributes[semconv.USER_ID] = str(p.user_id)
-        if p.extractor_errors:
-            attributes[semconv.AUDIT_EXTRACTOR_ERROR] = tuple(p.extractor_errors)
-        body: dict[str, Any] = {semconv.BODY_INPUT: encoded_input.value, semconv.BODY_OUTPUT: encoded_output.value}
-        error_text = ""
-        if error is not None:
-            kind = error_type(error)
-            message = str(error)
-            attributes[semconv.ERROR_TYPE] = kind
-            attributes[semconv.ERROR_MESSAGE] = message
-            body[semconv.BODY_ERROR] = {"type": kind, "message": message}
-            error_text = f'"{semconv.BODY_ERROR}":{canonical_json(body[semconv.BODY_ERROR])[1]},'
-        _extra_attributes(p.scope_attributes, attributes)
-        _extra_attributes(p.attributes, attributes)
-
-        span = p.span
-        if span is not None:
-            span.set_attributes(attributes)
-            if error is not None:
-                span.record_exception(error, timestamp=p.end_ns)
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
-            span.end(end_time=p.end_ns)
-        # The label is content derived from the output: the log record carries it (where it is
-        # redacted, sealed by hash and erasable like the output), the span does not.
-        label = p.label if p.label is not None else (label_of(p.output) if error is None else "")
-        if label:
-            attributes[semconv.AUDIT_OUTPUT_LABEL] = str(label)
-        # The record's own identity, made once here so a retried export keeps it; spans have their ids.
-        attributes[semconv.LOG_RECORD_UID] = uuid.uuid4().hex
-        record = LogRecord(
-            timestamp=p.start_ns,
-            observed_timestamp=p.end_ns,
-            # The span's context, not the export thread's: this is what correlates the two.
-            context=set_span_in_context(span) if span is not None else _NO_SPAN,
-            severity_number=SeverityNumber.ERROR if error is not None else SeverityNumber.INFO,
-            severity_text="ERROR" if error is not None else "INFO",
-            body=body,
-            attributes=attributes,
-            event_name=semconv.EVENT_PREDICTION,
-        )
-        if self._cache_body_json:
-            # Nothing runs between here and the exporters, so the canonical text stays true.
-            attach_body_json(
-                record,
-                f'{{{error_text}"{semconv.BODY_INPUT}":{encoded_input.text},'
-                f'"{semconv.BODY_OUTPUT}":{encoded_output.text}}}',
-            )
-        self.logger.emit(record)
+    def encode(self, prediction: Prediction) -> tuple[Encoded, Encoded]:
+        """The encoded input and output of *prediction*; never raises."""
+        return encode_prediction(prediction)
 
     # -- lifecycle ------------------------------------------------------------------------
     def flush(self, timeout_s: float = 60.0) -> bool:
-        """Export everything audited so far; ``False`` if *timeout_s* ran out first."""
-        millis = int(timeout_s * 1000)
+        """Export everything audited so far; ``False`` if *timeout_s* ran out first.
+
+        One deadline covers every stage: the finisher, then the span and log processors (each
+        provider spreads what is left over its processors, and each processor over its exporter).
+        """
+        deadline = Deadline(timeout_s)
         return (
-            self._finisher.force_flush(timeout_s)
-            and self.tracer_provider.force_flush(millis)
-            and self.logger_provider.force_flush(millis)
+            self._finisher.flush(deadline)
+            and self.tracer_provider.force_flush(deadline.remaining_millis())
+            and self.logger_provider.force_flush(deadline.remaining_millis())
         )
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
-        """Flush and stop; records still queued after *timeout_s* are counted as dropped."""
+        """Flush and stop within *timeout_s* in all; records still queued then are counted as dropped."""
         if self._closed:
             return
         self._closed = True
         atexit.unregister(self.shutdown)
-        self._finisher.shutdown(timeout_s)
+        deadline = Deadline(timeout_s)
+        self._finisher.shutdown(deadline)
+        for processor in self._processors:
+            processor.shutdown(deadline.remaining_millis())
         self.tracer_provider.shutdown()
         self.logger_provider.shutdown()
         dropped = pipeline_stats.dropped()
@@ -244,14 +149,8 @@ class AuditRuntime:
             _logger.error("otel-audit dropped %d record(s) in this process; see otel_audit.stats()", dropped)
 
 
-def _version() -> str:
-    from otel_audit import __version__
-
-    return __version__
-
-
 def _otlp_exporters(endpoint: str, protocol: str | None) -> tuple[LogRecordExporter, SpanExporter]:
-    protocol = protocol or envvars.env_str("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf"
+    protocol = envvars.OTEL_EXPORTER_OTLP_PROTOCOL.resolve(protocol)
     if protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
@@ -269,47 +168,6 @@ def _otlp_exporters(endpoint: str, protocol: str | None) -> tuple[LogRecordExpor
     return HTTPLogs(endpoint=base + "/v1/logs"), HTTPSpans(endpoint=base + "/v1/traces")
 
 
-def _queue_policy(
-    queue_size: int | None,
-    block_timeout_ms: float | None,
-    export_batch_size: int | None,
-    schedule_delay_ms: float | None,
-) -> dict[str, Any]:
-    """Resolve the queueing options: argument > OTEL_AUDIT_* > OTEL_BLRP_* > default."""
-    size = (
-        queue_size
-        if queue_size is not None
-        else envvars.env_int(envvars.OTEL_AUDIT_QUEUE_SIZE, _DEFAULT_QUEUE_SIZE, minimum=1)
-    )
-    if size < 1:
-        raise ConfigError(f"queue_size must be at least 1, not {size}")
-    block = (
-        block_timeout_ms
-        if block_timeout_ms is not None
-        else envvars.env_int(envvars.OTEL_AUDIT_BLOCK_TIMEOUT_MS, -1, minimum=-1)
-    )
-    batch = export_batch_size or envvars.env_int(
-        envvars.OTEL_AUDIT_EXPORT_BATCH_SIZE,
-        envvars.env_int("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", _DEFAULT_BATCH_SIZE, minimum=1),
-        minimum=1,
-    )
-    delay = (
-        schedule_delay_ms
-        if schedule_delay_ms is not None
-        else envvars.env_int(
-            envvars.OTEL_AUDIT_SCHEDULE_DELAY_MS,
-            envvars.env_int("OTEL_BLRP_SCHEDULE_DELAY", _DEFAULT_DELAY_MS, minimum=0),
-            minimum=0,
-        )
-    )
-    return {
-        "max_queue_size": size,
-        "max_export_batch_size": batch,
-        "schedule_delay_millis": delay,
-        "block_timeout_millis": None if block < 0 else block,
-    }
-
-
 def _resource(service_name: str | None, attributes: Mapping[str, Any] | None) -> Resource:
     merged: dict[str, Any] = dict(attributes or {})
     if service_name:
@@ -323,7 +181,7 @@ def _resource(service_name: str | None, attributes: Mapping[str, Any] | None) ->
 def _redactor(redact: bool | str | Path | None, *, direct_store: bool) -> Any:
     """The Redactor to run in-process, or None (see configure's *redact*)."""
     if redact is None:
-        redact = envvars.env_bool(envvars.OTEL_AUDIT_REDACTION, direct_store)
+        redact = envvars.OTEL_AUDIT_REDACTION.resolve(default=direct_store)
     if redact is False:
         return None
     from otel_audit.redact import Redactor, load_rules
@@ -332,15 +190,13 @@ def _redactor(redact: bool | str | Path | None, *, direct_store: bool) -> Any:
 
 
 def _choose_store(store: Store | str | Literal[False] | None, endpoint: str | None) -> Store | str | Literal[False]:
-    """Argument > OTEL_AUDIT_STORE (``none`` = no store) > default path unless OTLP is set."""
+    """Argument > ``OTEL_AUDIT_STORE`` (``none`` = no store) > the default path, unless OTLP is set."""
     if store is not None:
         return store
-    from_env = envvars.env_str(envvars.OTEL_AUDIT_STORE)
-    if from_env and from_env.lower() == "none":
-        return False
-    if from_env:
-        return from_env
-    return False if endpoint else envvars.default_store_dsn()
+    configured = envvars.OTEL_AUDIT_STORE.from_env()
+    if configured is not None:
+        return False if configured.lower() == envvars.NO_STORE else configured
+    return False if endpoint else envvars.OTEL_AUDIT_STORE.default
 
 
 def configure(
@@ -374,7 +230,9 @@ def configure(
         spans: also export spans (``OTEL_AUDIT_SPANS``, default true).
         ttl_days: retention when the schema is created (``OTEL_AUDIT_TTL_DAYS``, default 365).
         queue_size, block_timeout_ms, export_batch_size, schedule_delay_ms: queueing policy
-            (``OTEL_AUDIT_*``); ``block_timeout_ms=-1`` waits for room forever (the default).
+            (``OTEL_AUDIT_*``, :class:`~otel_audit.export.batching.QueuePolicy`);
+            ``block_timeout_ms=-1`` waits for room forever (the default); ``export_batch_size=0``
+            is an error.
         redact: redact personal data in-process before export (``docs/redaction.md``): ``True``,
             ``False``, or a rule-file path. Default ``OTEL_AUDIT_REDACTION``, else on when
             writing to a store directly and off for OTLP only (a collector redacts there).
@@ -384,12 +242,17 @@ def configure(
     Raises:
         ConfigError: an argument is invalid. StoreError: the store cannot be opened.
     """
-    from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter
+    from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter, inserting
 
     global _runtime
-    policy = _queue_policy(queue_size, block_timeout_ms, export_batch_size, schedule_delay_ms)
-    with_spans = spans if spans is not None else envvars.env_bool(envvars.OTEL_AUDIT_SPANS, True)
-    endpoint = otlp_endpoint or envvars.env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+    policy = QueuePolicy.resolve(
+        queue_size=queue_size,
+        block_timeout_ms=block_timeout_ms,
+        export_batch_size=export_batch_size,
+        schedule_delay_ms=schedule_delay_ms,
+    )
+    with_spans = envvars.OTEL_AUDIT_SPANS.resolve(spans)
+    endpoint = envvars.OTEL_EXPORTER_OTLP_ENDPOINT.resolve(otlp_endpoint or None)
     resource = _resource(service_name, resource_attributes)
     store = _choose_store(store, endpoint)
 
@@ -401,7 +264,9 @@ def configure(
         opened = log_exporter.store
         logs.append(log_exporter)
         if with_spans:
-            traces.append(ClickHouseSpanExporter(opened, create_schema=False))
+            # Behind the audit processor the store's raising insert path is used (retry, bisect);
+            # wrapped here so that the redacting exporter below hands it redacted copies.
+            traces.append(inserting(ClickHouseSpanExporter(opened, create_schema=False)))
     if endpoint:
         otlp_logs, otlp_spans = _otlp_exporters(endpoint, otlp_protocol)
         logs.append(otlp_logs)
@@ -409,33 +274,34 @@ def configure(
             traces.append(otlp_spans)
     if not logs:
         raise ConfigError("nothing to export to: give a store, an OTLP endpoint or an exporter")
-    processors = list(log_processors)
+    log_processors_ = list(log_processors)
     redactor = _redactor(redact, direct_store=store is not False)
     if redactor is not None:
         from otel_audit.redact import RedactingLogRecordProcessor, RedactingSpanExporter
 
-        processors.insert(0, RedactingLogRecordProcessor(redactor))
+        log_processors_.insert(0, RedactingLogRecordProcessor(redactor))
         traces = [RedactingSpanExporter(exporter, redactor) for exporter in traces]
 
+    audit_processors: list[AuditSpanProcessor | AuditLogRecordProcessor] = []
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     for index, span_exporter in enumerate(traces):
-        tracer_provider.add_span_processor(
-            AuditSpanProcessor(span_exporter, name=f"otel-audit-spans-{index}", **policy)
-        )
+        span_processor = AuditSpanProcessor(span_exporter, name=f"otel-audit-spans-{index}", policy=policy)
+        tracer_provider.add_span_processor(span_processor)
+        audit_processors.append(span_processor)
     logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-    for processor in processors:
+    for processor in log_processors_:
         logger_provider.add_log_record_processor(processor)
     for index, log_exporter_ in enumerate(logs):
-        logger_provider.add_log_record_processor(
-            AuditLogRecordProcessor(log_exporter_, name=f"otel-audit-logs-{index}", **policy)
-        )
+        log_processor = AuditLogRecordProcessor(log_exporter_, name=f"otel-audit-logs-{index}", policy=policy)
+        logger_provider.add_log_record_processor(log_processor)
+        audit_processors.append(log_processor)
     runtime = AuditRuntime(
         tracer_provider=tracer_provider,
         logger_provider=logger_provider,
-        queue_size=policy["max_queue_size"],
-        block_timeout_s=None if policy["block_timeout_millis"] is None else policy["block_timeout_millis"] / 1000,
+        policy=policy,
         store=opened,
-        cache_body_json=not processors,
+        cache_body_json=not log_processors_,
+        processors=audit_processors,
     )
     with _runtime_lock:
         previous, _runtime = _runtime, runtime

@@ -13,7 +13,11 @@ must not, so :class:`BatchWorker` differs in three ways:
   will never accept) is bisected so that only the offending records are dropped, counted with
   reason ``rejected``; the rest of the batch is stored.
 
-Every drop goes through :class:`~otel_audit.stats.PipelineStats`.
+Every drop goes through :class:`~otel_audit.stats.PipelineStats`. Flush and shutdown take a
+:class:`~otel_audit.deadline.Deadline`, shared with the other stages of the pipeline.
+
+:class:`QueuePolicy` is the queueing configuration every stage shares, resolved once by
+``configure()`` (argument > ``OTEL_AUDIT_*`` > ``OTEL_BLRP_*`` > default).
 """
 
 from __future__ import annotations
@@ -21,25 +25,100 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from otel_audit import envvars
+from otel_audit.deadline import Deadline
+from otel_audit.errors import ConfigError
 from otel_audit.stats import PipelineStats, pipeline_stats
 
-__all__ = ["BatchWorker", "RecordsRejected"]
+__all__ = ["BatchWorker", "QueuePolicy", "RecordsRejected"]
 
 T = TypeVar("T")
 _logger = logging.getLogger(__name__)
 
 _RETRY_INITIAL_S = 0.05
 _RETRY_MAX_S = 5.0
+_SHUTDOWN_GRACE_S = 0.1
+"""How long shutdown waits, past its deadline, for the worker to notice it and stop."""
+_SHUTDOWN_DEFAULT_S = 30.0
 
 
 class RecordsRejected(Exception):  # noqa: N818 - it names what happened to the records
-    """Raised by an export function when the store will never accept (some of) the batch."""
+    """Raised by an insert function when the store will never accept (some of) the batch.
+
+    Args:
+        message: why, for the log.
+        code, name: the engine's error code and name when the engine refused the data
+            (see :class:`~otel_audit.errors.StoreError`); ``None`` when the records could not
+            even be mapped to the table's columns.
+    """
+
+    def __init__(self, message: str = "", *, code: int | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.name = name
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How every queue of the audit pipeline behaves (see ``docs/configuration.md``).
+
+    Args:
+        max_queue_size: capacity of each queue.
+        max_export_batch_size: most records per export call (one INSERT).
+        schedule_delay_millis: longest wait for a batch to fill.
+        block_timeout_millis: longest wait for room in a full queue; ``None`` waits forever.
+
+    Raises:
+        ConfigError: a size below 1, or a negative delay or block timeout.
+    """
+
+    max_queue_size: int = envvars.OTEL_AUDIT_QUEUE_SIZE.default
+    max_export_batch_size: int = envvars.OTEL_AUDIT_EXPORT_BATCH_SIZE.default
+    schedule_delay_millis: float = envvars.OTEL_AUDIT_SCHEDULE_DELAY_MS.default
+    block_timeout_millis: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_queue_size < 1 or self.max_export_batch_size < 1:
+            raise ConfigError(
+                f"queue and batch sizes must be at least 1, not {self.max_queue_size} and {self.max_export_batch_size}"
+            )
+        if self.schedule_delay_millis < 0:
+            raise ConfigError(f"schedule_delay_millis must not be negative, not {self.schedule_delay_millis}")
+        if self.block_timeout_millis is not None and self.block_timeout_millis < 0:
+            raise ConfigError(f"block_timeout_millis must not be negative, not {self.block_timeout_millis}")
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        queue_size: int | None = None,
+        block_timeout_ms: float | None = None,
+        export_batch_size: int | None = None,
+        schedule_delay_ms: float | None = None,
+    ) -> QueuePolicy:
+        """The policy from ``configure()``'s arguments, else ``OTEL_AUDIT_*``, else ``OTEL_BLRP_*``, else defaults.
+
+        Raises:
+            ConfigError: an argument is out of range (``export_batch_size=0`` is an error, not "default").
+        """
+        block = envvars.OTEL_AUDIT_BLOCK_TIMEOUT_MS.resolve(block_timeout_ms)
+        return cls(
+            max_queue_size=envvars.OTEL_AUDIT_QUEUE_SIZE.resolve(queue_size),
+            max_export_batch_size=envvars.OTEL_AUDIT_EXPORT_BATCH_SIZE.resolve(export_batch_size),
+            schedule_delay_millis=envvars.OTEL_AUDIT_SCHEDULE_DELAY_MS.resolve(schedule_delay_ms),
+            block_timeout_millis=None if block < 0 else block,
+        )
+
+    @property
+    def block_timeout_s(self) -> float | None:
+        """:attr:`block_timeout_millis` in seconds (``None``: wait forever)."""
+        return None if self.block_timeout_millis is None else self.block_timeout_millis / 1000
 
 
 class BatchWorker(Generic[T]):
@@ -85,7 +164,7 @@ class BatchWorker(Generic[T]):
         self._idle = threading.Condition(threading.Lock())
         self._inflight = 0
         self._shutdown = False
-        self._deadline: float | None = None
+        self._deadline: Deadline | None = None
         self._stop_retry = threading.Event()
         self._thread = self._start()
         stats.register_queue(name, self.depth)
@@ -110,10 +189,10 @@ class BatchWorker(Generic[T]):
 
     def _put_slow(self, item: T) -> bool:
         self._wake.set()
-        deadline = None if self._block_timeout is None else time.monotonic() + self._block_timeout
+        deadline = Deadline(self._block_timeout)
         with self._room:
             while len(self._queue) >= self._max_queue and not self._shutdown:
-                remaining = None if deadline is None else deadline - time.monotonic()
+                remaining = deadline.remaining()
                 if remaining is not None and remaining <= 0:
                     self._stats.drop(self._signal, "queue_full", 1, f"queue {self._name} full")
                     return False
@@ -130,33 +209,35 @@ class BatchWorker(Generic[T]):
         return len(self._queue)
 
     # -- lifecycle ------------------------------------------------------------------------
-    def force_flush(self, timeout_s: float | None = None) -> bool:
-        """Wait until everything queued so far is exported; ``False`` on timeout."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    def force_flush(self, deadline: Deadline | None = None) -> bool:
+        """Wait until everything queued so far is exported; ``False`` if *deadline* passed first."""
+        deadline = deadline or Deadline(None)
         with self._idle:
             while self._queue or self._inflight:
                 self._wake.set()
-                remaining = None if deadline is None else deadline - time.monotonic()
+                remaining = deadline.remaining()
                 if remaining is not None and remaining <= 0:
                     return False
                 self._idle.wait(0.05 if remaining is None else min(remaining, 0.05))
         return True
 
-    def shutdown(self, timeout_s: float = 30.0) -> None:
-        """Export what is queued within *timeout_s*, count the rest as dropped, stop the thread."""
+    def shutdown(self, deadline: Deadline | None = None) -> None:
+        """Export what is queued before *deadline* (default 30 s), count the rest as dropped, stop the thread."""
         if self._shutdown:
             return
-        self._deadline = time.monotonic() + timeout_s
+        deadline = deadline or Deadline(_SHUTDOWN_DEFAULT_S)
+        self._deadline = deadline
         self._shutdown = True
         self._wake.set()
         with self._room:
             self._room.notify_all()
-        self._thread.join(timeout_s + 1.0)
+        self._thread.join(deadline.remaining())
         self._stop_retry.set()
-        self._thread.join(1.0)
-        left = len(self._queue)
-        if left:
+        self._thread.join(_SHUTDOWN_GRACE_S)
+        with self._idle:  # the worker takes batches under this lock: nothing is counted twice
+            left = len(self._queue)
             self._queue.clear()
+        if left:
             self._stats.drop(self._signal, "shutdown", left, f"queue {self._name} not drained in time")
         self._stats.unregister_queue(self._name)
 
@@ -193,7 +274,7 @@ class BatchWorker(Generic[T]):
             queue = self._queue
 
     def _past_deadline(self) -> bool:
-        return self._shutdown and self._deadline is not None and time.monotonic() > self._deadline
+        return self._shutdown and self._deadline is not None and self._deadline.expired
 
     def _drain(self) -> None:
         queue = self._queue

@@ -4,6 +4,20 @@ The same code serves ``chdb://PATH``, ``chdb://memory`` and ``http(s)://host:812
 exporters can be built with no arguments (``OTEL_AUDIT_STORE`` names the store), so they work
 as ``opentelemetry_logs_exporter`` / ``opentelemetry_traces_exporter`` entry points.
 
+Two ways in, for two kinds of caller:
+
+* :meth:`~ClickHouseLogRecordExporter.export` follows the SDK's exporter contract, for any SDK
+  processor (``BatchLogRecordProcessor``, ``BatchSpanProcessor``): it never raises. A batch the
+  store does not take returns ``FAILURE``, is logged with the reason, and is counted as dropped
+  (``<signal>.dropped.rejected`` or ``<signal>.dropped.export_failed`` in ``otel_audit.stats()``),
+  since those processors do not retry.
+* :meth:`~ClickHouseLogRecordExporter.insert` (and :meth:`~ClickHouseLogRecordExporter.insert_encoded`
+  for ``otel-audit serve``'s pre-mapped rows) raises instead, with a typed error, so that
+  otel-audit's own processors can keep the batch and retry it or isolate its bad records:
+  :class:`~otel_audit.export.batching.RecordsRejected` for data the store will never accept
+  (decided by the engine's error code, :data:`~otel_audit.errors.DATA_ERROR_CODES`), and
+  :class:`~otel_audit.errors.StoreError` for a failure that may pass.
+
 Each batch is one INSERT carrying an ``insert_deduplication_token`` derived from the records'
 identities: when a batch is retried after an insert that did reach the store, ClickHouse
 discards the repeat instead of storing the records twice.
@@ -22,13 +36,14 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_audit import envvars
-from otel_audit.errors import StoreError
+from otel_audit.errors import ConfigError, StoreError
 from otel_audit.export.batching import RecordsRejected
 from otel_audit.export.rows import LOG_COLUMNS, SPAN_COLUMNS, log_table, span_columns
+from otel_audit.stats import pipeline_stats
 from otel_audit.store.connect import Store, open_store
-from otel_audit.store.schema import DEFAULT_TTL_DAYS, apply_schema
+from otel_audit.store.schema import apply_schema
 
-__all__ = ["ClickHouseLogRecordExporter", "ClickHouseSpanExporter", "resolve_store"]
+__all__ = ["ClickHouseLogRecordExporter", "ClickHouseSpanExporter", "inserting", "resolve_store"]
 
 _logger = logging.getLogger(__name__)
 
@@ -36,9 +51,15 @@ _INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1}
 
 
 def resolve_store(store: Store | str | None, *, create_schema: bool, ttl_days: int) -> Store:
-    """Return *store* opened (argument > ``OTEL_AUDIT_STORE`` > default path), schema applied."""
+    """Return *store* opened (argument > ``OTEL_AUDIT_STORE`` > default path), schema applied.
+
+    Raises:
+        ConfigError: ``OTEL_AUDIT_STORE=none`` (no store) and no argument.
+    """
     if not isinstance(store, Store):
-        dsn = store or envvars.env_str(envvars.OTEL_AUDIT_STORE) or envvars.default_store_dsn()
+        dsn = envvars.OTEL_AUDIT_STORE.resolve(store or None)
+        if dsn.lower() == envvars.NO_STORE:
+            raise ConfigError(f"{envvars.OTEL_AUDIT_STORE}=none names no store; the ClickHouse exporters need one")
         store = open_store(dsn)
     if create_schema:
         apply_schema(store, ttl_days=ttl_days)
@@ -67,6 +88,7 @@ class _ClickHouseExporter:
 
     _table: str
     _columns: tuple[str, ...]
+    _signal: str
 
     def __init__(
         self,
@@ -76,11 +98,7 @@ class _ClickHouseExporter:
         create_schema: bool = True,
         ttl_days: int | None = None,
     ) -> None:
-        days = (
-            ttl_days
-            if ttl_days is not None
-            else envvars.env_int(envvars.OTEL_AUDIT_TTL_DAYS, DEFAULT_TTL_DAYS, minimum=0)
-        )
+        days = envvars.OTEL_AUDIT_TTL_DAYS.resolve(ttl_days)
         self._store = resolve_store(store, create_schema=create_schema, ttl_days=days)
         if table:
             self._table = table
@@ -99,7 +117,7 @@ class _ClickHouseExporter:
         else:
             self._store.insert_arrow(self._table, data, settings=settings)
 
-    def export_encoded(self, encode: Any, batch: Sequence[Any], *, token: str | None = None) -> None:
+    def insert_encoded(self, encode: Any, batch: Sequence[Any], *, token: str | None = None) -> None:
         """Insert *batch* mapped to columns by *encode*, as one INSERT deduplicated by *token*.
 
         ``otel-audit serve`` uses it for OTLP requests (:mod:`otel_audit.export.otlp`), so they
@@ -109,10 +127,6 @@ class _ClickHouseExporter:
             RecordsRejected: the store can never take this data.
             StoreError: the write failed and may succeed later.
         """
-        self._export(encode, batch, token)
-
-    def _export(self, encode: Any, batch: Sequence[Any], token: str | None = None) -> None:
-        """Insert *batch*; raise RecordsRejected for data the store can never take."""
         if self._shutdown:
             raise StoreError("exporter is shut down")
         try:
@@ -123,22 +137,41 @@ class _ClickHouseExporter:
             # Subclasses (tests' fault wrappers) may override _insert(data) without a token.
             self._insert(data) if token is None else self._insert(data, token)
         except StoreError as error:
-            if _is_data_error(error):
-                raise RecordsRejected(str(error)) from error
+            if error.data_error:
+                raise RecordsRejected(str(error), code=error.code, name=error.name) from error
             raise
+
+    def _export(self, insert: Any, batch: Sequence[Any]) -> bool:
+        """Run *insert* on *batch* under the SDK's contract: ``False`` (logged, counted) instead of raising."""
+        if self._shutdown:
+            _logger.warning("%s is shut down; %d %s not exported", type(self).__name__, len(batch), self._signal)
+            pipeline_stats.drop(self._signal, "after_shutdown", len(batch))
+            return False
+        try:
+            insert(batch)
+        except Exception as error:  # noqa: BLE001 - an SDK exporter never raises into its processor
+            reason = "rejected" if isinstance(error, RecordsRejected) else "export_failed"
+            code = type(error).__name__
+            if isinstance(error, (RecordsRejected, StoreError)) and (error.name or error.code):
+                code = str(error.name or error.code)
+            _logger.warning(
+                "%s could not write %d %s to %s (%s): %s; returning FAILURE, the batch is dropped",
+                type(self).__name__,
+                len(batch),
+                self._signal,
+                self._table,
+                code,
+                error,
+            )
+            pipeline_stats.drop(self._signal, reason, len(batch), f"{self._table}: {error}")
+            return False
+        return True
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True
 
     def shutdown(self) -> None:
         self._shutdown = True
-
-
-def _is_data_error(error: StoreError) -> bool:
-    text = str(error)
-    return any(
-        name in text for name in ("TYPE_MISMATCH", "CANNOT_PARSE", "ILLEGAL_TYPE_OF_ARGUMENT", "TOO_LARGE_STRING_SIZE")
-    )
 
 
 class ClickHouseLogRecordExporter(_ClickHouseExporter, LogRecordExporter):
@@ -153,11 +186,20 @@ class ClickHouseLogRecordExporter(_ClickHouseExporter, LogRecordExporter):
 
     _table = "otel_logs"
     _columns = LOG_COLUMNS
+    _signal = "logs"
+
+    def insert(self, batch: Sequence[ReadableLogRecord]) -> None:
+        """Insert *batch* as one INSERT, raising on failure (see the module docstring).
+
+        Raises:
+            RecordsRejected: the store can never take (some of) this data.
+            StoreError: the write failed and may succeed later.
+        """
+        self.insert_encoded(log_table, batch)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        """Insert *batch*; exceptions propagate so the processor can retry or bisect."""
-        self._export(log_table, batch)
-        return LogRecordExportResult.SUCCESS
+        """Insert *batch*; ``FAILURE`` (logged and counted as dropped) if the store does not take it. Never raises."""
+        return LogRecordExportResult.SUCCESS if self._export(self.insert, batch) else LogRecordExportResult.FAILURE
 
 
 class ClickHouseSpanExporter(_ClickHouseExporter, SpanExporter):
@@ -165,8 +207,50 @@ class ClickHouseSpanExporter(_ClickHouseExporter, SpanExporter):
 
     _table = "otel_traces"
     _columns = SPAN_COLUMNS
+    _signal = "spans"
+
+    def insert(self, spans: Sequence[ReadableSpan]) -> None:
+        """Insert *spans* as one INSERT, raising on failure (as :meth:`ClickHouseLogRecordExporter.insert`)."""
+        self.insert_encoded(span_columns, spans)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Insert *spans*; exceptions propagate so the processor can retry or bisect."""
-        self._export(span_columns, spans)
+        """Insert *spans*; ``FAILURE`` (logged and counted as dropped) if the store does not take them. Never raises."""
+        return SpanExportResult.SUCCESS if self._export(self.insert, spans) else SpanExportResult.FAILURE
+
+
+class _InsertingSpanExporter(SpanExporter):
+    """A span exporter's raising insert path in the shape of an SDK exporter, for the audit processor only.
+
+    The audit span processor calls an exporter's ``insert`` when it has one; a wrapper between
+    the two (the redacting exporter) only calls ``export``. Behind such a wrapper this adapter's
+    ``export`` is the raising insert, so that the processor still retries and bisects. It is never
+    handed to an SDK processor.
+    """
+
+    def __init__(self, exporter: ClickHouseSpanExporter) -> None:
+        self._exporter = exporter
+
+    @property
+    def store(self) -> Store:
+        """The store of the wrapped exporter."""
+        return self._exporter.store
+
+    def insert(self, spans: Sequence[ReadableSpan]) -> None:
+        """:meth:`ClickHouseSpanExporter.insert`."""
+        self._exporter.insert(spans)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """:meth:`ClickHouseSpanExporter.insert`: raises what it raises (see the class docstring)."""
+        self._exporter.insert(spans)
         return SpanExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._exporter.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self._exporter.shutdown()
+
+
+def inserting(exporter: ClickHouseSpanExporter) -> SpanExporter:
+    """*exporter*'s raising insert path, for an audit span processor behind a wrapping exporter."""
+    return _InsertingSpanExporter(exporter)

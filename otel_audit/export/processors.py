@@ -1,12 +1,17 @@
 """SDK processors that feed any exporter through :class:`BatchWorker`: back-pressure, not loss.
 
 Drop-in replacements for ``BatchLogRecordProcessor`` / ``BatchSpanProcessor`` for audit data.
+An exporter with a raising ``insert`` method (:class:`BatchInserter`: the ClickHouse exporters)
+is driven through it, so that a failure is retried and a rejected record isolated; any other
+exporter is driven through ``export``, whose ``FAILURE`` is retried. ``force_flush`` and
+``shutdown`` spread one :class:`~otel_audit.deadline.Deadline` over the queue and the exporter.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from opentelemetry.context import (
     _SUPPRESS_INSTRUMENTATION_KEY,
@@ -21,10 +26,11 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otel_audit.export.batching import BatchWorker
+from otel_audit.deadline import Deadline
+from otel_audit.export.batching import BatchWorker, QueuePolicy
 from otel_audit.stats import PipelineStats, pipeline_stats
 
-__all__ = ["AuditLogRecordProcessor", "AuditSpanProcessor", "ExportFailed"]
+__all__ = ["AuditLogRecordProcessor", "AuditSpanProcessor", "BatchInserter", "ExportFailed"]
 
 _EMPTY_RESOURCE = Resource.get_empty()
 
@@ -33,11 +39,28 @@ class ExportFailed(Exception):  # noqa: N818 - mirrors ExportResult.FAILURE
     """An exporter returned ``FAILURE``; the batch is retried."""
 
 
+@runtime_checkable
+class BatchInserter(Protocol):
+    """An exporter with a raising insert path: ``insert(batch)`` returns or raises.
+
+    It raises :class:`~otel_audit.export.batching.RecordsRejected` for records the destination
+    will never accept (the batch is bisected), anything else for a failure worth retrying.
+    """
+
+    def insert(self, batch: Sequence[Any]) -> None:
+        """Write *batch* or raise."""
+
+
 def _suppressed_export(exporter: Any, signal: str, success: Any) -> Any:
+    inserter = exporter if isinstance(exporter, BatchInserter) else None
+
     def export(batch: Sequence[Any]) -> None:
         # The exporter's own I/O must never be traced or audited.
         token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
+            if inserter is not None:
+                inserter.insert(batch)
+                return
             result = exporter.export(batch)
         finally:
             detach(token)
@@ -47,11 +70,20 @@ def _suppressed_export(exporter: Any, signal: str, success: Any) -> Any:
     return export
 
 
+def _takes_timeout(method: Any) -> bool:
+    """True when *method* accepts ``timeout_millis`` (some exporters' ``shutdown`` does)."""
+    try:
+        return "timeout_millis" in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 class _BatchingMixin:
     """The queue, flush and shutdown both audit processors share."""
 
     _exporter: Any
     _worker: BatchWorker[Any]
+    _closed: bool
 
     def _start_worker(
         self,
@@ -60,49 +92,57 @@ class _BatchingMixin:
         *,
         signal: str,
         name: str,
-        max_queue_size: int,
-        max_export_batch_size: int,
-        schedule_delay_millis: float,
-        block_timeout_millis: float | None,
+        policy: QueuePolicy,
         stats: PipelineStats,
     ) -> None:
         self._exporter = exporter
+        self._closed = False
         self._worker = BatchWorker(
             name,
             _suppressed_export(exporter, signal, success),
             signal=signal,
-            max_queue_size=max_queue_size,
-            max_batch_size=max_export_batch_size,
-            schedule_delay_s=schedule_delay_millis / 1000,
-            block_timeout_s=None if block_timeout_millis is None else block_timeout_millis / 1000,
+            max_queue_size=policy.max_queue_size,
+            max_batch_size=policy.max_export_batch_size,
+            schedule_delay_s=policy.schedule_delay_millis / 1000,
+            block_timeout_s=policy.block_timeout_s,
             stats=stats,
         )
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self._worker.force_flush(timeout_millis / 1000) and bool(self._exporter.force_flush(timeout_millis))
+        """Export everything queued, then flush the exporter, all within *timeout_millis*."""
+        deadline = Deadline.from_millis(timeout_millis)
+        return self._worker.force_flush(deadline) and bool(self._exporter.force_flush(deadline.remaining_millis()))
 
-    def shutdown(self) -> None:
-        self._worker.shutdown()
-        self._exporter.shutdown()
+    def shutdown(self, timeout_millis: int = 30000) -> None:
+        """Export what is queued within *timeout_millis* (the rest is counted as dropped), then
+        shut the exporter down with what is left of it. Later calls do nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        deadline = Deadline.from_millis(timeout_millis)
+        self._worker.shutdown(deadline)
+        if _takes_timeout(self._exporter.shutdown):
+            self._exporter.shutdown(timeout_millis=deadline.remaining_millis())
+        else:
+            self._exporter.shutdown()
 
 
 class AuditLogRecordProcessor(_BatchingMixin, LogRecordProcessor):
     """Batches log records to *exporter*; a full queue makes ``on_emit`` wait, never drop.
 
     Args:
-        exporter: any ``LogRecordExporter``; its failures are retried with backoff.
-        max_queue_size, max_export_batch_size, schedule_delay_millis: as the SDK's batch processor.
-        block_timeout_millis: ``None`` waits for room forever; otherwise drops (counted) after it.
+        exporter: any ``LogRecordExporter``; its failures are retried with backoff (through its
+            ``insert`` when it is a :class:`BatchInserter`).
+        policy: queue capacity, batch size, schedule delay and block timeout
+            (:class:`~otel_audit.export.batching.QueuePolicy`; its defaults when not given).
+        name: the worker thread's name and the queue's key in the stats.
     """
 
     def __init__(
         self,
         exporter: LogRecordExporter,
         *,
-        max_queue_size: int = 16384,
-        max_export_batch_size: int = 8192,
-        schedule_delay_millis: float = 1000,
-        block_timeout_millis: float | None = None,
+        policy: QueuePolicy | None = None,
         name: str = "otel-audit-logs",
         stats: PipelineStats = pipeline_stats,
     ) -> None:
@@ -111,10 +151,7 @@ class AuditLogRecordProcessor(_BatchingMixin, LogRecordProcessor):
             LogRecordExportResult.SUCCESS,
             signal="logs",
             name=name,
-            max_queue_size=max_queue_size,
-            max_export_batch_size=max_export_batch_size,
-            schedule_delay_millis=schedule_delay_millis,
-            block_timeout_millis=block_timeout_millis,
+            policy=policy or QueuePolicy(),
             stats=stats,
         )
 
@@ -130,30 +167,18 @@ class AuditLogRecordProcessor(_BatchingMixin, LogRecordProcessor):
 
 
 class AuditSpanProcessor(_BatchingMixin, SpanProcessor):
-    """Batches ended spans to *exporter* with the same no-loss policy as the log processor."""
+    """Batches ended spans to *exporter* with the same no-loss policy as the log processor (same arguments)."""
 
     def __init__(
         self,
         exporter: SpanExporter,
         *,
-        max_queue_size: int = 16384,
-        max_export_batch_size: int = 8192,
-        schedule_delay_millis: float = 1000,
-        block_timeout_millis: float | None = None,
+        policy: QueuePolicy | None = None,
         name: str = "otel-audit-spans",
         stats: PipelineStats = pipeline_stats,
     ) -> None:
-        self._start_worker(
-            exporter,
-            SpanExportResult.SUCCESS,
-            signal="spans",
-            name=name,
-            max_queue_size=max_queue_size,
-            max_export_batch_size=max_export_batch_size,
-            schedule_delay_millis=schedule_delay_millis,
-            block_timeout_millis=block_timeout_millis,
-            stats=stats,
-        )
+        policy = policy or QueuePolicy()
+        self._start_worker(exporter, SpanExportResult.SUCCESS, signal="spans", name=name, policy=policy, stats=stats)
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         return None

@@ -6,7 +6,8 @@ A stored prediction's ``RecordId`` (``audit_predictions``) is, first that applie
    attribute). otel-audit's own SDK path sets a random one on every prediction; any sender in any
    language may set its own (a ULID, a UUID).
 2. **The content id**, which otel-audit's ingest (``otel-audit serve`` and the SDK's ClickHouse
-   exporters) derives for a prediction record that has no ``log.record.uid`` and writes into it:
+   exporters) derives for a prediction or audit-event record (:data:`IDENTIFIED_EVENTS`) that has
+   no ``log.record.uid`` and writes into it:
    the lower-case hex SHA-256 of the UTF-8 bytes of the compact JSON array
 
    ``["otel-audit.record/1", time, observed_time, trace_id, span_id, severity_number,
@@ -47,8 +48,9 @@ __all__ = ["CONTENT_ID_VERSION", "IDENTIFIED_EVENTS", "ContentIds"]
 CONTENT_ID_VERSION = "otel-audit.record/1"
 """First element of the hashed array; changes if the array ever does."""
 
-IDENTIFIED_EVENTS = frozenset({semconv.EVENT_PREDICTION})
-"""Event names whose records get a content id when they arrive without ``log.record.uid``."""
+IDENTIFIED_EVENTS = frozenset({semconv.EVENT_PREDICTION, *semconv.AUDIT_EVENTS})
+"""Event names whose records get a content id when they arrive without ``log.record.uid``: a
+prediction, and an audit event (``audit_events``: decisions, access events)."""
 
 _UID = semconv.LOG_RECORD_UID
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode

@@ -40,16 +40,8 @@ __all__ = [
     "site",
 ]
 
-OTEL_AUDIT_BATCH_MAX_ROWS = "OTEL_AUDIT_BATCH_MAX_ROWS"
-"""
-.. envvar:: OTEL_AUDIT_BATCH_MAX_ROWS
-
-Most rows of one batch call whose input hash and output are kept in ``audit.batch.input_hashes``
-and ``audit.batch.outputs`` (``audit.batch.truncated`` is set beyond it). ``0`` keeps none.
-Default: ``1000``.
-"""
-
-_DEFAULT_BATCH_MAX_ROWS = 1000
+OTEL_AUDIT_BATCH_MAX_ROWS = envvars.OTEL_AUDIT_BATCH_MAX_ROWS
+"""Declared in :mod:`otel_audit.envvars` (its type, default and meaning)."""
 _MARKER = "_otel_audit_original"
 
 _sites: dict[str, CallSite] = {}
@@ -57,7 +49,7 @@ _sites: dict[str, CallSite] = {}
 
 def batch_max_rows() -> int:
     """``OTEL_AUDIT_BATCH_MAX_ROWS``, read when an instrumentor is instrumented."""
-    return envvars.env_int(OTEL_AUDIT_BATCH_MAX_ROWS, _DEFAULT_BATCH_MAX_ROWS, minimum=0)
+    return OTEL_AUDIT_BATCH_MAX_ROWS.resolve()
 
 
 def site(framework: str) -> CallSite:

@@ -50,11 +50,6 @@ __all__ = ["AsgiInstrumentor", "AuditMiddleware"]
 _instruments = ("starlette >= 0.40",)
 _SITE = site("asgi")
 
-OTEL_AUDIT_ASGI_ROUTES = "OTEL_AUDIT_ASGI_ROUTES"
-OTEL_AUDIT_ASGI_MODEL = "OTEL_AUDIT_ASGI_MODEL"
-OTEL_AUDIT_ASGI_MODEL_VERSION = "OTEL_AUDIT_ASGI_MODEL_VERSION"
-OTEL_AUDIT_ASGI_USER_HEADER = "OTEL_AUDIT_ASGI_USER_HEADER"
-OTEL_AUDIT_ASGI_MAX_BODY_BYTES = "OTEL_AUDIT_ASGI_MAX_BODY_BYTES"
 
 _DEFAULT_VERSION = "unversioned"
 _DEFAULT_USER_HEADER = "x-user-id"
@@ -132,20 +127,18 @@ class AuditMiddleware:
     ) -> None:
         self.app = app
         if routes is None:
-            routes = [r.strip() for r in (envvars.env_str(OTEL_AUDIT_ASGI_ROUTES) or "").split(",") if r.strip()]
+            routes = envvars.OTEL_AUDIT_ASGI_ROUTES.resolve()
         if isinstance(routes, str):
             raise ValueError("routes must be a collection of paths, not one string")
         self._exact = frozenset(r for r in routes if not r.endswith("*"))
         self._prefixes = tuple(r[:-1] for r in routes if r.endswith("*"))
         self._all = not routes
-        self.model = model or envvars.env_str(OTEL_AUDIT_ASGI_MODEL)
-        self.version = version or envvars.env_str(OTEL_AUDIT_ASGI_MODEL_VERSION) or _DEFAULT_VERSION
-        header = user_id_header or envvars.env_str(OTEL_AUDIT_ASGI_USER_HEADER) or _DEFAULT_USER_HEADER
+        self.model = envvars.OTEL_AUDIT_ASGI_MODEL.resolve(model or None)
+        self.version = envvars.OTEL_AUDIT_ASGI_MODEL_VERSION.resolve(version or None)
+        header = envvars.OTEL_AUDIT_ASGI_USER_HEADER.resolve(user_id_header or None)
         self._user_header = header.lower().encode("latin-1")
         self.max_body_bytes = (
-            max_body_bytes
-            if max_body_bytes is not None
-            else envvars.env_int(OTEL_AUDIT_ASGI_MAX_BODY_BYTES, _DEFAULT_MAX_BODY, minimum=0)
+            max_body_bytes if max_body_bytes is not None else envvars.OTEL_AUDIT_ASGI_MAX_BODY_BYTES.resolve()
         )
         if self.max_body_bytes < 0:
             raise ValueError(f"max_body_bytes must be >= 0, not {self.max_body_bytes}")

@@ -35,13 +35,8 @@ __all__ = ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OpenAIInstrume
 
 _instruments = ("openai >= 1.0",)
 
-OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-"""
-.. envvar:: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
-
-``true`` stores prompt and completion text in the audit record (OTel GenAI convention). Default
-``false``: texts are replaced by their hash and length.
-"""
+OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT = envvars.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
+"""Declared in :mod:`otel_audit.envvars` (``true`` stores prompt and completion text; default ``false``)."""
 
 
 def _placeholder(content: Any) -> Any:
@@ -153,7 +148,7 @@ class _ChatCall:
 
 
 def _capture_default() -> bool:
-    return envvars.env_bool(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, False)
+    return OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT.resolve()
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]

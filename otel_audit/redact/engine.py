@@ -693,7 +693,7 @@ def _compile(index: int, detector: Detector) -> _CompiledDetector:
 
 def _hmac_template(rules: RedactionRules, secret: str | bytes | None) -> hmac.HMAC | None:
     if secret is None:
-        secret = envvars.env_str(OTEL_AUDIT_REDACTION_SECRET)
+        secret = envvars.OTEL_AUDIT_REDACTION_SECRET.resolve()
     if secret is None:
         if rules.needs_secret:
             raise ConfigError(

@@ -1,4 +1,4 @@
-"""What may stand as an output label: a category name, never free text (issue 13).
+"""What may stand as an output label: a category name, never free text.
 
 A label (``audit.output.label``, ``audit_predictions.OutputLabel``) is derived from a prediction's
 output for distributions and joins. Free text copied there would escape the redaction of the

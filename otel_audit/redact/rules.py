@@ -254,7 +254,7 @@ def default_rules_path() -> Path:
     ``OTEL_AUDIT_REDACTION_RULES`` if set; else ``redaction.yaml`` packaged beside this module;
     else ``collector-config/redaction.yaml`` of a source checkout.
     """
-    configured = envvars.env_str(OTEL_AUDIT_REDACTION_RULES)
+    configured = envvars.OTEL_AUDIT_REDACTION_RULES.resolve()
     if configured is not None:
         return Path(configured)
     packaged = Path(__file__).with_name("redaction.yaml")

@@ -29,6 +29,7 @@ FILE_CONTENTS = {
     "proofs.json": "the inclusion proof of each record in the latest checkpoint's tree",
     "checkpoints.json": "every signed checkpoint up to the latest, and the consistency proof between each two",
     "erasures.json": "the erasure-log rows of these records (content removed under GDPR, seal kept)",
+    "events.json": "the reviews, ground truth and feedback about these records, each with its inclusion proof",
     "model-usage.json": "the model-usage report for the same model and period",
     "pack.json": "what the pack covers, machine-readable: model, period, tree size, root, counts, key",
 }

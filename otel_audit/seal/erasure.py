@@ -6,8 +6,12 @@ and the input and output inside ``Body`` of their rows in ``otel_logs``, with a 
 commits to that hash, not to the text (:mod:`otel_audit.seal.leaf`), so ``verify`` still passes.
 The tables are append-only MergeTree; erasure is a synchronous ``ALTER TABLE … UPDATE``
 mutation (``mutations_sync = 2``), then one row per record goes into ``audit_erasures``.
-Mutated parts replace the old ones at once; ClickHouse deletes the old part files from disk
-after ``old_parts_lifetime`` (8 minutes by default).
+The decisions about the erased records (reviews, ground truth, feedback in ``audit_events``
+naming one of them by record id or request id) lose their content too: reason, final output,
+ground-truth value and feedback text become tombstones, in ``audit_events`` and in their
+``otel_logs`` rows, and each is logged in ``audit_erasures``; the event leaf commits to the
+hashes, so the seal stays valid. Mutated parts replace the old ones at once; ClickHouse deletes
+the old part files from disk after ``old_parts_lifetime`` (8 minutes by default).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class ErasureResult:
     records: int
     erased_at: dt.datetime
     record_ids: tuple[str, ...]
+    events: tuple[str, ...] = ()
+    """Record ids of the decision events whose content was erased with the records."""
 
 
 def erasure_targets(store: Store, *, user: str | None = None, request_id: str | None = None) -> list[tuple[str, str]]:
@@ -55,21 +61,34 @@ def erase(store: Store, *, user: str | None = None, request_id: str | None = Non
     targets = erasure_targets(store, user=user, request_id=request_id)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     at_text = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if not targets:
-        return ErasureResult(0, now, ())
     record_ids = [record_id for record_id, _ in targets]
-    params = {"at": at_text, "record_ids": record_ids}
-    store.command(query_sql("seal_erase_predictions"), params, settings=_SYNC)
-    store.command(query_sql("seal_erase_logs"), params, settings=_SYNC)
+    request_ids = sorted({rid for _, rid in targets if rid} | ({request_id} if request_id else set()))
+    events = [
+        (str(event_id), str(target_request))
+        for event_id, target_request in store.query(
+            query_sql("seal_erasure_event_targets"), {"record_ids": record_ids, "request_ids": request_ids}
+        ).rows
+    ]
+    if not targets and not events:
+        return ErasureResult(0, now, ())
+    if targets:
+        params = {"at": at_text, "record_ids": record_ids}
+        store.command(query_sql("seal_erase_predictions"), params, settings=_SYNC)
+        store.command(query_sql("seal_erase_logs"), params, settings=_SYNC)
+    if events:
+        params = {"at": at_text, "record_ids": [event_id for event_id, _ in events]}
+        store.command(query_sql("seal_erase_events"), params, settings=_SYNC)
+        store.command(query_sql("seal_erase_event_logs"), params, settings=_SYNC)
+    logged = [*targets, *events]
     store.insert_columns(
         "audit_erasures",
         [
-            [now] * len(targets),
-            record_ids,
-            [rid for _, rid in targets],
-            ["user" if user else "request_id"] * len(targets),
-            [reason] * len(targets),
+            [now] * len(logged),
+            [record_id for record_id, _ in logged],
+            [rid for _, rid in logged],
+            ["user" if user else "request_id"] * len(logged),
+            [reason] * len(logged),
         ],
         ["ErasedAt", "RecordId", "RequestId", "Selector", "Reason"],
     )
-    return ErasureResult(len(targets), now, tuple(record_ids))
+    return ErasureResult(len(targets), now, tuple(record_ids), tuple(event_id for event_id, _ in events))

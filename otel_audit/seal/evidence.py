@@ -11,7 +11,11 @@ file                content
 ``proofs.json``      the inclusion path of every record in the latest checkpoint's tree
 ``checkpoints.json`` every signed checkpoint up to the latest, and the RFC 9162 consistency
                      proof from each to the next
-``erasures.json``    the erasure-log rows of the pack's records
+``erasures.json``    the erasure-log rows of the pack's records (and of their decisions)
+``events.json``      the decisions on the record about the pack's records (reviews, ground
+                     truth, feedback): each one's event leaf (version 4), its content as stored
+                     (``null`` when erased) and its inclusion path; packs written before it
+                     existed, which neither have nor list it, still verify
 ``model-usage.json`` the ``otel-audit report model-usage`` report for the same model and period
 ``pack.json``        what the pack covers: model, period, origin, tree size, counts, verifier key
 ``summary.html``     the same for people, with every file's SHA-256 and the exact ``otel-audit
@@ -36,6 +40,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import itertools
 import json
 from pathlib import Path
@@ -44,13 +49,21 @@ from typing import Any
 from otel_audit._files import make_private_dir, open_private_file, write_private_file
 from otel_audit.answer import queries
 from otel_audit.answer.reports import render_report
+from otel_audit.periods import EPOCH, FAR_FUTURE, to_utc
 from otel_audit.seal._errors import NoteError, SealError
 from otel_audit.seal._pack_summary import SUMMARY, render_summary
 from otel_audit.seal.checkpoint import NoteSigner, NoteVerifier, open_note, parse_checkpoint, strict_b64decode
-from otel_audit.seal.leaf import RECORD_FIELDS, leaf_hashes
+from otel_audit.seal.leaf import (
+    EVENT_CONTENT_FIELDS,
+    RECORD_FIELDS,
+    event_leaf_object,
+    is_tombstone,
+    leaf_data,
+    leaf_hashes,
+)
 from otel_audit.seal.manifest import file_sha256, open_manifest, read_listed, write_manifest
-from otel_audit.seal.merkle import MerkleTree, verify_consistency, verify_inclusion
-from otel_audit.seal.sealer import load_checkpoints, load_leaves
+from otel_audit.seal.merkle import MerkleTree, hash_leaf, verify_consistency, verify_inclusion
+from otel_audit.seal.stored import load_checkpoints, load_leaves
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
@@ -58,6 +71,7 @@ __all__ = ["PACK_FORMAT", "SUMMARY", "build_pack", "verify_pack"]
 
 PACK_FORMAT = "otel-audit-evidence/1"
 _FILES = ("checkpoints.json", "erasures.json", "model-usage.json", "pack.json", "proofs.json", "records.parquet")
+_EVENTS = "events.json"
 
 
 def _b64(data: bytes) -> str:
@@ -111,7 +125,7 @@ def build_pack(
     """
     import pyarrow.parquet as pq
 
-    start, end = queries.to_utc(since, queries.EPOCH), queries.to_utc(until, queries.FAR_FUTURE)
+    start, end = to_utc(since, EPOCH), to_utc(until, FAR_FUTURE)
     queries.require_model(store, model)
     if out.exists() and any(out.iterdir()):
         raise SealError(f"{out} is not empty; an evidence pack needs a new folder")
@@ -139,6 +153,7 @@ def build_pack(
             raise SealError(f"record {row['record_id']} is not sealed yet; run `otel-audit seal` first")
         indexes.append(index)
     tree = MerkleTree([bytes.fromhex(leaf["LeafHash"]) for leaf in leaves])
+    events = _pack_events(store, rows, index_of, tree, latest.tree_size)
     make_private_dir(out)
     with open_private_file(out / "records.parquet", exclusive=True) as handle:
         pq.write_table(_records_table(rows, indexes), handle)
@@ -161,7 +176,8 @@ def build_pack(
     ]
     notes = [{"tree_size": cp.tree_size, "note": cp.note} for cp in checkpoints]
     _write(out / "checkpoints.json", _json({"checkpoints": notes, "consistency": consistency}))
-    wanted = {row["record_id"] for row in rows}
+    _write(out / _EVENTS, _json({"tree_size": latest.tree_size, "events": events}))
+    wanted = {row["record_id"] for row in rows} | {event["record"]["record_id"] for event in events}
     erasures = [row for row in store.query(query_sql("seal_erasures")).dicts() if row["RecordId"] in wanted]
     _write(out / "erasures.json", _json(erasures))
     _write(out / "model-usage.json", render_report(usage, "json") + "\n")
@@ -175,14 +191,59 @@ def build_pack(
         "tree_size": latest.tree_size,
         "root": latest.root_hex,
         "records": len(rows),
+        "events": len(events),
         "erased_records": len({row["RecordId"] for row in erasures}),
         "verifier_key": str(signer.verifier),
     }
     _write(out / "pack.json", _json(pack))
-    files = {name: (file_sha256(out / name), (out / name).stat().st_size) for name in _FILES}
+    files = {name: (file_sha256(out / name), (out / name).stat().st_size) for name in (*_FILES, _EVENTS)}
     _write(out / SUMMARY, render_summary(pack, files, latest.note, out.name))
-    write_manifest(out, PACK_FORMAT, (*_FILES, SUMMARY), signer)
+    write_manifest(out, PACK_FORMAT, (*_FILES, _EVENTS, SUMMARY), signer)
     return pack
+
+
+def _pack_events(
+    store: Store, rows: list[dict[str, Any]], index_of: dict[str, int], tree: MerkleTree, size: int
+) -> list[dict[str, Any]]:
+    """The decisions about the pack's *rows*, each with its leaf, stored content and inclusion path.
+
+    Raises:
+        SealError: a decision is not sealed yet, or no longer matches its leaf.
+    """
+    params = {
+        "record_ids": [row["record_id"] for row in rows],
+        "request_ids": sorted({row["request_id"] for row in rows if row["request_id"]}),
+    }
+    events = []
+    for row in store.query(query_sql("seal_model_events"), params).dicts():
+        leaf = event_leaf_object(row)
+        index = index_of.get(hash_leaf(leaf_data(leaf)).hex())
+        if index is None:
+            raise SealError(
+                f"{row['event_name']} {row['record_id']} is not sealed yet or differs from its leaf; "
+                "run `otel-audit seal`, then `otel-audit verify`"
+            )
+        content = {name: None if is_tombstone(row[name]) else row[name] for name in EVENT_CONTENT_FIELDS}
+        path = [_b64(node) for node in tree.inclusion_proof(index, size)]
+        events.append({"record": leaf, "content": content, "leaf_index": index, "path": path})
+    return events
+
+
+def _verify_events(data: bytes, latest: Any) -> int:
+    """Check ``events.json``: every event's content against its leaf, and its leaf in the signed tree."""
+    stored = _load_json(_EVENTS, data)
+    if stored.get("tree_size") != latest.size:
+        raise SealError("events.json names another tree size than the latest checkpoint")
+    for event in stored["events"]:
+        record, index = event["record"], event["leaf_index"]
+        name = f"{record.get('kind')} {record.get('record_id')}"
+        for field, text in event["content"].items():
+            if text is not None and hashlib.sha256(text.encode()).hexdigest() != record.get(f"{field}_sha256"):
+                raise SealError(f"{name}: its {field} does not match the hash in its leaf")
+        nodes = _decode_path(event["path"], name)
+        if not verify_inclusion(hash_leaf(leaf_data(record)), index, latest.size, nodes, latest.root):
+            raise SealError(f"{name} (leaf {index}) is not in the signed tree")
+    return len(stored["events"])
 
 
 def _write(path: Path, text: str) -> None:
@@ -216,7 +277,7 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
     import pyarrow.parquet as pq
 
     listed = open_manifest(folder, PACK_FORMAT, verifier)
-    if set(listed) - {SUMMARY} != set(_FILES):
+    if set(listed) - {SUMMARY, _EVENTS} != set(_FILES):
         raise SealError(f"the manifest lists {sorted(listed)}, an evidence pack holds {sorted(_FILES)} (and {SUMMARY})")
     data = {name: read_listed(folder, name, digest) for name, digest in listed.items()}
 
@@ -260,4 +321,5 @@ def verify_pack(folder: Path, verifier: NoteVerifier) -> dict[str, Any]:  # noqa
     usage = _load_json("model-usage.json", data["model-usage.json"])
     if usage.get("total_predictions") != len(records):
         raise SealError("model-usage.json counts another number of predictions than records.parquet holds")
-    return {**pack, "verified_records": len(records)}
+    verified_events = _verify_events(data[_EVENTS], latest) if _EVENTS in data else 0
+    return {**pack, "verified_records": len(records), "verified_events": verified_events}

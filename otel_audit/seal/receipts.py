@@ -26,13 +26,13 @@ from typing import Any
 from otel_audit.emit.hashing import canonical_json
 from otel_audit.seal._errors import NoteError, SealError
 from otel_audit.seal.checkpoint import NoteVerifier, open_note, parse_checkpoint, strict_b64decode
-from otel_audit.seal.leaf import LEAF_VERSION, is_tombstone, leaf_data, leaf_object
+from otel_audit.seal.leaf import LEAF_VERSION, event_leaf_object, is_tombstone, leaf_data, leaf_object
 from otel_audit.seal.merkle import MerkleTree, hash_leaf, verify_inclusion
-from otel_audit.seal.sealer import load_checkpoints, load_leaves
+from otel_audit.seal.stored import load_checkpoints, load_leaves
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["RECEIPT_FORMAT", "build_receipt", "encode_receipt", "verify_receipt"]
+__all__ = ["RECEIPT_FORMAT", "build_event_receipt", "build_receipt", "encode_receipt", "verify_receipt"]
 
 RECEIPT_FORMAT = "otel-audit-receipt/1"
 _KEYS = {"checkpoint", "format", "inclusion_path", "input", "leaf_index", "output", "record", "tree_size"}
@@ -83,6 +83,43 @@ def build_receipt(store: Store, request_id: str, *, record_id: str | None = None
         "leaf_index": index,
         "tree_size": latest.tree_size,
         "inclusion_path": [base64.b64encode(node).decode() for node in path],
+        "checkpoint": latest.note,
+    }
+
+
+def build_event_receipt(store: Store, record_id: str) -> dict[str, Any]:
+    """The receipt of the audit event (review, ground truth, feedback, access event) *record_id*.
+
+    Same format as a prediction's (:func:`build_receipt`): ``record`` is the event's version-4
+    leaf, ``input`` and ``output`` are ``null``; :func:`verify_receipt` checks it unchanged. With
+    the receipt of the prediction it names, it proves both are in one signed tree, in order.
+
+    Raises:
+        SealError: no such event, several stored rows under its id, or it is not sealed yet.
+    """
+    rows = store.query(query_sql("seal_event_record"), {"record_id": record_id}).dicts()
+    if not rows:
+        raise SealError(f"no audit event with record id {record_id!r}")
+    if len(rows) > 1:
+        raise SealError(f"record id {record_id!r} names {len(rows)} different stored events; run `otel-audit verify`")
+    leaf = event_leaf_object(rows[0])
+    leaves = load_leaves(store)
+    index = {stored["LeafHash"]: i for i, stored in enumerate(leaves)}.get(hash_leaf(leaf_data(leaf)).hex())
+    checkpoints = load_checkpoints(store)
+    if index is None or not checkpoints or checkpoints[-1].tree_size <= index:
+        raise SealError(
+            f"{leaf['kind']} {record_id} is not sealed yet, or differs from its leaf; run `otel-audit seal`"
+        )
+    latest = checkpoints[-1]
+    tree = MerkleTree([bytes.fromhex(row["LeafHash"]) for row in leaves[: latest.tree_size]])
+    return {
+        "format": RECEIPT_FORMAT,
+        "record": leaf,
+        "input": None,
+        "output": None,
+        "leaf_index": index,
+        "tree_size": latest.tree_size,
+        "inclusion_path": [base64.b64encode(node).decode() for node in tree.inclusion_proof(index, latest.tree_size)],
         "checkpoint": latest.note,
     }
 

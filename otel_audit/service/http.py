@@ -4,7 +4,7 @@ What the front enforces before a request reaches the server (each refusal is a 4
 one-line JSON ``{"error": ...}``, or an OTLP ``Status`` on the OTLP paths, and the server stays up):
 
 * **Credentials by role.** The ingest token guards ``/v1/logs`` and ``/v1/traces``; the query
-  token guards ``/v1/query``, ``/status`` and ``/debug/fault``. Neither grants the other. A 401
+  token guards ``/v1/query``, ``/v1/access``, ``/status`` and ``/debug/fault``. Neither grants the other. A 401
   closes the connection without reading the body.
 * **No browser can query.** ``/v1/query`` takes only ``Content-Type: application/json`` (a page
   cannot send that cross-origin without a preflight, which is never answered), refuses any
@@ -22,6 +22,13 @@ server's memory; if the engine stops the query after rows were sent (time or row
 ``"error"`` carries the reason and the client must treat the rows as incomplete. Values that
 JSON lacks travel tagged (:mod:`otel_audit.store.wire`); non-finite floats too, so the reply is
 strict JSON.
+
+Every query is audited (:mod:`otel_audit.answer.access`): a request leaves one ``audit.access``
+event whose actor is the query token's name, unless it names an ``access_session`` opened by
+``POST /v1/access`` (``{"begin": {"command", "subject", "subject_kind", "since", "until"}}`` ->
+``{"session", "subject": pseudonym, "audited"}``; ``{"end": {"session", "records", "outcome"}}``),
+in which case the session's one event covers all its queries. An event that cannot be written
+fails the request: a 500, or for rows already streamed a non-null ``"error"``.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 
+from otel_audit import semconv
 from otel_audit.diagnostics import get_logger
 from otel_audit.errors import OtelAuditError, QueryError
 from otel_audit.export.otlp import MalformedRequestError
@@ -274,6 +282,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path == "/v1/query":
                 self._query()
+            elif path == "/v1/access":
+                self._access()
             elif path == "/debug/fault" and self.server.app.config.fault_injection:
                 self._same_machine_client()
                 self._authorize("query")
@@ -329,19 +339,75 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
             raise HttpError(400, f"bad query request: {error}") from None
         app = self.server.app
+        session = request.get("access_session") if isinstance(request, dict) else None
+        if session is not None and not (isinstance(session, str) and app.access.known(session)):
+            raise HttpError(400, "unknown or ended access session")
         try:
             columns, blocks = app.store.read_blocks(sql, parameters)
             first = next(blocks, [])
         except QueryRefusedError as error:
             app.counters.add("queries.refused")
+            self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_REFUSED)
             raise _RefusedError(str(error)) from None
         except OtelAuditError as error:
             app.counters.add("queries.failed")
+            self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_ERROR)
             raise HttpError(400, str(error)) from None
         app.counters.add("queries.answered")
-        self._stream_rows(columns, first, blocks)
+        self._stream_rows(columns, first, blocks, session=session)
 
-    def _stream_rows(self, columns: list[str], first: list[tuple[Any, ...]], blocks: Any) -> None:
+    def _audit_plain(self, session: str | None, rows: int, outcome: str) -> str | None:
+        """Audit one query: count it into its *session*, else write its own access event. Returns
+        the error to report when the event could not be written (fail closed), else ``None``."""
+        app = self.server.app
+        if session is not None:
+            app.access.count(session, rows)
+            return None
+        try:
+            app.access.plain(app.config.query_token_name, rows, outcome)
+        except OtelAuditError as error:
+            app.counters.add("access.unaudited")
+            if outcome != semconv.ACCESS_OUTCOME_OK:
+                raise HttpError(500, str(error)) from None
+            return str(error)
+        return None
+
+    def _access(self) -> None:
+        """``POST /v1/access``: open (``{"begin": {...}}``) or close (``{"end": {...}}``) the access
+        session of one client command, whose queries then leave one access event in all."""
+        self._same_machine_client()
+        self._authorize("query")
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            self._discard(min(self._content_length(required=False), _DRAIN_BYTES))
+            raise HttpError(415, "the access endpoint takes application/json only", close=True)
+        try:
+            request = json.loads(self._read_body())
+            begin, end = request.get("begin"), request.get("end")
+            if not isinstance(begin, dict) and not isinstance(end, dict):
+                raise TypeError("give begin or end")
+        except HttpError:
+            raise
+        except (ValueError, TypeError, AttributeError, RecursionError) as error:
+            raise HttpError(400, f"bad access request: {error}") from None
+        app = self.server.app
+        try:
+            if isinstance(begin, dict):
+                self._send_json(200, app.access.begin(app.config.query_token_name, begin))
+                return
+            app.access.end(end)
+        except KeyError:
+            raise HttpError(400, "unknown or ended access session") from None
+        except (ValueError, TypeError) as error:
+            raise HttpError(400, f"bad access request: {error}") from None
+        except OtelAuditError as error:
+            app.counters.add("access.unaudited")
+            raise HttpError(500, str(error)) from None
+        self._send_json(200, {"ok": True})
+
+    def _stream_rows(
+        self, columns: list[str], first: list[tuple[Any, ...]], blocks: Any, *, session: str | None = None
+    ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -350,10 +416,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._chunk(b'{"columns": ' + json.dumps(columns).encode() + b', "rows": [')
         error: str | None = None
         separator = b""
+        sent = 0
         try:
             block: list[tuple[Any, ...]] | None = first
             while block is not None:
                 if block:
+                    sent += len(block)
                     rows = b", ".join(json.dumps(encode_value(row)["v"], allow_nan=False).encode() for row in block)
                     self._chunk(separator + rows)
                     separator = b", "
@@ -365,6 +433,10 @@ class _Handler(BaseHTTPRequestHandler):
             close = getattr(blocks, "close", None)
             if close is not None:
                 close()
+        # The rows are out; an access event that cannot be written turns the reply into an error.
+        unaudited = self._audit_plain(session, sent, semconv.ACCESS_OUTCOME_OK)
+        if unaudited is not None:
+            error = f"the query was not audited, so it fails: {unaudited}"
         self._chunk(b'], "error": ' + json.dumps(error).encode() + b"}")
         self.wfile.write(b"0\r\n\r\n")
 

@@ -6,13 +6,14 @@ Usage::
     otel-audit restore /archive/2026q1 --verifier-key audit.pub --out otel_audit_restored  # a separate database
 
 :func:`archive_months` writes, for every whole calendar month (UTC) that ends on or before the
-first day of *before*'s month, one Parquet file of ``audit_predictions`` and one of the matching
-prediction log rows of ``otel_logs`` (``EventName = 'ai.prediction'``), every stored row including
-at-least-once duplicates. It adds the seal as it stands (``audit_seal_leaves`` up to the newest
-checkpoint, every checkpoint up to it, ``audit_erasures``), ``manifest.json`` with each file's
+first day of *before*'s month, one Parquet file of ``audit_predictions``, one of ``audit_events``
+(decisions, access events) and one of the matching log rows of ``otel_logs`` (``EventName`` of a
+prediction or an audit event), every stored row including at-least-once duplicates. It adds the
+seal as it stands (``audit_seal_leaves`` up to the newest checkpoint, every checkpoint up to it,
+``audit_erasures``), ``manifest.json`` with each file's
 table, month, row count and SHA-256, and, signed with the seal's key, a ``MANIFEST``
 (:mod:`otel_audit.seal.manifest`) over all of them. It signs only months that verify against the
-seal (:func:`otel_audit.seal.sealer.verify` over the archived period): an archive vouches for
+seal (:func:`otel_audit.seal.verify.verify` over the archived period): an archive vouches for
 rows that were sealed and unchanged. Folder ``0700``, files ``0600``. It never deletes: the
 store's TTL removes rows later.
 
@@ -22,8 +23,8 @@ checksum, so a forged row (even with its SHA-256 recomputed) or a removed entry 
 nothing is loaded. It then loads the files into a separate, empty database it sets up for the
 purpose: tables with **no TTL** (ClickHouse drops rows older than a table's TTL at its next merge,
 so restoring year-old rows into the live tables would lose them again) and **without** the
-``otel_logs`` → ``audit_predictions`` view, so both tables come back exactly as archived instead
-of the view deriving a second copy. Last, it verifies the restored rows against the restored seal.
+``otel_logs`` → ``audit_predictions``/``audit_events`` views, so the tables come back exactly as
+archived instead of the views deriving a second copy. Last, it verifies the restored rows against the restored seal.
 The restored database is an evidence copy: query it with ``--store …?database=NAME``, and verify
 it again at any time (``otel-audit verify --store … --since … --until …``); do not ingest into it.
 
@@ -74,7 +75,7 @@ ARCHIVE_FORMAT = "otel-audit-archive/2"
 _UNSIGNED_FORMATS = ("otel-audit-archive/1",)
 """Older formats: never signed, restored only with ``accept_unverified``."""
 
-TABLES = ("audit_predictions", "otel_logs")
+TABLES = ("audit_predictions", "audit_events", "otel_logs")
 """Archived tables, by month, in restore order."""
 
 SEAL_TABLES = ("audit_seal_leaves", "audit_seal_checkpoints", "audit_erasures")
@@ -241,7 +242,8 @@ def archive_months(
 def _sealed_tree_size(store: Store, signer: NoteSigner | None, since: dt.datetime, cutoff: dt.datetime) -> int:
     """The size of the tree to archive: the newest checkpoint, verified over ``[since, cutoff)`` when signing."""
     from otel_audit.seal._errors import SealError
-    from otel_audit.seal.sealer import load_checkpoints, verify
+    from otel_audit.seal.stored import load_checkpoints
+    from otel_audit.seal.verify import verify
 
     if signer is None:
         checkpoints = load_checkpoints(store)
@@ -388,7 +390,7 @@ def restore_archive(
     import pyarrow as pa
 
     from otel_audit.seal._errors import SealError
-    from otel_audit.seal.sealer import verify
+    from otel_audit.seal.verify import verify
 
     pq = _pyarrow()
     checked = verify_archive(directory, verifier, accept_unverified=accept_unverified)
@@ -408,6 +410,7 @@ def restore_archive(
     else:
         apply_schema(store, ttl_days=0, landing_days=0)
         store.command("DROP VIEW IF EXISTS audit_predictions_mv")
+        store.command("DROP VIEW IF EXISTS audit_events_mv")
     for entry in files:
         try:
             data = read_regular_file(directory / entry.path)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import difflib
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,12 +27,29 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
+from clickhouse_connect.driver.exceptions import Error as DriverError
 
-from otel_audit.errors import QueryError, StoreError, StoreNotFoundError
-from otel_audit.store.sandbox import PARSE_SETTINGS, PARSE_SQL, QueryLimits, QueryRefusedError, check_statement
+from otel_audit.errors import EngineCode, QueryError, StoreError, StoreNotFoundError
+from otel_audit.store.sandbox import (
+    PARSE_SETTINGS,
+    PARSE_SQL,
+    QueryLimits,
+    QueryRefusedError,
+    UnknownTableRefusedError,
+    check_statement,
+)
 from otel_audit.store.sql import query_sql
 
-__all__ = ["MIGRATIONS_TABLE", "ClientStore", "Store", "StoreResult", "missing_store", "store_check"]
+__all__ = [
+    "MIGRATIONS_TABLE",
+    "ClientStore",
+    "Store",
+    "StoreResult",
+    "engine_code",
+    "missing_store",
+    "store_check",
+    "store_error",
+]
 
 MIGRATIONS_TABLE = "otel_audit_schema_migrations"
 """The table that records applied schema files: a database holding it holds an otel-audit store."""
@@ -182,7 +200,7 @@ class ClientStore(Store):
             try:
                 return self._writer.command(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
             except ClickHouseError as error:
-                raise StoreError(first_line(error)) from error
+                raise store_error(error) from error
 
     def query(
         self,
@@ -197,7 +215,7 @@ class ClientStore(Store):
             try:
                 result = self._reader.query(sql, parameters=dict(parameters or {}), settings=dict(settings or {}))
             except ClickHouseError as error:
-                raise StoreError(first_line(error)) from error
+                raise store_error(error) from error
             return StoreResult(result.column_names, [tuple(row) for row in result.result_rows])
 
     def query_arrow(
@@ -215,7 +233,7 @@ class ClientStore(Store):
                     sql, parameters=dict(parameters or {}), settings=dict(settings or {}), use_strings=True
                 )
             except ClickHouseError as error:
-                raise StoreError(first_line(error)) from error
+                raise store_error(error) from error
 
     def insert_columns(
         self,
@@ -233,7 +251,7 @@ class ClientStore(Store):
                     table, columns, column_names=list(column_names), column_oriented=True, settings=dict(settings or {})
                 )
             except ClickHouseError as error:
-                raise StoreError(first_line(error)) from error
+                raise store_error(error) from error
 
     def insert_arrow(self, table: str, data: Any, *, settings: Mapping[str, Any] | None = None) -> None:
         """Insert a ``pyarrow.Table``; raises :class:`StoreError` on failure."""
@@ -242,7 +260,7 @@ class ClientStore(Store):
             try:
                 self._writer.insert_arrow(table, data, settings=dict(settings or {}))
             except ClickHouseError as error:
-                raise StoreError(first_line(error)) from error
+                raise store_error(error) from error
 
     # --- caller SQL ---------------------------------------------------------------------------
 
@@ -253,7 +271,7 @@ class ClientStore(Store):
             try:
                 result = self._reader.query(checked, parameters=bound, settings=self.limits.settings())
             except ClickHouseError as error:
-                raise QueryError(engine_message(error)) from None
+                raise query_error(error) from None
             return StoreResult(result.column_names, [tuple(row) for row in result.result_rows])
 
     def read_blocks(
@@ -270,7 +288,7 @@ class ClientStore(Store):
             columns = list(stream.source.column_names)
         except ClickHouseError as error:
             self._read_lock.release()
-            raise QueryError(engine_message(error)) from None
+            raise query_error(error) from None
         except BaseException:
             self._read_lock.release()
             raise
@@ -280,7 +298,7 @@ class ClientStore(Store):
                 for block in context:
                     yield [tuple(row) for row in block]
             except ClickHouseError as error:
-                raise QueryError(engine_message(error)) from None
+                raise query_error(error) from None
             finally:
                 try:
                     stream.__exit__(None, None, None)
@@ -311,9 +329,7 @@ class ClientStore(Store):
                 table_functions=table_functions,
                 parameters=names,
             )
-        except QueryRefusedError as refusal:
-            if "is not a table of the store" not in str(refusal):
-                raise
+        except UnknownTableRefusedError:
             with self._read_lock:  # a table created since the list was read: look again, once
                 self._tables_read_at = 0.0
                 tables = self._tables()
@@ -333,7 +349,7 @@ class ClientStore(Store):
             try:
                 rows = self._reader.query(_TABLES_SQL).result_rows
             except ClickHouseError as error:
-                raise StoreError(first_line(error)) from error
+                raise store_error(error) from error
             self._known_tables = frozenset(str(row[0]) for row in rows)
             self._tables_read_at = time.monotonic()
         return self._known_tables
@@ -343,7 +359,7 @@ class ClientStore(Store):
             try:
                 rows = self._reader.query(_TABLE_FUNCTIONS_SQL).result_rows
             except ClickHouseError as error:
-                raise StoreError(first_line(error)) from error
+                raise store_error(error) from error
             self._table_functions = frozenset(str(row[0]) for row in rows)
         return self._table_functions
 
@@ -396,6 +412,52 @@ def missing_store(row: Sequence[Any], database: str, where: str) -> StoreNotFoun
     return StoreNotFoundError(f"{what} (a read creates none); {hint}")
 
 
+_CODE = re.compile(r"\bCode:\s*(\d+)")
+_NAME = re.compile(r"\(([A-Z][A-Z0-9_]+)\)")
+
+
+def engine_code(error: BaseException | str) -> tuple[int | None, str | None]:
+    """The engine's error code and name in *error*: a driver error, or an engine's text.
+
+    clickhouse-connect's errors carry them (``code``, ``name``); an error the driver wrapped
+    without them (opening a chDB engine) and the engine's own output carry them in its message
+    format, ``Code: 60. DB::Exception: … (UNKNOWN_TABLE)``, read here once so that callers
+    decide by code. A known name without a code gets the code of :class:`EngineCode`.
+    """
+    code: int | None = None
+    name: str | None = None
+    if isinstance(error, str):
+        code_match = _CODE.search(error)
+        names = _NAME.findall(error)
+        code, name = (int(code_match.group(1)) if code_match else None), (names[-1] if names else None)
+    else:
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen and code is None:
+            seen.add(id(current))
+            if isinstance(current, (DriverError, StoreError, QueryError)):
+                code, name = current.code, current.name or name
+            if code is None:
+                parsed_code, parsed_name = engine_code(str(current))
+                code, name = parsed_code, name or parsed_name
+            current = current.__cause__ or current.__context__
+    if code is None and name is not None and name in EngineCode.__members__:
+        code = EngineCode[name].value
+    return code, name
+
+
+def store_error(error: BaseException, message: str | None = None) -> StoreError:
+    """A :class:`StoreError` for the driver error *error*, carrying the engine's code and name."""
+    code, name = engine_code(error)
+    return StoreError(message or first_line(error), code=code, name=name)
+
+
+def query_error(error: BaseException) -> QueryError:
+    """A :class:`QueryError` for an engine failure of caller SQL, with the engine's code and name."""
+    code, name = engine_code(error)
+    return QueryError(engine_message(error), code=code, name=name)
+
+
 def first_line(error: BaseException) -> str:
     """The first line of an error's text (the engine appends stack traces)."""
     text = str(error).strip()
@@ -418,18 +480,27 @@ def engine_message(error: BaseException) -> str:
     return text
 
 
+_NOT_REPRESENTABLE = frozenset({EngineCode.BAD_ARGUMENTS, EngineCode.NOT_IMPLEMENTED, EngineCode.LOGICAL_ERROR})
+_TOO_LARGE = frozenset(
+    {EngineCode.TOO_DEEP_AST, EngineCode.TOO_BIG_AST, EngineCode.QUERY_IS_TOO_LARGE, EngineCode.TOO_DEEP_RECURSION}
+)
+
+
 def parse_failure(error: BaseException) -> QueryError:
     """The error for a statement the engine's parser rejected, or cannot show as a tree."""
-    name = getattr(error, "name", None)
+    code, name = engine_code(error)
     message = engine_message(error)
-    if name == "SYNTAX_ERROR":
-        return QueryError(message if message.lower().startswith("syntax error") else f"syntax error: {message}")
-    if name in ("BAD_ARGUMENTS", "NOT_IMPLEMENTED", "LOGICAL_ERROR"):
+    if code == EngineCode.SYNTAX_ERROR:
+        text = message if message.lower().startswith("syntax error") else f"syntax error: {message}"
+        return QueryError(text, code=code, name=name)
+    if code in _NOT_REPRESENTABLE:
         # parseQueryToJSON cannot represent INSERT … VALUES and some non-SELECT statements.
-        return QueryRefusedError(f"refused: only one SELECT statement may run here ({message})")
-    if name in ("TOO_DEEP_AST", "TOO_BIG_AST", "QUERY_IS_TOO_LARGE", "TOO_DEEP_RECURSION"):
-        return QueryRefusedError(f"refused: the statement is too large or too deeply nested to check ({message})")
-    return QueryError(message)
+        return QueryRefusedError(f"refused: only one SELECT statement may run here ({message})", code=code, name=name)
+    if code in _TOO_LARGE:
+        return QueryRefusedError(
+            f"refused: the statement is too large or too deeply nested to check ({message})", code=code, name=name
+        )
+    return QueryError(message, code=code, name=name)
 
 
 def redact_dsn(dsn: str) -> str:

@@ -13,11 +13,14 @@ Rewrites, statement by statement (every statement keeps ``IF NOT EXISTS`` and ge
   that a record, its duplicates and its span land on the same shard. Writers (the collector's
   ClickHouse exporter, otel-audit's exporters) insert into ``<name>``; reports read ``<name>``.
 * **Materialized views** read and write the ``_local`` tables, so each shard types the rows it
-  received.
+  received. **Plain views** read the ``Distributed`` tables: answers for the whole cluster.
 * **Data migrations** (``INSERT INTO … SELECT``, ``ALTER TABLE … MATERIALIZE``/``UPDATE``,
   ``TRUNCATE``) are left out: a new cluster's tables start empty.
 * **Column additions** (``ALTER TABLE t ADD COLUMN``) go to ``t_local`` and to the ``Distributed``
   ``t`` (or to the one replicated global table), and **dropped views** are dropped on every node.
+* **TTL changes** (``ALTER TABLE t MODIFY TTL``) are folded into the statement that creates
+  ``t_local`` (a ``Distributed`` table has no TTL): a new cluster's tables get their TTL at
+  creation, and the DDL needs no TTL privilege (``clickhouse/roles.sql``).
 * **Global tables** (the migrations log and the seal's Merkle leaves, checkpoints and erasure
   log: one sequence for the whole deployment; the small report rollups, built from all shards)
   are replicated to every node, not sharded:
@@ -53,16 +56,21 @@ SHARDING_KEYS = {
     "otel_traces": "cityHash64(TraceId)",
     "otel_traces_trace_id_ts": "cityHash64(TraceId)",
     "audit_predictions": "cityHash64(TraceId)",
+    "audit_events": "cityHash64(TraceId)",
 }
 """Distributed sharding keys; tables not listed shard by ``rand()``."""
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
 _CREATE_VIEW = re.compile(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)", re.MULTILINE)
+_CREATE_PLAIN_VIEW = re.compile(r"^CREATE VIEW IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
 _ENGINE = re.compile(r"ENGINE = (\w*)MergeTree(?:\(\))?")
 _FROM = re.compile(r"\bFROM (\w+)")
 _ADD_COLUMN = re.compile(r"^ALTER TABLE (\w+)\s+(ADD COLUMN .*)$", re.DOTALL)
 _DROP_VIEW = re.compile(r"^DROP VIEW IF EXISTS (\w+)$")
+_MODIFY_TTL = re.compile(r"^ALTER TABLE (\w+)\s+MODIFY(?:\s+(TTL .*))?$", re.DOTALL)
+_TTL_LINE = re.compile(r"^TTL .*$", re.MULTILINE)
+_SETTINGS_LINE = re.compile(r"^SETTINGS .*$", re.MULTILINE)
 _DATA_MIGRATION = re.compile(r"^(INSERT INTO|TRUNCATE TABLE|ALTER TABLE \w+\s+(MATERIALIZE|UPDATE|DELETE)\b)")
 
 
@@ -117,22 +125,54 @@ def cluster_statements(
     statements: list[str] = []
     for _, _, text in schema_files():
         for statement in split_statements(render(text, ttl_days=ttl_days, landing_days=landing_days)):
-            if _DATA_MIGRATION.match(statement):
-                continue  # the tables of a new cluster start empty
-            if added := _ADD_COLUMN.match(statement):
-                name, change = added.groups()
-                targets = [name] if name in GLOBAL_TABLES else [f"{name}_local", name]
-                statements.extend(f"ALTER TABLE {target} ON CLUSTER {cluster}\n    {change}" for target in targets)
+            if modified := _MODIFY_TTL.match(statement):
+                _set_ttl(statements, _local(modified.group(1)), modified.group(2) or "", cluster)
                 continue
-            if dropped := _DROP_VIEW.match(statement):
-                statements.append(f"DROP VIEW IF EXISTS {dropped.group(1)} ON CLUSTER {cluster}")
-                continue
-            view = _CREATE_VIEW.search(statement)
-            table = _CREATE_TABLE.search(statement)
-            if view is not None:
-                statements.append(_view(statement, view, cluster))
-            elif table is not None:
-                statements.extend(_table(statement, table.group(1), cluster, database))
-            else:
-                raise ConfigError(f"unexpected statement in the schema files: {statement[:80]}…")
+            statements.extend(_on_cluster(statement, cluster, database))
     return statements
+
+
+def _set_ttl(statements: list[str], table: str, ttl: str, cluster: str) -> None:
+    """Give *table* the TTL *ttl* (``""``: none) in the statement that creates it: a new
+    cluster's tables get their TTL at creation, so its DDL needs no TTL privilege."""
+    head = f"CREATE TABLE IF NOT EXISTS {table} ON CLUSTER {cluster}\n"
+    index = max((i for i, statement in enumerate(statements) if statement.startswith(head)), default=None)
+    if index is None:
+        raise ConfigError(f"a schema file changes the TTL of {table}, which no earlier file creates")
+    created = statements[index]
+    if _TTL_LINE.search(created):
+        created = _TTL_LINE.sub(ttl, created, count=1)
+    else:
+        created = _SETTINGS_LINE.sub(lambda match: f"{ttl}\n{match.group(0)}", created, count=1)
+    statements[index] = created
+
+
+def _on_cluster(statement: str, cluster: str, database: str) -> list[str]:
+    """The ``ON CLUSTER`` statements that do what one single-node schema *statement* does."""
+    if _DATA_MIGRATION.match(statement):
+        return []  # the tables of a new cluster start empty
+    changed = _change_on_cluster(statement, cluster)
+    return changed if changed is not None else _create_on_cluster(statement, cluster, database)
+
+
+def _change_on_cluster(statement: str, cluster: str) -> list[str] | None:
+    """An added column or a dropped view on the cluster; ``None`` for other statements."""
+    if added := _ADD_COLUMN.match(statement):
+        name, change = added.groups()
+        targets = [name] if name in GLOBAL_TABLES else [f"{name}_local", name]
+        return [f"ALTER TABLE {target} ON CLUSTER {cluster}\n    {change}" for target in targets]
+    if dropped := _DROP_VIEW.match(statement):
+        return [f"DROP VIEW IF EXISTS {dropped.group(1)} ON CLUSTER {cluster}"]
+    return None
+
+
+def _create_on_cluster(statement: str, cluster: str, database: str) -> list[str]:
+    """A created table or view on the cluster (see the module docstring)."""
+    if view := _CREATE_VIEW.search(statement):
+        return [_view(statement, view, cluster)]
+    if plain_view := _CREATE_PLAIN_VIEW.search(statement):
+        head = f"CREATE VIEW IF NOT EXISTS {plain_view.group(1)} ON CLUSTER {cluster}\n"
+        return [_CREATE_PLAIN_VIEW.sub(head, statement, count=1)]
+    if table := _CREATE_TABLE.search(statement):
+        return _table(statement, table.group(1), cluster, database)
+    raise ConfigError(f"unexpected statement in the schema files: {statement[:80]}…")

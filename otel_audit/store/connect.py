@@ -75,12 +75,10 @@ def query_limits() -> QueryLimits:
     """The sandbox's pinned limits: ``OTEL_AUDIT_QUERY_*`` variables, else the defaults."""
     defaults = QueryLimits()
     return QueryLimits(
-        max_execution_time_s=envvars.env_int(
-            envvars.OTEL_AUDIT_QUERY_TIMEOUT_S, defaults.max_execution_time_s, minimum=1
-        ),
-        max_result_rows=envvars.env_int(envvars.OTEL_AUDIT_QUERY_MAX_ROWS, defaults.max_result_rows, minimum=1),
+        max_execution_time_s=envvars.OTEL_AUDIT_QUERY_TIMEOUT_S.resolve(default=defaults.max_execution_time_s),
+        max_result_rows=envvars.OTEL_AUDIT_QUERY_MAX_ROWS.resolve(default=defaults.max_result_rows),
         max_result_bytes=defaults.max_result_bytes,
-        max_memory_bytes=envvars.env_int(envvars.OTEL_AUDIT_QUERY_MAX_MEMORY, defaults.max_memory_bytes, minimum=1),
+        max_memory_bytes=envvars.OTEL_AUDIT_QUERY_MAX_MEMORY.resolve(default=defaults.max_memory_bytes),
     )
 
 

@@ -24,7 +24,9 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,8 +35,16 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from otel_audit._files import make_private_dir, write_private_file
-from otel_audit.errors import StoreError, StoreLockedError, StoreNotFoundError
-from otel_audit.store.base import SESSION_SETTINGS, ClientStore, first_line, missing_store, store_check
+from otel_audit.errors import EngineCode, StoreError, StoreLockedError, StoreNotFoundError
+from otel_audit.store.base import (
+    SESSION_SETTINGS,
+    ClientStore,
+    engine_code,
+    first_line,
+    missing_store,
+    store_check,
+    store_error,
+)
 from otel_audit.store.sandbox import QueryLimits
 
 __all__ = ["MEMORY", "OWNER_FILE", "EmbeddedStore", "owner_of", "require_store_folder"]
@@ -116,6 +126,57 @@ def _engine_stderr() -> Iterator[list[str]]:
             captured.append(sink.read().decode("utf-8", "replace"))
 
 
+_engines: Counter[str] = Counter()
+"""Open :class:`EmbeddedStore` objects per location in this process (chDB runs one engine)."""
+_engines_lock = threading.Lock()
+
+
+def _owned_elsewhere(path: str) -> bool:
+    """True when the owner file of the store at *path* names another live process."""
+    try:
+        pid = int(json.loads((Path(path) / OWNER_FILE).read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _open_failure(path: str, error: BaseException, engine_output: str) -> StoreError:
+    """The error for a chDB engine that would not open *path*, decided by the engine's codes.
+
+    The engine says why on its own output: ``CANNOT_OPEN_FILE`` when another process holds the
+    store's lock file. The driver's error then carries only ``BAD_ARGUMENTS``, which is also what
+    opening a second path in a process with an engine already running gives.
+    """
+    code, name = engine_code(error)
+    engine_code_, engine_name = engine_code(engine_output)
+    if path != MEMORY and (engine_code_ == EngineCode.CANNOT_OPEN_FILE or _owned_elsewhere(path)):
+        return StoreLockedError(
+            f"the store {path} is open in {owner_of(path)}; chDB lets one process own an "
+            "on-disk store. Stop that process, or run `otel-audit serve` as the owner and "
+            "query through it",
+            code=engine_code_ or code,
+            name=engine_name or name,
+        )
+    with _engines_lock:
+        others = sorted(location for location, count in _engines.items() if count > 0 and location != path)
+    if code == EngineCode.BAD_ARGUMENTS and others:
+        return StoreError(
+            f"cannot open chDB store {path}: this process already has another chDB store open "
+            f"({others[0]}; chDB runs one store per process); close it first or use one DSN",
+            code=code,
+            name=name,
+        )
+    return StoreError(f"cannot open chDB store {path}: {first_line(error)}", code=code, name=name)
+
+
 class EmbeddedStore(ClientStore):
     """An audit store in this process's chDB engine.
 
@@ -133,6 +194,8 @@ class EmbeddedStore(ClientStore):
         if location != MEMORY:
             make_private_dir(location)
         super().__init__(dsn, "chdb", location, database, limits)
+        with _engines_lock:
+            _engines[location] += 1
         if location != MEMORY:
             owner = {"pid": os.getpid(), "command": _command_name(), "since": time.time()}
             write_private_file(Path(location) / OWNER_FILE, json.dumps(owner))
@@ -159,7 +222,7 @@ class EmbeddedStore(ClientStore):
                 if missing is not None:
                     raise missing
         except ClickHouseError as error:
-            raise StoreError(f"cannot use database {self.database}: {first_line(error)}") from None
+            raise store_error(error, f"cannot use database {self.database}: {first_line(error)}") from None
         finally:
             bootstrap.close()
         return self._open(self.database, None)
@@ -173,19 +236,7 @@ class EmbeddedStore(ClientStore):
                     dsn=dsn, database=database, settings=dict(SESSION_SETTINGS), chdb_options=options
                 )
         except Exception as error:  # noqa: BLE001 - chDB raises RuntimeError, ProgrammingError…
-            text = str(error) + "".join(engine_output)
-            if "already initialized with path" in text or "different path" in text:
-                raise StoreError(
-                    f"cannot open chDB store {path}: this process already has another chDB store open "
-                    "(chDB runs one store per process); close it first or use one DSN"
-                ) from None
-            if "EmbeddedServer" in text or "lock" in text.lower():
-                raise StoreLockedError(
-                    f"the store {path} is open in {owner_of(path)}; chDB lets one process own an "
-                    "on-disk store. Stop that process, or run `otel-audit serve` as the owner and "
-                    "query through it"
-                ) from None
-            raise StoreError(f"cannot open chDB store {path}: {first_line(error)}") from None
+            raise _open_failure(path, error, "".join(engine_output)) from None
         if engine_output and engine_output[0]:
             sys.stderr.write(engine_output[0])
         return client
@@ -194,6 +245,9 @@ class EmbeddedStore(ClientStore):
         """Close both sessions and release the on-disk store for other processes."""
         was_closed = self._closed
         super().close()
+        if not was_closed:
+            with _engines_lock:
+                _engines[self.location] -= 1
         if not was_closed and self.location != MEMORY:
             with contextlib.suppress(OSError):
                 (Path(self.location) / OWNER_FILE).unlink(missing_ok=True)

@@ -70,10 +70,10 @@ def read_token(token_file: str | os.PathLike[str] | None = None, *, kind: str = 
         if kind == "ingest"
         else (envvars.OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE, envvars.OTEL_AUDIT_SERVE_QUERY_TOKEN)
     )
-    path = token_file or envvars.env_str(file_variable)
+    path = file_variable.resolve(os.fspath(token_file) if token_file else None)
     if path:
         return _token_from(path)
-    return envvars.env_str(value_variable)
+    return value_variable.resolve()
 
 
 def _alive(pid: int) -> bool:
@@ -191,7 +191,7 @@ class FrontDoorStore(Store):
         try:
             return self.read(sql, parameters)
         except QueryError as error:
-            raise StoreError(str(error)) from None
+            raise StoreError(str(error), code=error.code, name=error.name) from None
 
     def query_arrow(
         self,

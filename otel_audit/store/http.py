@@ -15,7 +15,7 @@ import clickhouse_connect
 from clickhouse_connect.driver.client import Client
 
 from otel_audit.errors import StoreError
-from otel_audit.store.base import SESSION_SETTINGS, ClientStore, missing_store, redact_dsn, store_check
+from otel_audit.store.base import SESSION_SETTINGS, ClientStore, missing_store, redact_dsn, store_check, store_error
 from otel_audit.store.sandbox import QueryLimits
 
 __all__ = ["ServerStore"]
@@ -55,7 +55,7 @@ class ServerStore(ClientStore):
         except StoreError:
             raise
         except Exception as error:  # noqa: BLE001 - transport errors vary by driver
-            raise StoreError(f"cannot connect to ClickHouse at {redact_dsn(self.location)}: {error}") from None
+            raise store_error(error, f"cannot connect to ClickHouse at {redact_dsn(self.location)}: {error}") from None
 
     def _client(self, database: str) -> Client:
         return clickhouse_connect.get_client(dsn=self.location, database=database, settings=dict(SESSION_SETTINGS))

@@ -49,6 +49,7 @@ __all__ = [
     "CheckedStatement",
     "QueryLimits",
     "QueryRefusedError",
+    "UnknownTableRefusedError",
     "check_statement",
 ]
 
@@ -134,6 +135,10 @@ PARSE_SETTINGS: Mapping[str, Any] = {"max_query_size": 262_144, "max_parser_dept
 
 class QueryRefusedError(QueryError):
     """The sandbox refused a statement before it ran; the message says what and why."""
+
+
+class UnknownTableRefusedError(QueryRefusedError):
+    """Refused because a table name is not one of the store's tables (as last read: it may be new)."""
 
 
 @dataclass(frozen=True)
@@ -298,7 +303,7 @@ class _Checker:
             if name in self.tables or name in self.ctes or (allow_alias and name in self.aliases):
                 return
             known = ", ".join(sorted(self.tables))
-            raise QueryRefusedError(f"refused: {shown!r} is not a table of the store ({known})")
+            raise UnknownTableRefusedError(f"refused: {shown!r} is not a table of the store ({known})")
         if len(parts) == 2:
             database, name = parts
             if database == self.database and name in self.tables:

@@ -10,7 +10,9 @@ parameters; the only text substituted here is
   (an expression list) that two queries must share exactly;
 * ``{{ttl:COLUMN:landing}}`` - the same, plus the landing rule of ``otel_logs``: prediction log
   rows (event ``ai.prediction``) are deleted after *landing_days*, because the view has copied
-  every one of them into ``audit_predictions``, the table of record (see docs/retention.md).
+  every one of them into ``audit_predictions``, the table of record (see docs/retention.md). In a
+  migration's ``ALTER TABLE t MODIFY {{ttl:COLUMN:landing}}`` the rule is added to an existing
+  table with the retention it has (:func:`otel_audit.store.schema.apply_schema` renders it).
 """
 
 from __future__ import annotations

@@ -99,6 +99,7 @@ class TestArchive:
         duplicates = int(MARCH[0] <= seeded.predictions[0].timestamp < MARCH[1])
         assert {(f["table"], f["month"], f["rows"]) for f in manifest["files"]} == {
             ("audit_predictions", "2026-03", len(march) + duplicates),
+            ("audit_events", "2026-03", 0),
             ("otel_logs", "2026-03", len(march) + duplicates),
             ("audit_seal_leaves", "", len(seeded.predictions)),
             ("audit_seal_checkpoints", "", 1),

@@ -13,12 +13,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from answer_chromium import PageReport, clipped_labels, load_page
 from answer_seed import SIGNER, Seeded, tamper
 
 from otel_audit.answer import queries
 from otel_audit.answer.html import render_html
 from otel_audit.seal.sealer import seal
+
+pytestmark = pytest.mark.slow  # a headless Chromium per test
 
 ARTIFACTS = os.environ.get("OTEL_AUDIT_ARTIFACTS")
 """Where to copy the screenshots too; read at import, before the fixtures clear ``OTEL_AUDIT_*``."""

@@ -102,6 +102,18 @@ COLUMNS = {
     "Per-user data access": ["user_id", "model", "predictions", "first_access", "last_access"],
     "Redaction counts": ["model", "attribute", "predictions", "nonzero", "value_sum"],
     "Seal status": ["sealed_records", "unsealed_records", "checkpoint_size", "last_checkpoint", "erased_records"],
+    "Human oversight by model version": [
+        "model",
+        "version",
+        "predictions",
+        "reviewed",
+        "review_coverage",
+        "reviews",
+        "overrides",
+        "override_rate",
+        "labelled",
+        "accuracy",
+    ],
 }
 CASES = {
     "all": {"model": [ALL], "user": [ALL]},

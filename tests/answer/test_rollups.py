@@ -212,6 +212,7 @@ _build = st.tuples(st.just("build"), st.integers(0, 60))  # "now", in hours afte
 
 
 class TestAnyHistory:
+    @pytest.mark.slow
     @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
         steps=st.lists(st.one_of(_insert, _build), min_size=1, max_size=6),

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 import otel_audit
+from otel_audit.deadline import Deadline
 from otel_audit.export.batching import BatchWorker, RecordsRejected
 from otel_audit.export.clickhouse import ClickHouseLogRecordExporter
 from otel_audit.stats import PipelineStats
@@ -34,7 +35,7 @@ class TestBatchWorker:
         worker = _worker(slow, stats, max_queue_size=5, max_batch_size=3)
         for item in range(2000):
             assert worker.put(item)
-        assert worker.force_flush(30)
+        assert worker.force_flush(Deadline(30))
         worker.shutdown()
         assert seen == list(range(2000))
         counters = stats.snapshot()["counters"]
@@ -51,7 +52,7 @@ class TestBatchWorker:
         )
         accepted = sum(worker.put(i) for i in range(10))
         release.set()
-        assert worker.force_flush(10)
+        assert worker.force_flush(Deadline(10))
         worker.shutdown()
         assert accepted < 10
         assert stats.snapshot()["counters"]["test.dropped.queue_full"] == 10 - accepted
@@ -70,7 +71,7 @@ class TestBatchWorker:
         worker = _worker(flaky, stats)
         for item in range(25):
             worker.put(item)
-        assert worker.force_flush(30)
+        assert worker.force_flush(Deadline(30))
         worker.shutdown()
         assert sorted(seen) == list(range(25))
         counters = stats.snapshot()["counters"]
@@ -90,7 +91,7 @@ class TestBatchWorker:
         worker = _worker(picky, stats, max_batch_size=20)
         for item in range(40):
             worker.put(item)
-        assert worker.force_flush(30)
+        assert worker.force_flush(Deadline(30))
         worker.shutdown()
         assert sorted(seen) == [i for i in range(40) if i not in (13, 17)]
         assert stats.snapshot()["counters"]["test.dropped.rejected"] == 2
@@ -105,7 +106,7 @@ class TestBatchWorker:
         worker = _worker(down, stats)
         for item in range(30):
             worker.put(item)
-        worker.shutdown(timeout_s=0.3)
+        worker.shutdown(Deadline(0.3))
         assert stats.snapshot()["counters"]["test.dropped.shutdown"] == 30
         assert not worker.put(1)
         assert stats.snapshot()["counters"]["test.dropped.after_shutdown"] == 1

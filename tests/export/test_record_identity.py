@@ -1,4 +1,4 @@
-"""Record identity (issue 12): one id per record, the same for its retries; conflicts kept and flagged."""
+"""Record identity: one id per record, the same for its retries; conflicts kept and flagged."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The redaction corpus of issue 13 through the public API into a real chDB store (the SDK path).
+"""The redaction corpus (independent PII generators) through the public API into a real chDB store (the SDK path).
 
 Every record of ``tests/data/redaction_corpus.jsonl`` is audited with
 ``otel_audit.audit_prediction`` (input, output and attributes as a client passes them, bytes as
@@ -6,7 +6,7 @@ Every record of ``tests/data/redaction_corpus.jsonl`` is audited with
 near miss, as the input member ``value`` and the attribute ``app.value``. Then every column of
 every table of the store is read back (``tests/redaction_corpus.py`` says how a leak is found).
 
-Targets, from issue 13, asserted as they are: no planted value of a kind the rule file claims is
+Targets, asserted as they are: no planted value of a kind the rule file claims is
 stored, and at most 3 % of the near misses are touched. Kinds it does not claim
 (``not_covered:*``: names, addresses, national ids in free text or under other field names) are
 measured and reported, not asserted. Run with ``-s`` for the per-kind report that
@@ -152,7 +152,7 @@ class TestCorpusFiles:
         assert len({p["variant"] for r in corpus for p in r["planted"] if p["kind"] == "iban"}) >= 60
 
     def test_every_claimed_kind_and_every_finding_is_planted(self, corpus: list[dict[str, Any]]) -> None:
-        """Every kind the rules claim is planted 100+ times, and every finding of issue 13 is a hard case."""
+        """Every kind the rules claim is planted 100+ times, and every reported leak is a hard case."""
         counts = planted_counts(corpus)
         assert {kind for kind in counts if covered(kind)} == CLAIMED_KINDS
         assert all(counts[kind] >= 100 for kind in CLAIMED_KINDS), counts
@@ -216,6 +216,7 @@ class TestCorpusFiles:
         assert manifest["near_misses_by_category"] == dict(sorted(Counter(m["category"] for m in near_misses).items()))
         assert len(manifest["locales"]["faker"]) >= 10 and len(manifest["locales"]["mimesis"]) >= 10
 
+    @pytest.mark.slow
     def test_regenerates_identically(self, tmp_path: Path) -> None:
         """make_redaction_corpus.py rewrites the committed files byte for byte, given the same generator versions."""
         pytest.importorskip("time_machine", reason="the generator freezes the clock with time-machine (dev extra)")
@@ -238,6 +239,7 @@ class TestCorpusFiles:
             assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
 
 
+@pytest.mark.slow  # the module's run audits the whole corpus first (about 40 s)
 class TestSdkPath:
     def test_every_record_is_stored(self, sdk: Run, corpus: list[dict[str, Any]]) -> None:
         """Each record has its log row, its span and its audit_predictions row; nothing was dropped."""
@@ -256,6 +258,6 @@ class TestSdkPath:
         assert over_residual(fragments, RESIDUAL_FRAGMENTS) == {}, sdk.measurement.report("SDK path")
 
     def test_false_positive_rate(self, sdk: Run) -> None:
-        """At most 3 % of the near misses are changed anywhere they are stored (issue 13)."""
+        """At most 3 % of the near misses are changed anywhere they are stored."""
         rate = sdk.measurement.false_positive_rate
         assert rate <= MAX_FALSE_POSITIVE_RATE, sdk.measurement.report("SDK path")

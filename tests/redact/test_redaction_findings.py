@@ -1,4 +1,4 @@
-"""Every leak of issue 13's findings is masked; the near misses it warns about are not.
+"""Every leak found by independent generators and review is masked; the near misses it warns about are not.
 
 One test per finding, on the shipped rule file through :class:`Redactor` (the SDK processors and
 ``serve``'s door call it the same way). The corpus tests measure rates; these pin the examples.

@@ -47,6 +47,7 @@ class TestEvidencePack:
             "MANIFEST",
             "checkpoints.json",
             "erasures.json",
+            "events.json",
             "model-usage.json",
             "pack.json",
             "proofs.json",

@@ -1,4 +1,4 @@
-"""A label is content (issue 13): redacted like the output, never on a span, sealed by hash, erasable."""
+"""A label is content, derived from the output: redacted like it, never on a span, sealed by hash, erasable."""
 
 from __future__ import annotations
 

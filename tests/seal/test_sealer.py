@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 import os
 from collections.abc import Callable
 
 import pytest
 
-from otel_audit.seal import SealError, sealer
+from otel_audit.seal import SealError
 from otel_audit.seal.checkpoint import NoteSigner, open_note, parse_checkpoint
 from otel_audit.seal.sealer import load_checkpoints, load_leaves, seal, verify
 from otel_audit.store.connect import Store
@@ -214,8 +215,10 @@ class TestVerifyInWindows:
                 settings=_INSERT,
             )
         assert seal(sealed, signer).sealed == 15
-        monkeypatch.setattr(sealer, "VERIFY_WINDOW_ROWS", 2)
-        windows = list(sealer._windows(sealed, dt.datetime(1970, 1, 1), dt.datetime(2200, 1, 1)))
+        # The module, not the function the package exports under the same name.
+        verify_module = importlib.import_module("otel_audit.seal.verify")
+        monkeypatch.setattr(verify_module, "VERIFY_WINDOW_ROWS", 2)
+        windows = list(verify_module._windows(sealed, dt.datetime(1970, 1, 1), dt.datetime(2200, 1, 1)))
         assert len(windows) >= 6
         assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # contiguous, no gap
         report = verify(sealed, signer.verifier)

@@ -1,8 +1,9 @@
-"""``serve`` holds against an attacker on the same machine (issue 11), tried against a real server.
+"""``serve`` holds against an attacker on the same machine, tried against a real server.
 
-Every finding of the issue has a test here: the query sandbox through the server and its front door,
-credentials by role, what a web page in a browser can send, malformed HTTP framing, idle and
-excess connections, strict JSON, a large result, and the modes of everything the server creates.
+Every attack of the threat model (docs/security.md) has a test here: the query sandbox through
+the server and its front door, credentials by role, what a web page in a browser can send,
+malformed HTTP framing, idle and excess connections, strict JSON, a large result, and the modes
+of everything the server creates.
 """
 
 from __future__ import annotations
@@ -251,6 +252,7 @@ class TestResults:
         [(a, b, c, d)] = store.read("SELECT nan AS a, inf AS b, -inf AS c, 1.5 AS d").rows
         assert math.isnan(a) and b == math.inf and c == -math.inf and d == 1.5
 
+    @pytest.mark.slow
     def test_a_large_result_streams_in_flat_memory(self, serve_factory: Any) -> None:
         """2M rows stream out without the server holding them: its peak memory grows by far less than the reply."""
         server = serve_factory(env={"OTEL_AUDIT_QUERY_MAX_ROWS": "5000000"})

@@ -1,4 +1,4 @@
-"""The redaction corpus of issue 13 through ``serve``'s door: OTLP/HTTP JSON into a real ``otel-audit serve``.
+"""The redaction corpus through ``serve``'s door: OTLP/HTTP JSON into a real ``otel-audit serve``.
 
 Every record of ``tests/data/redaction_corpus.jsonl`` is sent as a client that does not redact
 sends it (otel-audit's SDK exporting OTLP, where in-process redaction is off by default, or any
@@ -11,7 +11,7 @@ attribute ``app.value``. Then every column of every table is read back through t
 query door, with whatever is left in the spool and the server's own log
 (``tests/redaction_corpus.py`` says how a leak is found).
 
-Targets, from issue 13, asserted as they are: no planted value of a kind the rule file claims is
+The redaction targets (docs/redaction.md), asserted as they are: no planted value of a kind the rule file claims is
 stored, and at most 3 % of the near misses are touched. Run with ``-s`` for the report.
 """
 
@@ -189,6 +189,7 @@ def door(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         server.terminate()
 
 
+@pytest.mark.slow  # the module's server takes the whole corpus first (about 30 s)
 class TestServeDoor:
     def test_every_record_is_stored(self, door: Run) -> None:
         """Each record has its log row, its span and its audit_predictions row; none was dropped."""
@@ -207,6 +208,6 @@ class TestServeDoor:
         assert over_residual(fragments, RESIDUAL_FRAGMENTS) == {}, door.measurement.report("serve's door")
 
     def test_false_positive_rate(self, door: Run) -> None:
-        """At most 3 % of the near misses are changed anywhere they are stored (issue 13)."""
+        """At most 3 % of the near misses are changed anywhere they are stored."""
         rate = door.measurement.false_positive_rate
         assert rate <= MAX_FALSE_POSITIVE_RATE, door.measurement.report("serve's door")

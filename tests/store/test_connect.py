@@ -132,6 +132,7 @@ class TestOpenWithoutCreate:
         apply_schema(writer)
         assert open_store(store_dsn, create=False) is writer
 
+    @pytest.mark.slow
     def test_fresh_process_reads_only_what_exists(self, tmp_path: Path) -> None:
         """In a new process (the CLI's case): an unknown database exits 5 and is not created; the store itself opens."""
         path = tmp_path / "store"

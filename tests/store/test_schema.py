@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from otel_audit import semconv
-from otel_audit.errors import ConfigError
+from otel_audit.errors import ConfigError, SchemaError
 from otel_audit.store.connect import Store, open_store
-from otel_audit.store.schema import MIN_TTL_DAYS, apply_schema, schema_version
+from otel_audit.store.schema import EARLIER_CHECKSUMS, MIN_TTL_DAYS, apply_schema, schema_version
+from otel_audit.store.sql import schema_files
 
 # The OpenTelemetry Collector contrib ClickHouse exporter's tables (Map variant, >= v0.151.0),
 # transcribed from its DDL templates (shared/research/collector.md §1.4-1.5). Pinned here so
@@ -160,3 +164,87 @@ class TestSchema:
         ddl = store.query("SHOW CREATE TABLE audit_predictions").rows[0][0]
         assert "PARTITION BY toYYYYMM(Timestamp)" in ddl
         assert "ORDER BY (ModelName, Timestamp)" in ddl
+
+
+_SYNC = {"mutations_sync": 2}
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _set_checksum(store: Store, version: int, checksum: str) -> None:
+    store.command(
+        "ALTER TABLE otel_audit_schema_migrations UPDATE Checksum = {c:String} WHERE Version = {v:UInt32}",
+        {"c": checksum, "v": version},
+        settings=_SYNC,
+    )
+
+
+def _git(*args: str) -> bytes:
+    return subprocess.run(["git", "-C", str(_ROOT), *args], capture_output=True, check=True, timeout=60).stdout
+
+
+def _forget(store: Store, version: int) -> None:
+    store.command(
+        "ALTER TABLE otel_audit_schema_migrations DELETE WHERE Version = {v:UInt32}", {"v": version}, settings=_SYNC
+    )
+
+
+class TestMigrationsNeverChange:
+    def test_a_changed_migration_is_refused_by_name(self, store: Store) -> None:
+        """A store whose applied migration has another checksum than the file is a SchemaError that
+        names the migration and says what to do."""
+        _set_checksum(store, 2, "0" * 64)
+        with pytest.raises(SchemaError, match=r"002_otel_traces.*new migration") as raised:
+            apply_schema(store)
+        assert "checksum 000000000000" in str(raised.value)
+
+    def test_texts_otel_audit_once_shipped_are_accepted(self, store: Store) -> None:
+        """The edited 001, 003 and 080 that stores made before migration 085 applied are known
+        checksums, not changes: such a store opens."""
+        for version, checksums in EARLIER_CHECKSUMS.items():
+            _set_checksum(store, version, next(iter(checksums)))
+        assert apply_schema(store) == schema_version(store)
+        _set_checksum(store, 1, next(iter(EARLIER_CHECKSUMS[3])))  # another migration's text is not one
+        with pytest.raises(SchemaError, match="001_otel_logs"):
+            apply_schema(store)
+
+    @pytest.mark.skipif(not (_ROOT / ".git").exists(), reason="needs the git history")
+    def test_every_text_a_migration_ever_had_is_its_own_or_known(self) -> None:
+        """Every committed text of every migration file is the file's text now or one of
+        EARLIER_CHECKSUMS: a released migration is never edited again."""
+        for version, name, text in schema_files():
+            path = f"clickhouse/schema/{name}.sql"
+            commits = _git("log", "--format=%H", "--", path).decode().split()
+            history = {hashlib.sha256(_git("show", f"{commit}:{path}")).hexdigest() for commit in commits}
+            allowed = {hashlib.sha256(text.encode()).hexdigest(), *EARLIER_CHECKSUMS.get(version, ())}
+            assert history <= allowed, f"{name} was edited after its release"
+
+
+class TestLandingRuleForOlderStores:
+    def test_added_with_the_retention_the_table_has(self, store: Store) -> None:
+        """A store whose otel_logs was made without the landing rule (released 001) gets it from
+        085, at the retention its table has, not the one apply_schema is given."""
+        store.command("ALTER TABLE otel_logs MODIFY TTL toDateTime(Timestamp) + toIntervalDay(400)")
+        _forget(store, 85)
+        apply_schema(store, ttl_days=200, landing_days=5)
+        ddl = store.query("SHOW CREATE TABLE otel_logs").rows[0][0]
+        assert (
+            "TTL toDateTime(Timestamp) + toIntervalDay(400), toDateTime(Timestamp) + toIntervalDay(5) "
+            "WHERE EventName = 'ai.prediction'"
+        ) in ddl
+
+    def test_a_landing_rule_in_place_is_kept(self, store_dsn: str) -> None:
+        """A store made with a landing rule keeps its own landing period when 085 runs again."""
+        made = open_store(store_dsn)
+        apply_schema(made, ttl_days=300, landing_days=3)
+        before = made.query("SHOW CREATE TABLE otel_logs").rows[0][0]
+        _forget(made, 85)
+        apply_schema(made, landing_days=9)
+        assert made.query("SHOW CREATE TABLE otel_logs").rows[0][0] == before
+
+    def test_a_ttl_otel_audit_did_not_write_is_left_alone(self, store: Store, caplog: pytest.LogCaptureFixture) -> None:
+        """A TTL a DBA wrote is not replaced: the landing rule is not added, and a warning says so."""
+        store.command("ALTER TABLE otel_logs MODIFY TTL toDateTime(Timestamp) + toIntervalMonth(13)")
+        _forget(store, 85)
+        apply_schema(store)
+        assert "toIntervalMonth(13)" in store.query("SHOW CREATE TABLE otel_logs").rows[0][0]
+        assert any("landing rule was not added" in record.getMessage() for record in caplog.records)

@@ -1,0 +1,20 @@
+-- Reads of the audit trail (`audit.access` events) in [since, until), oldest first; {subject} is a
+-- subject's pseudonym, '' for every subject.
+SELECT
+    Timestamp AS timestamp,
+    Actor AS actor,
+    AccessCommand AS command,
+    AccessSubject AS subject,
+    Attributes['{{semconv.AUDIT_ACCESS_SUBJECT_KIND}}'] AS subject_kind,
+    AccessPeriodStart AS period_start,
+    AccessPeriodEnd AS period_end,
+    AccessRecords AS records,
+    AccessOutcome AS outcome,
+    RecordId AS record_id
+FROM audit_events
+WHERE EventName = '{{semconv.EVENT_ACCESS}}'
+  AND ({subject:String} = '' OR AccessSubject = {subject:String})
+  AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
+ORDER BY Timestamp, RecordId
+LIMIT 1 BY RecordId
+LIMIT {limit:UInt32}

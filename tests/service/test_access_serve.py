@@ -1,0 +1,141 @@
+"""Reads through a running ``otel-audit serve`` are audited by the server: one event per command or request."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from typer.testing import CliRunner
+
+from otel_audit import semconv
+from otel_audit.cli import app
+
+runner = CliRunner()
+
+_EVENTS_SQL = (
+    "SELECT Actor AS actor, AccessCommand AS command, AccessSubject AS subject, AccessRecords AS records, "
+    f"AccessOutcome AS outcome FROM audit_events WHERE EventName = '{semconv.EVENT_ACCESS}' ORDER BY Timestamp"
+)
+
+
+def _request(count: int, user: str) -> bytes:
+    records = [
+        {
+            "timeUnixNano": str(time.time_ns() + index),
+            "eventName": semconv.EVENT_PREDICTION,
+            "body": {"kvlistValue": {"values": [{"key": "input", "value": {"intValue": str(index)}}]}},
+            "attributes": [
+                {"key": k, "value": {"stringValue": v}}
+                for k, v in {
+                    semconv.GEN_AI_REQUEST_MODEL: "door",
+                    semconv.ML_MODEL_VERSION: "v1",
+                    semconv.AUDIT_REQUEST_ID: f"door-{index}",
+                    semconv.USER_ID: user,
+                }.items()
+            ],
+        }
+        for index in range(count)
+    ]
+    return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]}).encode()
+
+
+def _query(server: Any, sql: str) -> tuple[int, dict[str, Any]]:
+    status, body = server.post("/v1/query", json.dumps({"sql": sql}).encode(), "application/json", server.query_headers)
+    return status, json.loads(body)
+
+
+def _events(server: Any) -> list[dict[str, Any]]:
+    """The access events, read by a plain query (which leaves its own `/v1/query` event, excluded here)."""
+    status, reply = _query(server, _EVENTS_SQL)
+    assert status == 200 and reply["error"] is None, reply
+    return [dict(zip(reply["columns"], row, strict=True)) for row in reply["rows"]]
+
+
+def _store_pseudonym(server: Any, subject: str) -> str:
+    status, reply = _query(
+        server,
+        "SELECT argMin(Value, SetAt) FROM otel_audit_settings WHERE Name = 'access_subject_key'",
+    )
+    assert status == 200, reply
+    return hmac.new(bytes.fromhex(reply["rows"][0][0]), subject.encode(), hashlib.sha256).hexdigest()
+
+
+class TestReadsThroughServe:
+    def test_each_command_leaves_one_event_as_the_token(self, serve_factory: Any) -> None:
+        """A report, `query` and `report access-log` through serve leave one event each, actor the token's name."""
+        server = serve_factory("access")
+        assert server.post("/v1/logs", _request(5, "jane"), "application/json")[0] == 200
+        server.wait_drained()
+        commands = [
+            ["report", "data-access", "--user", "jane"],
+            ["report", "model-usage", "--model", "door"],
+            ["query", "SELECT RequestId FROM audit_predictions"],
+            ["report", "access-log", "--subject", "jane"],
+        ]
+        outputs = []
+        for command in commands:
+            result = runner.invoke(app, [*command, "--store", server.dsn, "-f", "json"])
+            assert result.exit_code == 0, result.stderr
+            outputs.append(json.loads(result.stdout))
+        events = [e for e in _events(server) if e["command"] != "/v1/query"]
+        assert [e["command"] for e in events] == [
+            "report data-access", "report model-usage", "query", "report access-log",
+        ]  # fmt: skip
+        assert {e["actor"] for e in events} == {"query-token"}
+        jane = _store_pseudonym(server, "jane")
+        assert [e["subject"] for e in events] == [jane, _store_pseudonym(server, "door"), "", jane]
+        assert [e["records"] for e in events] == [5, 5, 5, 1]
+        assert all(e["outcome"] == "ok" for e in events)
+        # access-log through serve filtered by the server's pseudonym; data-access lists the readers.
+        assert [e["command"] for e in outputs[3]["events"]] == ["report data-access"]
+        result = runner.invoke(app, ["report", "data-access", "--user", "jane", "--store", server.dsn, "-f", "json"])
+        readers = json.loads(result.stdout)["accessed_by"]
+        assert [(r["actor"], r["command"]) for r in readers] == [
+            ("query-token", "report data-access"), ("query-token", "report access-log"),
+        ]  # fmt: skip
+        assert server.terminate() == 0
+
+    def test_plain_queries_and_refusals(self, serve_factory: Any) -> None:
+        """A plain /v1/query leaves one event with its row count; a refused one an event marked refused."""
+        server = serve_factory("plain")
+        assert server.post("/v1/logs", _request(3, "ann"), "application/json")[0] == 200
+        server.wait_drained()
+        status, reply = _query(server, "SELECT RequestId FROM audit_predictions")
+        assert status == 200 and len(reply["rows"]) == 3
+        status, reply = _query(server, "SELECT * FROM url('http://127.0.0.1:1/')")
+        assert status == 400 and reply.get("refused")
+        result = runner.invoke(app, ["query", "SELECT * FROM file('/etc/passwd')", "--store", server.dsn])
+        assert result.exit_code == 2 and "refused" in result.stderr
+        events = _events(server)
+        plain = [(e["command"], e["records"], e["outcome"]) for e in events]
+        assert plain == [("/v1/query", 3, "ok"), ("/v1/query", 0, "refused"), ("query", 0, "refused")]
+        assert server.terminate() == 0
+
+    def test_a_session_never_ended_is_written_at_stop(self, serve_factory: Any) -> None:
+        """A client that opened a session and died still leaves its event (written when the server stops)."""
+        server = serve_factory("abandoned")
+        assert server.post("/v1/logs", _request(2, "bob"), "application/json")[0] == 200
+        server.wait_drained()
+        begin = {"begin": {"command": "report data-access", "subject": "bob", "subject_kind": "user"}}
+        status, body = server.post("/v1/access", json.dumps(begin).encode(), "application/json", server.query_headers)
+        assert status == 200, body
+        session = json.loads(body)["session"]
+        document = {"sql": "SELECT RequestId FROM audit_predictions", "access_session": session}
+        status, _ = server.post("/v1/query", json.dumps(document).encode(), "application/json", server.query_headers)
+        assert status == 200
+        assert [e for e in _events(server) if e["command"] != "/v1/query"] == []
+        assert server.terminate() == 0
+        restarted = serve_factory("abandoned")
+        events = [e for e in _events(restarted) if e["command"] != "/v1/query"]
+        assert [(e["command"], e["records"]) for e in events] == [("report data-access", 2)]
+        assert restarted.terminate() == 0
+
+    def test_access_endpoint_needs_the_query_token(self, serve_factory: Any) -> None:
+        """/v1/access is guarded like /v1/query."""
+        server = serve_factory("guard")
+        status, _ = server.post("/v1/access", b'{"begin": {}}', "application/json")
+        assert status == 401
+        assert server.terminate() == 0
