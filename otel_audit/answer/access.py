@@ -53,10 +53,9 @@ from otel_audit import envvars, semconv
 from otel_audit.errors import QueryError, StoreError
 from otel_audit.periods import EPOCH, FAR_FUTURE, query_period, stated_bound, to_utc
 from otel_audit.store.base import Store
-from otel_audit.store.front_door import FrontDoorStore, server_request
+from otel_audit.store.front_door import FrontDoorStore
 from otel_audit.store.sandbox import QueryRefusedError
 from otel_audit.store.sql import query_sql
-from otel_audit.store.wire import decode_value, encode_value
 
 __all__ = [
     "ACCESS_AUDIT_SETTING",
@@ -250,28 +249,6 @@ class AccessRead:
         self.outcome = semconv.ACCESS_OUTCOME_OK
 
 
-class _SessionDoor(FrontDoorStore):
-    """A server's front door whose queries carry one access session (one event for them all)."""
-
-    def __init__(self, door: FrontDoorStore, session: str) -> None:
-        # The door's state as it is (url, token): no second handshake with the server.
-        self.__dict__.update(door.__dict__)
-        self.session = session
-
-    def read(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
-        from otel_audit.store.base import StoreResult
-
-        document = {
-            "sql": sql,
-            "parameters": {k: encode_value(v) for k, v in (parameters or {}).items()},
-            "access_session": self.session,
-        }
-        reply = server_request(self.url, "/v1/query", document, token=self._token)
-        if reply.get("error"):
-            raise QueryError(f"the server stopped the query part-way: {reply['error']}")
-        return StoreResult(reply["columns"], [tuple(decode_value(row)) for row in reply["rows"]])
-
-
 def _outcome(error: BaseException | None) -> str:
     if error is None:
         return semconv.ACCESS_OUTCOME_OK
@@ -368,10 +345,10 @@ def _front_door_read(
             "client_user": actor or os_actor(),
         }
     }
-    token = door._token  # noqa: SLF001 - the door's own credential; no accessor until the transport rework
-    reply = server_request(door.url, "/v1/access", begin, token=token)
+    reply = door.request("/v1/access", begin)
     session = str(reply["session"])
-    read = AccessRead(_SessionDoor(door, session), str(reply.get("subject") or ""), bool(reply.get("audited", True)))
+    pseudonym = str(reply.get("subject") or "")
+    read = AccessRead(door.in_access_session(session), pseudonym, bool(reply.get("audited", True)))
     error: BaseException | None = None
     try:
         yield read
@@ -382,7 +359,7 @@ def _front_door_read(
         outcome = _outcome(error) if error is not None else read.outcome
         end = {"end": {"session": session, "records": read.records, "outcome": outcome}}
         try:
-            server_request(door.url, "/v1/access", end, token=token)
+            door.request("/v1/access", end)
         except (StoreError, QueryError) as failure:
             if error is None:
                 raise AccessAuditError(f"the read was not audited, so it fails: {failure}") from None

@@ -14,6 +14,7 @@ The query token comes from ``OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE``, else
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import urllib.error
@@ -153,6 +154,8 @@ class FrontDoorStore(Store):
         self.pid = int(info["pid"])
         self._token = read_token(kind="query") or self._served_token(info)
         self._closed = False
+        self.access_session: str | None = None
+        """The server's access session (``/v1/access``) these reads belong to, if any."""
         if info.get("database", self.database) != self.database:
             raise StoreError(
                 f"otel-audit serve (pid {self.pid}) serves database {info.get('database')!r} of "
@@ -170,11 +173,26 @@ class FrontDoorStore(Store):
 
     def read(self, sql: str, parameters: Mapping[str, Any] | None = None) -> StoreResult:
         """Run caller-written *sql* in the server's query sandbox."""
-        document = {"sql": sql, "parameters": {k: encode_value(v) for k, v in (parameters or {}).items()}}
-        reply = server_request(self.url, "/v1/query", document, token=self._token)
+        document: dict[str, Any] = {
+            "sql": sql,
+            "parameters": {k: encode_value(v) for k, v in (parameters or {}).items()},
+        }
+        if self.access_session is not None:
+            document["access_session"] = self.access_session
+        reply = self.request("/v1/query", document)
         if reply.get("error"):
             raise QueryError(f"the server stopped the query part-way: {reply['error']}")
         return StoreResult(reply["columns"], [tuple(decode_value(row)) for row in reply["rows"]])
+
+    def request(self, path: str, document: Mapping[str, Any]) -> Any:
+        """POST *document* to the server's *path* with this door's query token; the JSON reply."""
+        return server_request(self.url, path, document, token=self._token)
+
+    def in_access_session(self, session: str) -> FrontDoorStore:
+        """This door, with its reads counted in the server's access *session* (one event for all)."""
+        door = copy.copy(self)  # same url and token: no second handshake with the server
+        door.access_session = session
+        return door
 
     def query(
         self,
