@@ -17,7 +17,8 @@ persistent connections post them concurrently, so the collector never waits for 
 clock stops when the collector's own metric ``otelcol_exporter_sent_log_records`` reaches
 ``--n``; then the file is checked to hold every record. Rounds interleave the pipelines (best of
 ``--rounds`` each). ``--pprof FILE`` also takes a CPU profile of the collector during the last
-``auditredaction`` round (pprof extension) and prints its top functions (needs ``go``).
+round of ``--pprof-pipeline`` (``auditredaction``; pprof extension) and prints its top functions
+(needs ``go``).
 
 Run: python bench/bench_collector.py [--n 20000] [--batch 500] [--rounds 3] [--connections 2]
      [--corpus pii|redaction] [--cpu 0] [--pprof FILE] [--pipelines passthrough,auditredaction,contrib-only]
@@ -31,6 +32,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,9 +118,9 @@ def configs(pprof_port: int) -> dict[str, dict[str, Any]]:
             pipeline["processors"].append("batch")
         if name == "passthrough":
             del config["processors"][collector.PROCESSOR]
-        if name == "auditredaction":
-            config["extensions"]["pprof"] = {"endpoint": f"127.0.0.1:{pprof_port}"}
-            config["service"]["extensions"].append("pprof")
+        # Every pipeline carries the (idle unless asked) pprof extension: the same binary setup.
+        config["extensions"]["pprof"] = {"endpoint": f"127.0.0.1:{pprof_port}"}
+        config["service"]["extensions"].append("pprof")
         made[name] = config
     return made
 
@@ -169,10 +171,17 @@ def post_all(port: int, bodies: list[bytes], connections: int) -> None:
         raise RuntimeError(f"the collector refused requests: {errors[:3]}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process *pid* so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(
     config: dict[str, Any], bodies: list[bytes], tmp: Path, args: argparse.Namespace, *, pprof: Path | None
-) -> float:
-    """Seconds from the first request to the last record exported, on a fresh pinned collector."""
+) -> tuple[float, float]:
+    """Seconds from the first request to the last record exported on a fresh pinned collector,
+    and the CPU seconds the collector spent meanwhile."""
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     out = tmp / "out.jsonl"
@@ -207,19 +216,19 @@ def run(
             url = f"http://{endpoint}/debug/pprof/profile?seconds={args.pprof_seconds}"
             profiler = threading.Thread(target=lambda: pprof.write_bytes(urllib.request.urlopen(url).read()))
             profiler.start()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds(process.pid)
         post_all(http_port, bodies, args.connections)
         n = args.n
         while sent_records(metrics) < n:
             time.sleep(0.01)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds(process.pid) - cpu_start
         if profiler is not None:
             profiler.join()
         with out.open("rb") as stream:
             written = sum(line.count(b'"timeUnixNano"') for line in stream)
         if written != n:
             raise RuntimeError(f"{written} of {n} records in the file sink")
-        return elapsed
+        return elapsed, cpu
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -233,7 +242,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="pii")
     parser.add_argument("--cpu", type=int, default=0, help="the collector's core (the client takes the others)")
-    parser.add_argument("--pprof", type=Path, help="write a CPU profile of the last auditredaction round here")
+    parser.add_argument("--pprof", type=Path, help="write a CPU profile of the last round of --pprof-pipeline here")
+    parser.add_argument("--pprof-pipeline", default="auditredaction")
     parser.add_argument("--pprof-seconds", type=int, default=5)
     parser.add_argument("--pipelines", default="passthrough,auditredaction,contrib-only", help="which, comma-separated")
     args = parser.parse_args()
@@ -250,18 +260,33 @@ def main() -> None:
         f"{args.connections} connections, best of {args.rounds} rounds; collector {pinned}GOMAXPROCS=1"
     )
     best: dict[str, float] = {}
+    best_cpu: dict[str, float] = {}
+    ratios: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         chosen = args.pipelines.split(",")
         pipelines = {name: config for name, config in configs(free_port()).items() if name in chosen}
         for round_number in range(args.rounds):
+            this_round: dict[str, float] = {}
             for name, config in pipelines.items():
-                last = round_number == args.rounds - 1 and name == "auditredaction"
-                seconds = run(config, bodies, Path(tmp), args, pprof=args.pprof if last else None)
+                last = round_number == args.rounds - 1 and name == args.pprof_pipeline
+                seconds, cpu = run(config, bodies, Path(tmp), args, pprof=args.pprof if last else None)
+                this_round[name] = seconds
                 best[name] = min(best.get(name, seconds), seconds)
-    base = best.get("passthrough")
+                best_cpu[name] = min(best_cpu.get(name, cpu), cpu)
+            if "passthrough" in this_round:
+                for name, seconds in this_round.items():
+                    ratios.setdefault(name, []).append(seconds / this_round["passthrough"])
+    # This box is a VM whose speed drifts between runs: besides the best of each pipeline, the
+    # median of the ratios measured back to back in one round, and the collector's CPU time.
+    base, base_cpu = best.get("passthrough"), best_cpu.get("passthrough")
     for name, seconds in best.items():
-        ratio = f"  {seconds / base:5.2f}x the passthrough time" if base else ""
-        print(f"{name:15s} {args.n / seconds:10,.0f} records/s  ({seconds * 1e6 / args.n:6.1f} µs/record){ratio}")
+        per_record, cpu = seconds * 1e6 / args.n, best_cpu[name] * 1e6 / args.n
+        line = f"{name:15s} {args.n / seconds:10,.0f} records/s  ({per_record:6.1f} µs/record, CPU {cpu:5.1f} µs)"
+        if base and base_cpu:
+            median, cpu_ratio = statistics.median(ratios[name]), best_cpu[name] / base_cpu
+            line += f"  {seconds / base:5.2f}x the passthrough time"
+            line += f" (per-round median {median:4.2f}x, CPU {cpu_ratio:4.2f}x)"
+        print(line)
     if args.pprof and shutil.which("go"):
         top = subprocess.run(
             ["go", "tool", "pprof", "-top", "-nodecount=25", str(BINARY), str(args.pprof)],

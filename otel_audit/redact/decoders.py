@@ -24,8 +24,9 @@ Decoders (named in the rule file, applied in the order listed; the whole list is
 ``nfkc``
     Unicode NFKC applied to each non-ASCII character on its own (so every output character
     maps back to one input character): full-width ``＠`` and ``ａ`` become ``@`` and ``a``,
-    the small commercial at ``﹫`` becomes ``@``. Python's :mod:`unicodedata` (Unicode 15.0 in
-    Python 3.11/3.12); a Go port uses ``golang.org/x/text/unicode/norm`` of the same version.
+    the small commercial at ``﹫`` becomes ``@``. Python's :mod:`unicodedata` decides (Unicode
+    14.0 in Python 3.11, 15.0 in 3.12); the collector's Go processor carries tables generated
+    from the same Python (``internal/pyuni``), never Go's own Unicode version.
 
 A round is repeated while it changes the text, at most :data:`MAX_ROUNDS` times, so nested
 encodings (``%2540`` → ``%40`` → ``@``, ``&amp;#64;`` → ``&#64;`` → ``@``) are undone too. Each

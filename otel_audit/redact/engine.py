@@ -181,6 +181,27 @@ _FRAGMENT: Final = re.compile(r"[A-Za-z0-9+()]+")  # a list item that may contin
 _Found = tuple[int, int, int, "str | None"]
 
 
+def _any_search(patterns: list[str]) -> Callable[[str], re.Match[str] | None]:
+    """One search for the first match of any of *patterns* (each valid on its own).
+
+    Joined into one alternation when they combine; a pattern whose global flags must lead
+    (``(?i)...``) cannot be joined, and then they are searched one after the other.
+    """
+    try:
+        return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.ASCII).search
+    except re.error:
+        searches = [re.compile(pattern, re.ASCII).search for pattern in patterns]
+
+    def search_each(text: str) -> re.Match[str] | None:
+        for search in searches:
+            found = search(text)
+            if found is not None:
+                return found
+        return None
+
+    return search_each
+
+
 class Redactor:
     """Applies one rule set to values, attribute maps and text.
 
@@ -249,11 +270,11 @@ class Redactor:
         # _gate (pre-checks and decoder triggers) inline in the walk, _plain_gate (pre-checks
         # only) then decides whether the detectors run on the text itself.
         if rules.detectors and None not in groups:
-            terms = [f"(?:{key})" for key in groups if key is not None]
-            self._plain_gate: Any = re.compile("|".join(terms), re.ASCII).search
+            terms = [key for key in groups if key is not None]
+            self._plain_gate: Any = _any_search(terms)
             if self._decoding:
-                terms.append(f"(?:{_DECODE_TRIGGERS})")
-            self._gate: Any = re.compile("|".join(terms), re.ASCII).search
+                terms.append(_DECODE_TRIGGERS)
+            self._gate: Any = _any_search(terms)
         else:
             self._gate = self._plain_gate = None
 
@@ -481,7 +502,7 @@ class Redactor:
             return mapping
         return {BYTES_ENVELOPE_KEY: base64.b64encode(redacted.encode("utf-8")).decode("ascii")}
 
-    def _mapping(  # noqa: PLR0912 - the hot loop, inlined on purpose
+    def _mapping(  # noqa: PLR0912, PLR0915 - the hot loop, inlined on purpose
         self, mapping: Mapping[Any, Any], depth: int, counts: dict[str, int], budget: ScanBudget, *, attributes: bool
     ) -> Any:
         if depth > self._max_depth:
@@ -520,6 +541,10 @@ class Redactor:
                 rule = key_cache.get(key, _UNCACHED)
                 if rule is _UNCACHED:
                     rule, new_key = self._key(key, counts, budget)
+                else:
+                    # A key costs the same cached or not: a record's budget never depends on
+                    # what earlier records left in the cache.
+                    budget.charge(len(key))
                 if rule is not None:
                     if rule.action != "keep":
                         new_value = self._key_rule_value(rule, value, counts)
@@ -544,6 +569,7 @@ class Redactor:
     def _key(self, key: str, counts: dict[str, int], budget: ScanBudget) -> tuple[KeyRule | None, str]:
         cached = self._key_cache.get(key, _UNCACHED)
         if cached is not _UNCACHED:
+            budget.charge(len(key))
             # The caller's own key object is returned, so an unchanged map is recognised by identity.
             return cached, key
         normalized = self._normalize_key(key)

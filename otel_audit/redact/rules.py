@@ -20,6 +20,7 @@ A file that cannot be used raises :class:`RedactionRuleError` naming the file, l
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,12 @@ from types import MappingProxyType
 from typing import Any, Final, Literal, cast
 
 import yaml
+
+# The parser of the re module, for a pattern's minimum width (re._parser from Python 3.11).
+try:
+    _sre_parser: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - Python 3.10
+    _sre_parser = importlib.import_module("sre_parse")
 
 from otel_audit import envvars
 from otel_audit.errors import ConfigError
@@ -560,8 +567,8 @@ class _Parser:
         requires_regex = self.regex(item, "requires", f"{path}.requires", requires) if requires is not None else None
         normalize = self.choice(item, "normalize", f"{path}.normalize", tuple(NORMALIZERS), "none")
         description = self.text(item, "description", f"{path}.description", required=False) or ""
-        if regex.search("") is not None:
-            raise self.fail(item, "pattern", f"{path}.pattern", "matches the empty string")
+        if _can_match_empty(regex):
+            raise self.fail(item, "pattern", f"{path}.pattern", "can match the empty string")
         if not self.flag(item, "enabled", f"{path}.enabled"):
             return None
         return Detector(
@@ -741,3 +748,12 @@ def _repeat_problem(rest: str) -> str | None:
     if any(part and int(part) > _MAX_REPEAT for part in (low, high)):
         return f"repetition count above {_MAX_REPEAT} (RE2's limit)"
     return None
+
+
+def _can_match_empty(regex: re.Pattern[str]) -> bool:
+    """Whether *regex* has a zero-width match anywhere (``x*``, ``(?:)``, ``\\b``, ``a?``).
+
+    A search of ``""`` alone misses patterns whose empty match needs context; the parser's
+    minimum width does not (the Go port checks the same minimum on its syntax tree).
+    """
+    return int(_sre_parser.parse(regex.pattern, regex.flags).getwidth()[0]) == 0

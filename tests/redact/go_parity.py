@@ -582,6 +582,9 @@ def edge_values(corpus: Corpus) -> None:
     corpus.log("a" * 2_000_000, {"user.id": "u1", "audit.redaction.count": 5})
     corpus.span("x" * 600_000, {"app.x": "y" * 600_000, "user.id": "u"}, [], [], ("ERROR", "boom"))
     corpus.span("ok", {"audit.outcome": "ok"}, [("e", {"a": "b"})], [{"l": "ana@example.org"}], ("OK", ""))
+    # The pseudonymizing rules' custom detectors (a gate term with leading global flags).
+    for text in ("TKT-123456", "see tkt-00042", "Tkt-9999\n", "TKT-12", "ORD 123456 and ord 654321", "ORD\t000001x"):
+        corpus.text(text)
     for value in (
         12345678,
         -12345678,
@@ -851,6 +854,9 @@ def rule_files(corpus: Corpus) -> None:
         "version: 1\nkey_rules: [{name: a, keys: '(?)'}]",
         "version: 1\nkey_rules: [{name: a, keys: x, action: pseudonymize}]",
         "version: 1\ndetectors: [{name: a, pattern: 'a*'}]",
+        "version: 1\ndetectors: [{name: a, pattern: '\\bx?'}]",
+        "version: 1\ndetectors: [{name: a, pattern: '(?:x|)'}]",
+        "version: 1\ndetectors: [{name: a, pattern: 'x', requires: '(?i)x'}]",
         "version: 1\ndetectors: [{name: a, pattern: x, patterns: [y]}]",
         "version: 1\ndetectors: [{name: a}]",
         "version: 1\ndetectors: [{name: a, patterns: []}]",

@@ -95,7 +95,8 @@ def _pseudonymizing(document: dict[str, Any]) -> None:
             "name": "ticket",
             "token": "TICKET",
             "pattern": r"(?i)tkt-[0-9]{4,8}$",
-            "requires": "[0-9]",
+            # Leading global flags: this gate term cannot be joined into one alternation.
+            "requires": "(?i)tkt-",
             "action": "pseudonymize",
         },
         {

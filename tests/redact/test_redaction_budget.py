@@ -83,6 +83,20 @@ class TestScanBudget:
         with pytest.raises(RedactionBudgetError):
             small.apply_attributes({"note": "b" * 2000}, {}, budget)
 
+    def test_keys_cost_the_same_once_cached(self, small: Redactor) -> None:
+        """Every key is charged whether the key cache knows it or not, in bodies and attributes."""
+        keys = {f"field_{index:04d}_{'k' * 40}": index for index in range(80)}  # ~4,000 key characters
+        for apply in (small.apply, small.apply_attributes):
+            fresh = Redactor(small.rules)
+            first, second = fresh.budget(), fresh.budget()
+            apply(keys, {}, first)
+            apply(keys, {}, second)  # every key is in the cache now
+            assert first.used == second.used >= sum(len(key) for key in keys)
+        over = {**keys, "note": "x" * 200}
+        for _ in range(2):
+            with pytest.raises(RedactionBudgetError):
+                small.redact(over)
+
     def test_processor_withholds(self, small: Redactor) -> None:
         """Over the budget, the SDK processor withholds the body and the non-allow-listed attributes, counted."""
         stats = PipelineStats()

@@ -86,6 +86,18 @@ class TestWalk:
         redactor.redact({"zoe@example.org": 1})
         assert not any("zoe@example.org" in key for key in redactor._key_cache)
 
+    def test_requires_with_leading_flags(self) -> None:
+        """A pre-check with global flags (``(?i)...``) cannot join the combined gate and still works."""
+        rules = parse_rules(
+            "version: 1\ndetectors:\n"
+            "  - {name: ticket, pattern: '(?i)tkt-[0-9]{4}', requires: '(?i)tkt-'}\n"
+            "  - {name: order, pattern: 'ORD[0-9]{6}', requires: ORD}\n"
+        )
+        redactor = Redactor(rules)
+        redacted = redactor.redact({"a": "see Tkt-1234", "b": "ORD123456", "c": "tkt 1234"})
+        assert redacted.value == {"a": "see [TICKET]", "b": "[ORDER]", "c": "tkt 1234"}
+        assert dict(redacted.counts) == {"ticket": 1, "order": 1}
+
     def test_depth_limit(self, rules: RedactionRules) -> None:
         """Values nested deeper than max_depth raise RedactionDepthError (the processors fail closed)."""
         value: Any = "x"

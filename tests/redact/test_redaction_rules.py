@@ -152,6 +152,9 @@ class TestRuleErrors:
             (MINIMAL + "    enabled: maybe\n", "detectors[0].enabled", "true or false"),
             ("version: 1\ndetectors:\n  - name: x\n", "detectors[0].pattern", "exactly one"),
             ("version: 1\ndetectors:\n  - name: x\n    pattern: 'a?'\n", "detectors[0].pattern", "empty string"),
+            # An empty match that needs context (a search of "" alone finds none).
+            ("version: 1\ndetectors:\n  - name: x\n    pattern: '\\bx?'\n", "detectors[0].pattern", "empty string"),
+            ("version: 1\ndetectors:\n  - name: x\n    pattern: 'a|(?:)'\n", "detectors[0].pattern", "empty string"),
             ("version: 1\ndetectors:\n  - name: x\n    pattern: '(?=a)b'\n", "detectors[0].pattern", "lookahead"),
             ("version: 1\ndetectors:\n  - name: x\n    pattern: '(a)\\1'\n", "detectors[0].pattern", "backreference"),
             (

@@ -175,6 +175,26 @@ def cue_pattern() -> str:
     return to_re2(P.parse(_CUE.pattern, _CUE.flags), _CUE.flags)
 
 
+_CUE_HEAD = r"(?:^|[^\w])"
+
+
+def cue_tail_pattern() -> str:
+    """_CUE without its leading ``(?:^|[^\w])``, anchored at both ends: the Go port runs it
+    at each phone word found in an ASCII window instead of searching the window."""
+    assert _CUE.pattern.startswith(_CUE_HEAD), _CUE.pattern[:20]
+    tail = _CUE.pattern[len(_CUE_HEAD) :]
+    return to_re2(P.parse(tail, _CUE.flags), _CUE.flags)
+
+
+def cue_words() -> list[str]:
+    """The ASCII phone words of _CUE, none containing another: a window of ASCII text that holds
+    none of them (in any case) cannot match, so the Go port skips the regex for it."""
+    words = re.findall(r"\(\?:([^()]+)\)", _CUE.pattern)[1].split("|")
+    ascii_words = sorted({word.lower() for word in words if word.isascii()})
+    assert ascii_words and all(word.isalpha() for word in ascii_words), ascii_words
+    return [word for word in ascii_words if not any(other != word and other in word for other in ascii_words)]
+
+
 def category_pattern() -> str:
     compiled = re.compile(CATEGORY_PATTERN)
     return to_re2(P.parse(compiled.pattern, compiled.flags), compiled.flags)
@@ -226,6 +246,10 @@ def main() -> None:
         f"const PythonVersion = {go_string(sys.version.split()[0])}\n",
         "// CuePattern is otel_audit.redact.phones._CUE in RE2 syntax, every class spelled out.\n"
         f"const CuePattern = `{cue_pattern()}`\n",
+        "// CueTailPattern is CuePattern without its leading (?:^|[^\\w]) group.\n"
+        f"const CueTailPattern = `{cue_tail_pattern()}`\n",
+        "// CueWords are the ASCII phone words of CuePattern, none containing another.\n"
+        f"var CueWords = []string{{{', '.join(go_string(word) for word in cue_words())}}}\n",
         "// CategoryPattern is otel_audit.redact.labels.CATEGORY_PATTERN in RE2 syntax.\n"
         f"const CategoryPattern = `{category_pattern()}`\n",
         go_ranges("alnumRanges", ranges(str.isalnum), "str.isalnum"),

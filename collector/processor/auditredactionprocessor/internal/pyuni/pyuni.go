@@ -20,36 +20,71 @@ var (
 	spaceTable       = buildTable(spaceRanges)
 	sigmaCasedTable  = buildTable(sigmaCasedRanges)
 	sigmaIgnoreTable = buildTable(sigmaIgnorableRanges)
-	// unsafeTable: characters after which a string may not be in NFKC (NFKC_QC No or Maybe, or a
-	// non-zero combining class); a string without any of them is NFKC-normalized.
-	unsafeTable *unicode.RangeTable
-	composeMap  map[[2]rune]rune
+	// maybeTable: NFKC_QC No or Maybe, conservatively (NFKC changes the character alone, or it
+	// composes with what precedes it); a string without any of them whose combining marks stand
+	// in canonical order is NFKC-normalized (the quick check of UAX #15).
+	maybeTable *unicode.RangeTable
+	// markTable: a non-zero canonical combining class.
+	markTable = buildTable(rangesOf(keys(cccMap)))
+	// decomposedTable: a compatibility decomposition (nfkdMap); secondTable: the second
+	// character of a composition. Range checks before the map lookups keep NFKC cheap for text
+	// (CJK, Cyrillic, ...) whose characters have neither.
+	decomposedTable = buildTable(rangesOf(keys(nfkdMap)))
+	secondTable     *unicode.RangeTable
+	composeMap      map[[2]rune]rune
 )
 
 func init() {
 	composeMap = make(map[[2]rune]rune, len(compositionMap))
-	unsafe := make([]rune, 0, len(nfkcCharMap)+len(cccMap)+len(compositionMap))
+	maybe := make([]rune, 0, len(nfkcCharMap)+len(compositionMap))
+	seconds := make([]rune, 0, len(compositionMap)+hangulVCount+hangulTCount)
 	for composite, pair := range compositionMap {
 		runes := []rune(pair)
 		composeMap[[2]rune{runes[0], runes[1]}] = composite
-		unsafe = append(unsafe, runes[1])
+		maybe = append(maybe, runes[1])
+		seconds = append(seconds, runes[1])
 	}
 	for r := range nfkcCharMap {
-		unsafe = append(unsafe, r)
-	}
-	for r := range cccMap {
-		unsafe = append(unsafe, r)
+		maybe = append(maybe, r)
 	}
 	// Hangul vowels and trailing consonants compose with what precedes them.
 	for r := rune(hangulVBase); r < hangulVBase+hangulVCount; r++ {
-		unsafe = append(unsafe, r)
+		maybe = append(maybe, r)
 	}
 	for r := rune(hangulTBase + 1); r < hangulTBase+hangulTCount; r++ {
-		unsafe = append(unsafe, r)
+		maybe = append(maybe, r)
 	}
-	sort.Slice(unsafe, func(i, j int) bool { return unsafe[i] < unsafe[j] })
+	maybeTable = buildTable(rangesOf(maybe))
+	for r := rune(hangulVBase); r < hangulVBase+hangulVCount; r++ {
+		seconds = append(seconds, r)
+	}
+	for r := rune(hangulTBase + 1); r < hangulTBase+hangulTCount; r++ {
+		seconds = append(seconds, r)
+	}
+	secondTable = buildTable(rangesOf(seconds))
+}
+
+// combiningClass is the canonical combining class of r.
+func combiningClass(r rune) uint8 {
+	if r < 0x300 || !unicode.Is(markTable, r) {
+		return 0
+	}
+	return cccMap[r]
+}
+
+func keys[V any](m map[rune]V) []rune {
+	out := make([]rune, 0, len(m))
+	for r := range m {
+		out = append(out, r)
+	}
+	return out
+}
+
+// rangesOf merges code points into sorted ranges.
+func rangesOf(runes []rune) []rng {
+	sort.Slice(runes, func(i, j int) bool { return runes[i] < runes[j] })
 	var ranges []rng
-	for _, r := range unsafe {
+	for _, r := range runes {
 		if n := len(ranges); n > 0 && ranges[n-1].hi >= r-1 {
 			if r > ranges[n-1].hi {
 				ranges[n-1].hi = r
@@ -58,7 +93,7 @@ func init() {
 		}
 		ranges = append(ranges, rng{r, r})
 	}
-	unsafeTable = buildTable(ranges)
+	return ranges
 }
 
 func buildTable(ranges []rng) *unicode.RangeTable {
@@ -223,27 +258,32 @@ const (
 	hangulSCount = hangulLCount * hangulNCount
 )
 
-// IsNFKC is unicodedata.is_normalized("NFKC", s); it allocates only for strings with a
-// character that can change under NFKC or in context.
+// IsNFKC is unicodedata.is_normalized("NFKC", s). As CPython, a quick check decides most strings
+// (no character of maybeTable, combining marks in canonical order) and only the others are
+// normalized in full, which allocates.
 func IsNFKC(s string) bool {
-	unsafe := false
+	var lastClass uint8
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
+		if s[i] < utf8.RuneSelf {
+			lastClass = 0
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		if unicode.Is(unsafeTable, r) {
-			unsafe = true
-			break
+		if unicode.Is(maybeTable, r) {
+			return NFKC(s) == s
 		}
+		var class uint8
+		if unicode.Is(markTable, r) {
+			class = combiningClass(r)
+			if lastClass > class {
+				return NFKC(s) == s // out of canonical order: normalization reorders
+			}
+		}
+		lastClass = class
 	}
-	if !unsafe {
-		return true
-	}
-	return NFKC(s) == s
+	return true
 }
 
 // NFKC is unicodedata.normalize("NFKC", s).
@@ -262,7 +302,9 @@ func NFKC(s string) string {
 				out = append(out, hangulTBase+t)
 			}
 		default:
-			if d, ok := nfkdMap[r]; ok {
+			if r < 0xA0 || !unicode.Is(decomposedTable, r) {
+				out = append(out, r)
+			} else if d, ok := nfkdMap[r]; ok {
 				out = append(out, []rune(d)...)
 			} else {
 				out = append(out, r)
@@ -271,12 +313,12 @@ func NFKC(s string) string {
 	}
 	// Canonical ordering: a stable sort of each run of non-starters by combining class.
 	for i := 0; i < len(out); {
-		if cccMap[out[i]] == 0 {
+		if combiningClass(out[i]) == 0 {
 			i++
 			continue
 		}
 		j := i
-		for j < len(out) && cccMap[out[j]] != 0 {
+		for j < len(out) && combiningClass(out[j]) != 0 {
 			j++
 		}
 		run := out[i:j]
@@ -293,14 +335,14 @@ func compose(runes []rune) []rune {
 	// The reference algorithm of UAX #15: a character composes with the last starter unless a
 	// character of the same or a higher combining class stands between them.
 	starter := 0
-	lastClass := int(cccMap[runes[0]])
+	lastClass := int(combiningClass(runes[0]))
 	if lastClass != 0 {
 		lastClass = 256
 	}
 	result := runes[:1]
 	for _, r := range runes[1:] {
-		class := int(cccMap[r])
-		if lastClass < class || lastClass == 0 {
+		class := int(combiningClass(r))
+		if (lastClass < class || lastClass == 0) && unicode.Is(secondTable, r) {
 			if composite, ok := composePair(result[starter], r); ok {
 				result[starter] = composite
 				continue

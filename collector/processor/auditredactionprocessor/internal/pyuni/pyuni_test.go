@@ -59,3 +59,24 @@ func TestCaseAndClasses(t *testing.T) {
 		t.Fatal("patterns")
 	}
 }
+
+// The quick check never disagrees with a full normalization, on strings mixing starters, marks
+// in and out of canonical order, Hangul jamo, compatibility characters and plain text.
+func TestIsNFKCQuickCheck(t *testing.T) {
+	alphabet := []rune("ae कष्ट고객\u0301\u0323\u0302\u093c\u094d\u0951\u0952\u05b0\u05b1\u1100\u1161\u11a8\uac00\uff21\ufb01\u00e9\u0958\u3099\u304b\u0e38\u0e48")
+	state := uint64(1)
+	next := func(n int) int {
+		state = state*6364136223846793005 + 1442695040888963407
+		return int(state>>33) % n
+	}
+	for i := 0; i < 200_000; i++ {
+		runes := make([]rune, 1+next(6))
+		for k := range runes {
+			runes[k] = alphabet[next(len(alphabet))]
+		}
+		s := string(runes)
+		if got, want := IsNFKC(s), NFKC(s) == s; got != want {
+			t.Fatalf("IsNFKC(%+q) = %v, NFKC(s) == s is %v", s, got, want)
+		}
+	}
+}

@@ -228,3 +228,28 @@ func TestNormalizers(t *testing.T) {
 		}
 	}
 }
+
+// The phone-word search of ASCII windows is the cue pattern's search, exactly.
+func TestASCIICuedIsTheCuePattern(t *testing.T) {
+	pieces := []string{"Tel", "tel.", "PHONE", "call me at", "Ring", "fax", ": ", "(", "#", " ", "x", "9", "mob", "ile", "WhatsApp", "contact", "reach", "sms:", "cell", "_", "-", "hotel", "telly", "+"}
+	state := uint64(7)
+	matched := 0
+	for i := 0; i < 100_000; i++ {
+		var b strings.Builder
+		for n := 0; n < 1+int(state%7); n++ {
+			state = state*6364136223846793005 + 1442695040888963407
+			b.WriteString(pieces[int(state>>33)%len(pieces)])
+		}
+		window := b.String()
+		want := cueRe.MatchString(window)
+		if asciiCued(window) != want {
+			t.Fatalf("asciiCued(%q) = %v, the cue pattern says %v", window, !want, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 1000 || matched > 99_000 {
+		t.Fatalf("%d of 100000 windows matched the cue pattern", matched)
+	}
+}

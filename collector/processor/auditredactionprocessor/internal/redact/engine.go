@@ -43,7 +43,6 @@ const (
 	maxPasses         = 4
 	intScanMin        = 10_000_000
 	keyCacheSize      = 4096
-	decodeTriggers    = `%[0-9A-Fa-f]{2}|&[#A-Za-z]|\\u[0-9A-Fa-f]{4}`
 )
 
 // BudgetError is engine.RedactionBudgetError.
@@ -86,6 +85,15 @@ func (b *Budget) charge(characters int) {
 	if b.remaining < 0 {
 		panic(&BudgetError{Limit: b.limit})
 	}
+}
+
+// chargePresent is chargeText with the bytes present in text known (ASCII: one byte, one character).
+func (b *Budget) chargePresent(text string, present *byteSet) {
+	if !present.nonASCII() {
+		b.charge(len(text))
+		return
+	}
+	b.charge(utf8.RuneCountInString(text))
 }
 
 func (b *Budget) chargeText(text string) {
@@ -191,7 +199,6 @@ func New(rules *Rules, secret []byte) (*Redactor, error) {
 	}
 	groupIndex := map[string]int{}
 	hasUngated := false
-	var gateTerms []string
 	decodingIndex := map[string]int{}
 	for index, d := range rules.Detectors {
 		c := &compiledDetector{
@@ -213,9 +220,6 @@ func New(rules *Rules, secret []byte) (*Redactor, error) {
 			gi = len(r.groups)
 			groupIndex[key] = gi
 			r.groups = append(r.groups, detectorGroup{precheck: d.RequiresRegex})
-			if d.HasRequires {
-				gateTerms = append(gateTerms, "(?:"+d.Requires+")")
-			}
 		}
 		r.groups[gi].members = append(r.groups[gi].members, c)
 		if len(d.Decode) > 0 {
@@ -240,18 +244,8 @@ func New(rules *Rules, secret []byte) (*Redactor, error) {
 	}
 	r.nfkc = seen["nfkc"]
 	if len(rules.Detectors) > 0 && !hasUngated {
-		// As Python, the gates are compiled from the joined Python sources (and fail the same way).
-		plain, err := compilePy(strings.Join(gateTerms, "|"))
-		if err != nil {
-			return nil, fmt.Errorf("the detectors' requires patterns cannot be combined: %v", err)
-		}
-		_ = plain
-		if len(r.decoding) > 0 {
-			gateTerms = append(gateTerms, "(?:"+decodeTriggers+")")
-		}
-		if _, err := compilePy(strings.Join(gateTerms, "|")); err != nil {
-			return nil, fmt.Errorf("the detectors' requires patterns cannot be combined: %v", err)
-		}
+		// The gates search their terms one at a time (each has the fast path of pyRegex), so a
+		// requires pattern with leading global flags, which cannot be joined, is a gate term too.
 		// The same searches, one term at a time (each has the fast path of pyRegex).
 		for _, group := range r.groups {
 			r.plainGate = append(r.plainGate, group.precheck)
@@ -311,10 +305,25 @@ type walker struct {
 	repl   []replacement // scratch buffer of merged's result
 	preBuf [16]int8
 	pre    []int8 // per group, for the text being scanned: its precheck matched (1), did not (2), unknown (0)
+	digits int    // ASCII digits in the text being scanned (-1: not counted yet)
 }
 
-// resetPre forgets the prechecks of the previous text.
+// digitsIn counts the ASCII digits of text, the text being scanned, once.
+func (w *walker) digitsIn(text string) int {
+	if w.digits < 0 {
+		w.digits = 0
+		for i := 0; i < len(text); i++ {
+			if isASCIIDigit(text[i]) {
+				w.digits++
+			}
+		}
+	}
+	return w.digits
+}
+
+// resetPre forgets the prechecks (and the digit count) of the previous text.
 func (w *walker) resetPre() {
+	w.digits = -1
 	if w.pre == nil {
 		if len(w.r.groups) <= len(w.preBuf) {
 			w.pre = w.preBuf[:len(w.r.groups)]
@@ -489,7 +498,9 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 			plan.drop = true
 		default:
 			rule, cached := r.cachedRule(key)
-			if !cached {
+			if cached {
+				w.budget.chargeText(key) // as uncached: the budget never depends on the cache
+			} else {
 				rule, plan.newKey, plan.keyed = w.key(key)
 			}
 			switch {
@@ -618,6 +629,8 @@ func (r *Redactor) cachedRule(key string) (*KeyRule, bool) {
 func (w *walker) key(key string) (*KeyRule, string, bool) {
 	r := w.r
 	if rule, ok := r.cachedRule(key); ok {
+		// A key costs the same cached or not: a record's budget never depends on the cache.
+		w.budget.chargeText(key)
 		return rule, key, false
 	}
 	normalized := r.normalizeKey(key)
@@ -788,8 +801,8 @@ type joinedPart struct {
 func (w *walker) joinRun(parts []string) []joinedPart {
 	r := w.r
 	text := strings.Join(parts, "")
-	w.budget.chargeText(text)
 	present := presentBytes(text)
+	w.budget.chargePresent(text, &present)
 	w.resetPre()
 	if r.plainGate != nil && !w.plainMatch(text, &present) && !(len(r.decoding) > 0 && needsDecodingPresent(text, r.decodeSteps, &present)) {
 		return nil
@@ -867,8 +880,8 @@ type found struct {
 // scan is Redactor._scan: the text with every accepted span replaced, and whether any was.
 func (w *walker) scan(text string) (string, bool) {
 	r := w.r
-	w.budget.chargeText(text)
 	present := presentBytes(text)
+	w.budget.chargePresent(text, &present)
 	w.resetPre()
 	if r.gate != nil && !w.gateMatch(text, &present) && (!r.nfkc || !present.nonASCII() || pyuni.IsNFKC(text)) {
 		return text, false
@@ -879,7 +892,6 @@ func (w *walker) scan(text string) (string, bool) {
 	}
 	redacted := w.replace(text, spans)
 	for pass := 0; pass < maxPasses-1; pass++ {
-		w.budget.chargeText(redacted)
 		spans = w.find(redacted)
 		if len(spans) == 0 {
 			break
@@ -889,9 +901,10 @@ func (w *walker) scan(text string) (string, bool) {
 	return redacted, true
 }
 
-// find is Redactor._find.
+// find is Redactor._find, its text charged to the budget.
 func (w *walker) find(text string) []found {
 	present := presentBytes(text)
+	w.budget.chargePresent(text, &present)
 	w.resetPre()
 	return w.findPresent(text, &present)
 }
@@ -908,7 +921,10 @@ func (w *walker) findPresent(text string, present *byteSet) []found {
 				continue
 			}
 			for _, d := range group.members {
-				if !d.re.mayMatch(present) {
+				if len(text) < d.re.minWidth || !d.re.mayMatch(present) {
+					continue
+				}
+				if d.re.minDigits > 1 && w.digitsIn(text) < d.re.minDigits {
 					continue
 				}
 				w.spans = d.re.appendAll(w.spans[:0], text)

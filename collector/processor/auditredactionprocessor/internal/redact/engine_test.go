@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -98,6 +99,29 @@ func TestBudget(t *testing.T) {
 	// Characters, not bytes: 10 two-byte characters fit in 10.
 	if _, _, err := r.ApplyText(strings.Repeat("é", 10), &Counts{}, &Budget{limit: 10, remaining: 10}); err != nil {
 		t.Fatalf("code points: %v", err)
+	}
+}
+
+// A key costs the same whether the key cache knows it or not (the budget never depends on it).
+func TestCachedKeysAreCharged(t *testing.T) {
+	r := shipped(t)
+	fill := func(m pcommon.Map) {
+		for i := 0; i < 80; i++ {
+			m.PutInt(fmt.Sprintf("field_%04d_%s", i, strings.Repeat("k", 40)), int64(i))
+		}
+	}
+	var used []int
+	for round := 0; round < 2; round++ {
+		v := pcommon.NewValueMap()
+		fill(v.Map())
+		budget := r.NewBudget()
+		if err := r.ApplyValue(v, &Counts{}, budget); err != nil {
+			t.Fatal(err)
+		}
+		used = append(used, budget.limit-budget.remaining)
+	}
+	if used[0] != used[1] || used[0] < 80*50 {
+		t.Errorf("characters charged, first and cached: %v", used)
 	}
 }
 

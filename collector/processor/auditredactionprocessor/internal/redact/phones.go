@@ -48,6 +48,7 @@ const (
 
 var (
 	cueRe          = regexp.MustCompile(pyuni.CuePattern)
+	cueTailRe      = regexp.MustCompile(`\A(?:` + pyuni.CueTailPattern + `)`)
 	bareValidCodes = map[int]bool{34: true, 351: true}
 )
 
@@ -231,8 +232,40 @@ func cued(text string, start int) bool {
 		_, size := utf8.DecodeLastRuneInString(text[:windowStart])
 		windowStart -= size
 	}
-	return cueRe.MatchString(text[windowStart:start])
+	window := text[windowStart:start]
+	if pyuni.IsASCII(window) {
+		return asciiCued(window)
+	}
+	return cueRe.MatchString(window)
 }
+
+// asciiCued is cueRe.MatchString(window) for an ASCII window. Every match holds an ASCII phone
+// word at the start of the window or after a non-word byte (the pattern's (?:^|[^\w])): the
+// rest of the pattern, anchored, runs only there.
+func asciiCued(window string) bool {
+	for i := 0; i < len(window); i++ {
+		if i > 0 && isWordByte(window[i-1]) {
+			continue
+		}
+		for _, word := range cueWordsByFirst[window[i]|0x20] {
+			if len(window)-i >= len(word) && strings.EqualFold(window[i:i+len(word)], word) {
+				if cueTailRe.MatchString(window[i:]) {
+					return true
+				}
+				break // the anchored pattern tries every word at i
+			}
+		}
+	}
+	return false
+}
+
+// cueWordsByFirst indexes pyuni.CueWords by their first letter.
+var cueWordsByFirst = func() (index [128][]string) {
+	for _, word := range pyuni.CueWords {
+		index[word[0]] = append(index[word[0]], word)
+	}
+	return index
+}()
 
 func (v *PhoneValidator) possibleIntl(digits string) bool {
 	if digits[0] == '0' {

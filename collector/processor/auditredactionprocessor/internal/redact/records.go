@@ -41,6 +41,22 @@ func outcomeOf(err error) Outcome {
 
 // putCounts adds count_attributes(counts): audit.redaction.<name> (> 0) and the total.
 func putCounts(m pcommon.Map, counts *Counts) {
+	m.EnsureCapacity(m.Len() + countAttributes(counts)) // one allocation, not one growth per counter
+	appendCounts(m, counts)
+}
+
+// countAttributes is how many attributes putCounts adds.
+func countAttributes(counts *Counts) int {
+	added := 1
+	for _, value := range counts.Values {
+		if value != 0 {
+			added++
+		}
+	}
+	return added
+}
+
+func appendCounts(m pcommon.Map, counts *Counts) {
 	for i, name := range counts.Names {
 		if counts.Values[i] != 0 {
 			m.PutInt(RedactionPrefix+name, int64(counts.Values[i]))
@@ -56,27 +72,30 @@ func (r *Redactor) keepAllowed(m pcommon.Map) {
 	})
 }
 
-// moveToEnd puts the entries of keys after the others, keeping both groups in order: what the
-// SDK's BoundedAttributes does to a log record's attributes when processor.py writes changed
-// values back (a replaced value is re-inserted at the end).
-func moveToEnd(m pcommon.Map, keys map[string]bool) {
-	if len(keys) == 0 {
+// finishAttributes puts the entries of changed after the others, keeping both groups in order
+// (what the SDK's BoundedAttributes does to a log record's attributes when processor.py writes
+// changed values back: a replaced value is re-inserted at the end), then adds the counts. The
+// map is rebuilt at most once, with room for everything.
+func finishAttributes(m pcommon.Map, changed map[string]bool, counts *Counts) {
+	if len(changed) == 0 {
+		putCounts(m, counts)
 		return
 	}
 	rebuilt := pcommon.NewMap()
-	rebuilt.EnsureCapacity(m.Len() + 4)
+	rebuilt.EnsureCapacity(m.Len() + countAttributes(counts))
 	m.Range(func(k string, v pcommon.Value) bool {
-		if !keys[k] {
+		if !changed[k] {
 			v.MoveTo(rebuilt.PutEmpty(k))
 		}
 		return true
 	})
 	m.Range(func(k string, v pcommon.Value) bool {
-		if keys[k] {
+		if changed[k] {
 			v.MoveTo(rebuilt.PutEmpty(k))
 		}
 		return true
 	})
+	appendCounts(rebuilt, counts)
 	rebuilt.MoveTo(m)
 }
 
@@ -100,8 +119,7 @@ func (r *Redactor) RedactLogRecord(record plog.LogRecord) (outcome Outcome, err 
 	}()
 	attributes := record.Attributes()
 	if err == nil {
-		moveToEnd(attributes, changed)
-		putCounts(attributes, counts)
+		finishAttributes(attributes, changed, counts)
 		return Redacted, nil
 	}
 	outcome = outcomeOf(err)

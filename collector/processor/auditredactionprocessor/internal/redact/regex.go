@@ -53,6 +53,7 @@ type pyRegex struct {
 	first    [256]bool   // bytes a match can start with
 	prefix   [][256]bool // classes of the first bytes of every match
 	literal  bool        // the pattern is exactly prefix (fixed width, no assertions)
+	anchor   int         // a prefix position with a much smaller class than first (0: none)
 	required int         // a byte every match contains (-1: none) ...
 	reqMin   int         // ... at an offset in [reqMin, reqMax] from the match start
 	reqMax   int
@@ -184,6 +185,7 @@ func compilePy(pattern string) (*pyRegex, error) {
 	for k := range p.prefix {
 		p.prefixSet = append(p.prefixSet, toByteSet(&p.prefix[k]))
 	}
+	p.anchor = anchorPosition(p.first, p.prefix)
 	p.minDigits = minDigits(tree)
 	if b, lo, hi, ok := requiredByte(tree); ok && hi >= 1 {
 		p.required, p.reqMin, p.reqMax = b, lo, hi
@@ -207,11 +209,62 @@ func mustCompilePy(pattern string) *pyRegex {
 	return re
 }
 
+// anchorPosition picks the prefix position whose class is the rarest in ordinary text, when it
+// is under half as common as first's: the candidate scan then looks for that class (the digits
+// of an IBAN, not its letters). Rarity is a rough weight per byte: a space is very common,
+// lower-case letters common, capitals and digits less so, punctuation rare.
+func anchorPosition(first [256]bool, prefix [][256]bool) int {
+	weight := func(class *[256]bool) int {
+		n := 0
+		for c, in := range class {
+			switch {
+			case !in:
+			case c == ' ':
+				n += 16
+			case c >= 'a' && c <= 'z':
+				n += 4
+			case c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c >= utf8.RuneSelf:
+				n += 2
+			default:
+				n++
+			}
+		}
+		return n
+	}
+	best, bestWeight := 0, weight(&first)/2
+	for k := 1; k < len(prefix); k++ {
+		if n := weight(&prefix[k]); n < bestWeight {
+			best, bestWeight = k, n
+		}
+	}
+	return best
+}
+
 // candidate returns the first position >= pos where a match may start, or -1.
 func (p *pyRegex) candidate(text string, pos int, nextRequired *int) int {
+	first := &p.first
 	for ; pos < len(text); pos++ {
-		if !p.first[text[pos]] {
-			continue
+		if p.anchor > 0 {
+			// Only a start whose anchor byte is in its class can match: skip to the next one.
+			anchor := &p.prefix[p.anchor]
+			i := pos + p.anchor
+			for i < len(text) && !anchor[text[i]] {
+				i++
+			}
+			if i >= len(text) {
+				return -1
+			}
+			pos = i - p.anchor
+			if !first[text[pos]] {
+				continue
+			}
+		} else {
+			for pos < len(text) && !first[text[pos]] {
+				pos++ // the tight loop: most bytes cannot start a match
+			}
+			if pos >= len(text) {
+				return -1
+			}
 		}
 		if p.boundary[text[pos]] && pos > 0 && isWordByte(text[pos-1]) {
 			continue // \b before a word character: not inside a word

@@ -1,7 +1,11 @@
 package redact
 
 import (
+	"bufio"
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -135,5 +139,71 @@ func TestBase64AsPython(t *testing.T) {
 		if _, ok := b64decodeValidate(in); ok {
 			t.Errorf("%q decoded; Python refuses it", in)
 		}
+	}
+}
+
+// stringsOf appends every string (keys included) of a decoded JSON value.
+func stringsOf(v any, out []string) []string {
+	switch t := v.(type) {
+	case string:
+		out = append(out, t)
+	case map[string]any:
+		for k, item := range t {
+			out = stringsOf(item, append(out, k))
+		}
+	case []any:
+		for _, item := range t {
+			out = stringsOf(item, out)
+		}
+	}
+	return out
+}
+
+// The fast path (candidate scan, anchor byte, prefix, required byte, backtracker) finds exactly
+// RE2's leftmost-first matches on every string of the project's PII corpora, for every detector.
+func TestFastPathAgreesWithRE2OnCorpora(t *testing.T) {
+	rules, err := LoadRules(shippedRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, _ := filepath.Glob("../../../../../tests/data/*.jsonl")
+	if len(paths) < 4 {
+		t.Fatalf("corpora not found: %v", paths)
+	}
+	var texts []string
+	for _, path := range paths {
+		file, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scanner := bufio.NewScanner(file)
+		scanner.Buffer(make([]byte, 1<<20), 1<<24)
+		for scanner.Scan() {
+			var line any
+			if err := json.Unmarshal(scanner.Bytes(), &line); err != nil {
+				t.Fatal(err)
+			}
+			texts = stringsOf(line, texts)
+		}
+		file.Close()
+	}
+	compared := 0
+	for _, d := range rules.Detectors {
+		for _, text := range texts {
+			want := d.Regex.re.FindAllStringIndex(text, -1)
+			got := d.Regex.findAll(text)
+			compared += len(want)
+			if len(got) != len(want) {
+				t.Fatalf("%s on %q: %v, RE2 %v", d.Name, text, got, want)
+			}
+			for i := range got {
+				if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
+					t.Fatalf("%s on %q: %v, RE2 %v", d.Name, text, got, want)
+				}
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Fatalf("only %d matches compared", compared)
 	}
 }

@@ -484,8 +484,8 @@ func (p *ruleParser) detector(item *yvalue, index int, entries *yvalue, defaultA
 	}
 	d.Normalize = p.choice(item, "normalize", path+".normalize", normalizerNames, "none")
 	p.text(item, "description", path+".description", false)
-	if re.search("") {
-		p.fail(item, "pattern", path+".pattern", "matches the empty string")
+	if re.minWidth == 0 {
+		p.fail(item, "pattern", path+".pattern", "can match the empty string")
 	}
 	if !p.flag(item, "enabled", path+".enabled") {
 		return nil

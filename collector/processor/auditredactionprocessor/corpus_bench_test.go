@@ -1,0 +1,103 @@
+package auditredactionprocessor
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otel-audit/otel-audit/collector/processor/auditredactionprocessor/internal/metadata"
+)
+
+// piiCorpus is bench/bench_collector.py's default corpus: its records as one plog.Logs.
+const piiCorpus = "../../../tests/data/pii_corpus.jsonl"
+
+func corpusLogs(b *testing.B) plog.Logs {
+	file, err := os.Open(piiCorpus)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer file.Close()
+	logs := plog.NewLogs()
+	records := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	scanner := bufio.NewScanner(file)
+	scanner.Buffer(make([]byte, 1<<20), 1<<24)
+	for scanner.Scan() {
+		decoder := json.NewDecoder(bytes.NewReader(scanner.Bytes()))
+		decoder.UseNumber()
+		var line map[string]any
+		if err := decoder.Decode(&line); err != nil {
+			b.Fatal(err)
+		}
+		record := records.AppendEmpty()
+		body, ok := line["body"]
+		if !ok {
+			body = map[string]any{"input": line["input"], "output": line["output"]}
+		}
+		if err := record.Body().FromRaw(numbers(body)); err != nil {
+			b.Fatal(err)
+		}
+		if err := record.Attributes().FromRaw(numbers(line["attributes"]).(map[string]any)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return logs
+}
+
+// numbers turns json.Number into int64 or float64, as the OTLP request of the Python bench has them.
+func numbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, item := range t {
+			t[k] = numbers(item)
+		}
+		return t
+	case []any:
+		for i, item := range t {
+			t[i] = numbers(item)
+		}
+		return t
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		f, _ := t.Float64()
+		return f
+	}
+	return v
+}
+
+// BenchmarkPIICorpus: the processor over bench_collector.py's PII corpus (every record once per op;
+// run it with a bounded count, -benchtime=200x: each op has its own copy of the corpus).
+func BenchmarkPIICorpus(b *testing.B) {
+	p, err := newAuditRedaction(processortest.NewNopSettings(metadata.Type), &Config{RulesFile: shippedRules})
+	if err != nil {
+		b.Fatal(err)
+	}
+	template := corpusLogs(b)
+	n := template.LogRecordCount()
+	copies := make([]plog.Logs, b.N)
+	for i := range copies {
+		copies[i] = plog.NewLogs()
+		template.CopyTo(copies[i])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.processLogs(context.Background(), copies[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := cpuTime() - start
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+	b.ReportMetric(float64(cpu)/float64(b.N*n), "cpu-ns/record")
+}
