@@ -16,11 +16,16 @@ GRANT SHOW COLUMNS ON otel_audit.otel_logs TO otel_audit_writer;
 GRANT SHOW COLUMNS ON otel_audit.otel_traces TO otel_audit_writer;
 GRANT SELECT ON otel_audit.otel_audit_schema_migrations TO otel_audit_writer;
 
--- Auditors, reports, Grafana, `otel-audit archive`: read everything, change nothing.
+-- Auditors, reports, Grafana, `otel-audit archive`: read everything, change nothing. Every read
+-- leaves an access event, so the one write an auditor has is appending to the access inbox, whose
+-- view turns each row into an `audit.access` event and nothing else (migration 120). This is why
+-- the profile does not set `readonly` (which would refuse that insert): the grants are the limit.
+-- A store's pseudonym key for access events is made by the schema owner (`otel-audit schema`).
 CREATE ROLE IF NOT EXISTS otel_audit_auditor;
 GRANT SELECT ON otel_audit.* TO otel_audit_auditor;
-CREATE SETTINGS PROFILE IF NOT EXISTS otel_audit_read_only
-    SETTINGS readonly = 2, max_execution_time = 120 CHANGEABLE_IN_READONLY
+GRANT INSERT ON otel_audit.audit_access_inbox TO otel_audit_auditor;
+CREATE SETTINGS PROFILE IF NOT EXISTS otel_audit_auditor_limits
+    SETTINGS max_execution_time = 120
     TO otel_audit_auditor;
 
 -- Schema owner (`otel-audit schema`): creates tables and views and records migrations. It can
@@ -30,6 +35,10 @@ GRANT CREATE DATABASE ON otel_audit.* TO otel_audit_schema_owner;
 GRANT CREATE TABLE, CREATE VIEW ON otel_audit.* TO otel_audit_schema_owner;
 GRANT SELECT ON otel_audit.* TO otel_audit_schema_owner;
 GRANT INSERT ON otel_audit.otel_audit_schema_migrations TO otel_audit_schema_owner;
+-- The store owner's settings (`schema --access-audit on|off`, the access events' pseudonym key),
+-- and the access event that switching access events off or on leaves.
+GRANT INSERT ON otel_audit.otel_audit_settings TO otel_audit_schema_owner;
+GRANT INSERT ON otel_audit.audit_access_inbox TO otel_audit_schema_owner;
 
 -- `otel-audit seal` (tamper evidence): reads the records, appends leaves and signed checkpoints.
 CREATE ROLE IF NOT EXISTS otel_audit_sealer;

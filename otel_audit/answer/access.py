@@ -2,8 +2,10 @@
 
 A report, ``query``, ``prove``, ``evidence`` or ``archive`` - run on a local store or through
 ``otel-audit serve`` - appends one log record with ``event_name`` :data:`~otel_audit.semconv.EVENT_ACCESS`
-to ``otel_logs`` through the store's *write* session (the view of migration 100 copies it into
-``audit_events``, which the seal covers). It says:
+through the store's *write* session, into :data:`ACCESS_INBOX`, whose view moves it into
+``otel_logs`` (the view of migration 100 then copies it into ``audit_events``, which the seal
+covers). On a ClickHouse server the auditor role may insert into that inbox and nowhere else
+(``clickhouse/roles.sql``). It says:
 
 * who read (:data:`~otel_audit.semconv.AUDIT_ACCESS_ACTOR`): the OS user running the command, or,
   through ``serve``, the name of the token the request carried (``query-token`` by default);
@@ -59,6 +61,7 @@ from otel_audit.store.sql import query_sql
 
 __all__ = [
     "ACCESS_AUDIT_SETTING",
+    "ACCESS_INBOX",
     "SETTINGS_TABLE",
     "SUBJECT_KEY_SETTING",
     "AccessAuditError",
@@ -69,6 +72,7 @@ __all__ = [
     "access_log",
     "accessed_by",
     "audited_read",
+    "ensure_subject_key",
     "os_actor",
     "pseudonym",
     "records_in",
@@ -85,12 +89,11 @@ ACCESS_AUDIT_SETTING = "access_audit"
 SUBJECT_KEY_SETTING = "access_subject_key"
 """The per-store pseudonym key (hex), made once; used when no redaction secret is set."""
 
-_LOG_COLUMNS = (
-    "Timestamp", "SeverityText", "SeverityNumber", "ServiceName", "Body",
-    "ScopeName", "ScopeVersion", "LogAttributes", "EventName",
-)  # fmt: skip
-_SEVERITY_INFO = 9
-_SERVICE = "otel-audit"
+ACCESS_INBOX = "audit_access_inbox"
+"""Where access events are appended (migration 120): its view moves them into ``otel_logs`` as
+``audit.access`` log records. A reader that may not write ``otel_logs`` (a server's auditor role)
+may insert here, and a row here can only become an access event."""
+_INBOX_COLUMNS = ("Timestamp", "LogAttributes", "ScopeVersion")
 _KEYS_LOCK = threading.Lock()
 _ACCESS_LOG_LIMIT = 100_000
 
@@ -135,14 +138,32 @@ def subject_key(store: Store) -> bytes:
     secret = envvars.OTEL_AUDIT_REDACTION_SECRET.resolve()
     if secret:
         return secret.encode()
+    return bytes.fromhex(ensure_subject_key(store))
+
+
+def ensure_subject_key(store: Store) -> str:
+    """The store's own pseudonym key (hex), written first when the store has none.
+
+    ``otel-audit schema`` calls it, so that on a ClickHouse server the schema owner makes the key
+    and readers (the auditor role may not write settings) only read it.
+
+    Raises:
+        AccessAuditError: the store has no key yet and this process may not write one.
+    """
     with _KEYS_LOCK:
         stored = _setting(store, SUBJECT_KEY_SETTING)
         if stored is None:
-            _set(store, SUBJECT_KEY_SETTING, secrets.token_hex(32), os_actor())
+            try:
+                _set(store, SUBJECT_KEY_SETTING, secrets.token_hex(32), os_actor())
+            except AccessAuditError as error:
+                raise AccessAuditError(
+                    f"{error}. The store has no pseudonym key for access events yet: run `otel-audit "
+                    "schema` as the schema owner (it makes one), or set OTEL_AUDIT_REDACTION_SECRET"
+                ) from None
             stored = _setting(store, SUBJECT_KEY_SETTING)
         if stored is None:
             raise AccessAuditError("the store's pseudonym key was written but cannot be read back")
-        return bytes.fromhex(stored[1])  # the oldest: every writer agrees on it
+        return stored[1]  # the oldest: every writer agrees on it
 
 
 def pseudonym(key: bytes, subject: str) -> str:
@@ -195,19 +216,16 @@ class AccessEvent:
 
 
 def write_access_event(store: Store, event: AccessEvent) -> None:
-    """Append *event* to ``otel_logs`` on *store*'s write session (the view copies it to ``audit_events``).
+    """Append *event* to :data:`ACCESS_INBOX` on *store*'s write session (views move it into
+    ``otel_logs`` and ``audit_events``).
 
     Raises:
         AccessAuditError: it could not be written (the read it records must fail too).
     """
     from otel_audit.version import __version__
 
-    values = [
-        event.at, "INFO", _SEVERITY_INFO, _SERVICE, "", semconv.SCOPE_NAME, __version__,
-        event.attributes(), semconv.EVENT_ACCESS,
-    ]  # fmt: skip
     try:
-        store.insert_columns("otel_logs", [[value] for value in values], _LOG_COLUMNS)
+        store.insert_columns(ACCESS_INBOX, [[event.at], [event.attributes()], [__version__]], _INBOX_COLUMNS)
     except (StoreError, QueryError) as error:
         raise AccessAuditError(
             f"the read was not audited, so it fails: cannot write its access event: {error}"

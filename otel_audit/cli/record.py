@@ -201,9 +201,10 @@ def schema(
             raise typer.BadParameter("must be on or off", param_hint="--access-audit")
         store_ = open_store(dsn(store))
         typer.echo(f"schema version {apply_schema(store_, ttl_days=days, landing_days=landing_days)} at {store_.dsn}")
-        if access_audit is not None:
-            from otel_audit.answer.access import set_access_audit
+        from otel_audit.answer.access import ensure_subject_key, set_access_audit
 
+        ensure_subject_key(store_)  # readers of a server (the auditor role) cannot make it
+        if access_audit is not None:
             set_access_audit(store_, access_audit == "on")
             typer.echo(f"access audit {access_audit} (recorded as an access event)")
 

@@ -21,6 +21,9 @@ Rewrites, statement by statement (every statement keeps ``IF NOT EXISTS`` and ge
 * **TTL changes** (``ALTER TABLE t MODIFY TTL``) are folded into the statement that creates
   ``t_local`` (a ``Distributed`` table has no TTL): a new cluster's tables get their TTL at
   creation, and the DDL needs no TTL privilege (``clickhouse/roles.sql``).
+* **Inboxes** (``ENGINE = Null`` tables whose view moves each row on, such as
+  ``audit_access_inbox``): ``<name>_local`` keeps the ``Null`` engine on every node, and
+  ``<name>`` is a ``Distributed`` table over it; the view moves the rows into the shard's tables.
 * **Global tables** (the migrations log and the seal's Merkle leaves, checkpoints and erasure
   log: one sequence for the whole deployment; the small report rollups, built from all shards)
   are replicated to every node, not sharded:
@@ -65,6 +68,7 @@ _CREATE_TABLE = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\s*\n", re.MULTILI
 _CREATE_VIEW = re.compile(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+)", re.MULTILINE)
 _CREATE_PLAIN_VIEW = re.compile(r"^CREATE VIEW IF NOT EXISTS (\w+)\s*\n", re.MULTILINE)
 _ENGINE = re.compile(r"ENGINE = (\w*)MergeTree(?:\(\))?")
+_NULL_ENGINE = re.compile(r"^ENGINE = Null$", re.MULTILINE)
 _FROM = re.compile(r"\bFROM (\w+)")
 _ADD_COLUMN = re.compile(r"^ALTER TABLE (\w+)\s+(ADD COLUMN .*)$", re.DOTALL)
 _DROP_VIEW = re.compile(r"^DROP VIEW IF EXISTS (\w+)$")
@@ -96,6 +100,8 @@ def _table(statement: str, name: str, cluster: str, database: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {name} ON CLUSTER {cluster} AS {local}\n"
         f"ENGINE = Distributed({cluster}, {database}, {local}, {sharding})"
     )
+    if _NULL_ENGINE.search(statement):
+        return [body, distributed]  # an inbox keeps nothing: nothing to replicate
     return [_replicated(body, f"/clickhouse/tables/{{shard}}/{{database}}/{local}"), distributed]
 
 

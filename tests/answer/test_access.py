@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from otel_audit import semconv
 from otel_audit.answer.access import (
+    ACCESS_INBOX,
     AccessAuditError,
     AccessEvent,
     audited_read,
@@ -241,3 +243,77 @@ class TestFailClosed:
         monkeypatch.setattr(store, "insert_columns", refuse)
         with pytest.raises(AccessAuditError, match="not audited"), audited_read(store, "report outcomes") as read:
             read.records = 1
+
+
+class TestInbox:
+    """Access events enter through ``audit_access_inbox``, the one table a server's auditor may write."""
+
+    def test_an_inbox_row_is_only_ever_an_access_event(self, store: Store) -> None:
+        """Whatever a row of the inbox says, its view makes it an audit.access log record, typed and sealable."""
+        disguised = {
+            semconv.LOG_RECORD_UID: "inbox-row-1",
+            semconv.AUDIT_ACCESS_ACTOR: "mallory",
+            semconv.GEN_AI_REQUEST_MODEL: "fraud_detector",
+            semconv.AUDIT_REVIEW_DECISION: "accept",
+        }
+        store.insert_columns(
+            ACCESS_INBOX,
+            [[dt.datetime(2026, 1, 2, 3, 4, 5)], [disguised], ["9.9"]],
+            ["Timestamp", "LogAttributes", "ScopeVersion"],
+        )
+        logs = store.query(
+            "SELECT EventName, ServiceName, ScopeName, Body FROM otel_logs "
+            f"WHERE LogAttributes['{semconv.LOG_RECORD_UID}'] = 'inbox-row-1'"
+        ).rows
+        assert logs == [(semconv.EVENT_ACCESS, "otel-audit", semconv.SCOPE_NAME, "")]
+        events = store.query("SELECT EventName, Actor FROM audit_events WHERE RecordId = 'inbox-row-1'").rows
+        assert events == [(semconv.EVENT_ACCESS, "mallory")]
+        predictions = store.query("SELECT count() FROM audit_predictions").rows[0][0]
+        assert predictions == 0
+
+    def test_a_reader_that_may_write_only_the_inbox_is_audited(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A reader whose every insert but the inbox's is refused (a server's auditor) reads, audited."""
+        from otel_audit.answer.access import ensure_subject_key
+        from otel_audit.errors import StoreError
+
+        ensure_subject_key(store)  # the schema owner's `otel-audit schema` makes it
+        allowed = store.insert_columns
+
+        def auditor_insert(table: str, *args: Any, **kwargs: Any) -> Any:
+            if table != ACCESS_INBOX:
+                raise StoreError(f"auditor: not enough privileges to insert into {table}")
+            return allowed(table, *args, **kwargs)
+
+        monkeypatch.setattr(store, "insert_columns", auditor_insert)
+        with audited_read(store, "report data-access", subject="u7", subject_kind="user") as read:
+            read.records = 4
+        [event] = [e for e in _events(store) if e["command"] == "report data-access"]
+        assert event["records"] == 4 and event["subject"] == _pseudonym(store, "u7")
+
+    def test_without_a_key_a_reader_that_cannot_make_one_is_told_what_to_run(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No secret, no stored key, no right to write one: the error names `otel-audit schema`."""
+        from otel_audit.errors import StoreError
+
+        monkeypatch.delenv("OTEL_AUDIT_REDACTION_SECRET", raising=False)
+
+        def refuse(*args: Any, **kwargs: Any) -> None:
+            raise StoreError("not enough privileges")
+
+        monkeypatch.setattr(store, "insert_columns", refuse)
+        with pytest.raises(AccessAuditError, match="otel-audit schema"):
+            subject_key(store)
+
+    def test_schema_makes_the_key(self, store_dsn: str) -> None:
+        """`otel-audit schema` leaves the store with its pseudonym key, so readers never write one."""
+        code, _, err = _invoke("schema", "--store", store_dsn)
+        assert code == 0, err
+        rows = (
+            open_store(store_dsn)
+            .query("SELECT count() FROM otel_audit_settings WHERE Name = 'access_subject_key'")
+            .rows
+        )
+        assert rows == [(1,)]

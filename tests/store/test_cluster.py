@@ -57,6 +57,11 @@ class TestClusterSchema:
             if table in GLOBAL_TABLES:
                 assert f"CREATE TABLE IF NOT EXISTS {table} ON CLUSTER c1\n" in text
                 assert f"'/clickhouse/tables/global/{{database}}/{table}', '{{replica}}')" in text
+            elif table == "audit_access_inbox":
+                # An inbox keeps nothing: a Null table on every node, Distributed over them.
+                [local] = [s for s in statements if s.startswith(f"CREATE TABLE IF NOT EXISTS {table}_local ")]
+                assert "ENGINE = Null" in local and "Replicated" not in local
+                assert f"ENGINE = Distributed(c1, audit, {table}_local, " in text
             else:
                 assert f"CREATE TABLE IF NOT EXISTS {table}_local ON CLUSTER c1\n" in text
                 assert f"'/clickhouse/tables/{{shard}}/{{database}}/{table}_local', '{{replica}}')" in text

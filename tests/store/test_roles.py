@@ -22,6 +22,8 @@ AUDIT_TABLES = {
     "audit_seal_leaves",
     "audit_seal_checkpoints",
     "audit_erasures",
+    "audit_events",
+    "otel_audit_settings",
 }
 INGEST_TABLES = {"otel_logs", "otel_traces"}
 # Privileges that could change or remove an audit row (ALTER and ALL include the ALTER ... ones;
@@ -69,8 +71,9 @@ def check_least_privilege(statements: list[str]) -> list[str]:
         rollup_tables = ("audit_usage_hourly", "audit_user_daily", "audit_rollup_builds")
         if role == "otel_audit_rollup_builder" and privilege == "INSERT" and table not in rollup_tables:
             problems.append(f"rollup builder may insert into {target}")
-        if role == "otel_audit_auditor" and privilege != "SELECT":
-            problems.append(f"auditor has {privilege}")
+        auditor_append = privilege == "INSERT" and table == "audit_access_inbox"
+        if role == "otel_audit_auditor" and privilege != "SELECT" and not auditor_append:
+            problems.append(f"auditor has {privilege} on {target}")
     return problems
 
 
@@ -92,8 +95,11 @@ class TestRoles:
             ("INSERT", "otel_audit.otel_logs"),
             ("INSERT", "otel_audit.otel_traces"),
         }
-        assert {p for p, _, r in grants if r == "otel_audit_auditor"} == {"SELECT"}
-        assert any("readonly = 2" in s and "otel_audit_auditor" in s for s in statements)
+        # An auditor reads everything and appends only the access events of its own reads.
+        assert {(p, t) for p, t, r in grants if r == "otel_audit_auditor"} == {
+            ("SELECT", "otel_audit.*"),
+            ("INSERT", "otel_audit.audit_access_inbox"),
+        }
 
     @pytest.mark.parametrize(
         "bad",
@@ -105,6 +111,8 @@ class TestRoles:
             "GRANT ALTER UPDATE(Input, Output) ON otel_audit.audit_predictions TO otel_audit_sealer",
             "GRANT INSERT ON otel_audit.audit_predictions TO otel_audit_writer",
             "GRANT INSERT ON otel_audit.otel_logs TO otel_audit_auditor",
+            "GRANT INSERT ON otel_audit.audit_events TO otel_audit_auditor",
+            "GRANT INSERT ON otel_audit.* TO otel_audit_auditor",
             "GRANT INSERT ON otel_audit.audit_predictions TO otel_audit_rollup_builder",
         ],
     )
