@@ -338,8 +338,9 @@ AUDIT_ACCESS_RECORDS: Final = "audit.access.records"
 """Records returned (int)."""
 
 AUDIT_ACCESS_SUBJECT_KIND: Final = "audit.access.subject.kind"
-"""What :data:`AUDIT_ACCESS_SUBJECT` pseudonymises: ``user``, ``request``, ``model`` or ``input``
-(an input hash); absent when the read was about no one subject."""
+"""What :data:`AUDIT_ACCESS_SUBJECT` pseudonymises: ``user``, ``request``, ``model``, ``input``
+(an input hash) or ``record`` (a record id: ``prove --event``); absent when the read was about no
+one subject."""
 
 AUDIT_ACCESS_OUTCOME: Final = "audit.access.outcome"
 """``ok``, ``refused`` (by the query sandbox) or ``error`` (the read failed)."""

@@ -1,16 +1,7 @@
 -- Reads of the audit trail (`audit.access` events) in [since, until), oldest first; {subject} is a
 -- subject's pseudonym, '' for every subject.
 SELECT
-    Timestamp AS timestamp,
-    Actor AS actor,
-    AccessCommand AS command,
-    AccessSubject AS subject,
-    Attributes['{{semconv.AUDIT_ACCESS_SUBJECT_KIND}}'] AS subject_kind,
-    AccessPeriodStart AS period_start,
-    AccessPeriodEnd AS period_end,
-    AccessRecords AS records,
-    AccessOutcome AS outcome,
-    RecordId AS record_id
+{{query:_access_columns}}
 FROM audit_events
 WHERE EventName = '{{semconv.EVENT_ACCESS}}'
   AND ({subject:String} = '' OR AccessSubject = {subject:String})

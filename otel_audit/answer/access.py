@@ -46,14 +46,14 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from otel_audit import envvars, semconv
 from otel_audit.errors import QueryError, StoreError
-from otel_audit.periods import EPOCH, FAR_FUTURE, query_period, stated_bound, to_utc
+from otel_audit.periods import EPOCH, query_period, stated_bound, to_utc
 from otel_audit.store.base import Store
 from otel_audit.store.front_door import FrontDoorStore
 from otel_audit.store.sandbox import QueryRefusedError
@@ -533,9 +533,13 @@ def access_log(
     return report
 
 
-def accessed_by(store: Store, subject_token: str) -> list[dict[str, Any]]:
-    """Earlier reads about the subject whose pseudonym is *subject_token* (for ``data-access``)."""
+def accessed_by(store: Store, subject_token: str, *, related: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Earlier reads about the subject whose pseudonym is *subject_token*, or about one of the
+    *related* subjects (for ``data-access``: the user's request ids, whose reads are reads of the
+    user's records)."""
     if not subject_token:
         return []
-    params = {"subject": subject_token, "since": EPOCH, "until": FAR_FUTURE, "limit": _ACCESS_LOG_LIMIT}
-    return store.query(query_sql("access_log"), params).dicts()
+    key = subject_key(store)
+    subjects = [subject_token, *(pseudonym(key, subject) for subject in related if subject)]
+    params = {"subjects": subjects, "limit": _ACCESS_LOG_LIMIT}
+    return store.query(query_sql("access_about"), params).dicts()

@@ -170,6 +170,7 @@ def data_access(
             newest = max(newest, day)
             break
     requests = _run(store, "data_access_requests", {**params, "since": newest, "limit": limit}).dicts()
+    decisions = _run(store, "data_access_decisions", {**params, "limit": limit}).dicts()
     first, last = _bounds(models, "first_prediction", "last_prediction")
     report = {
         "report": "data-access",
@@ -181,6 +182,8 @@ def data_access(
         "models": models,
         "requests": requests,
         "requests_truncated": len(requests) >= limit,
+        "decisions": decisions,
+        "decisions_truncated": len(decisions) >= limit,
     }
     if not models:
         report["note"] = _no_records(f"predictions for user {user_id!r}", since, until)
@@ -215,9 +218,22 @@ def version_at(store: Store, model: str, at: Any) -> dict[str, Any]:
 
 
 def request_record(store: Store, request_id: str) -> dict[str, Any]:
-    """The full stored record(s) of *request_id* (input, output, model, version, timing…)."""
+    """The full stored record(s) of *request_id* (input, output, model, version, timing…), and
+    the decisions about them (reviews, ground truth, feedback), oldest first."""
     records = _run(store, "request", {"request_id": request_id}).dicts()
-    return {"report": "request", "request_id": request_id, "found": len(records), "records": records}
+    decisions = _run(store, "request_decisions", {"request_id": request_id}).dicts()
+    return {
+        "report": "request",
+        "request_id": request_id,
+        "found": len(records),
+        "records": records,
+        "decisions": decisions,
+    }
+
+
+def user_request_ids(store: Store, user_id: str, *, limit: int = 100_000) -> list[str]:
+    """The distinct request ids of *user_id*'s predictions (at most *limit*)."""
+    return [str(row[0]) for row in _run(store, "user_request_ids", {"user": user_id, "limit": limit}).rows]
 
 
 def conflicts(store: Store, *, since: Any = None, until: Any = None, limit: int = 10_000) -> dict[str, Any]:

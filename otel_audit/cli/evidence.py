@@ -181,18 +181,41 @@ def _pinned_checkpoint(path: Path, verifier: NoteVerifier | None) -> Checkpoint:
 
 
 def prove(
-    request_id: Annotated[str, typer.Argument(metavar="REQUEST_ID", help="Request id of the prediction.")],
+    request_id: Annotated[
+        str | None, typer.Argument(metavar="REQUEST_ID", help="Request id of the prediction.", show_default=False)
+    ] = None,
     record_id: Annotated[str | None, typer.Option(help="Record id, when the request has several.")] = None,
+    event: Annotated[
+        str | None,
+        typer.Option(
+            metavar="RECORD_ID",
+            help="Prove an audit event instead (a review, ground truth, feedback or access event), by its record id.",
+        ),
+    ] = None,
     out: Annotated[Path | None, out_option("Write the receipt to FILE (created 0600) instead of stdout.")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Emit the inclusion receipt (record, audit path, signed checkpoint) of one prediction."""
-    from otel_audit.seal.receipts import build_receipt, encode_receipt
+    """Emit the inclusion receipt (record, audit path, signed checkpoint) of one prediction or event.
+
+    A prediction's receipt and the receipt of a review of it (`--event`), made after the same
+    seal, verify against one signed checkpoint, the review's leaf after the prediction's.
+    """
+    from otel_audit.seal.receipts import build_event_receipt, build_receipt, encode_receipt
 
     with errors_as_exit():
-        with reading(store, "prove", subject=request_id, subject_kind="request") as read:
-            text = encode_receipt(build_receipt(read.store, request_id, record_id=record_id))
-            read.records = 1
+        if (request_id is None) == (event is None):
+            raise typer.BadParameter("give a REQUEST_ID or --event RECORD_ID (one of them)", param_hint="REQUEST_ID")
+        if event is not None and record_id is not None:
+            raise typer.BadParameter("--record-id picks a prediction's record; an event is named by --event")
+        if event is not None:
+            with reading(store, "prove", subject=event, subject_kind="record") as read:
+                text = encode_receipt(build_event_receipt(read.store, event))
+                read.records = 1
+        else:
+            assert request_id is not None
+            with reading(store, "prove", subject=request_id, subject_kind="request") as read:
+                text = encode_receipt(build_receipt(read.store, request_id, record_id=record_id))
+                read.records = 1
         if out is None:
             typer.echo(text, nl=False)
         else:

@@ -84,7 +84,8 @@ def data_access(
     with errors_as_exit():
         with reading(store, "report data-access", subject=user, subject_kind="user", since=since, until=until) as read:
             report = queries.data_access(read.store, user, since=since, until=until, limit=limit)
-            report["accessed_by"] = accessed_by(read.store, read.subject)
+            related = queries.user_request_ids(read.store, user)
+            report["accessed_by"] = accessed_by(read.store, read.subject, related=related)
             read.records = records_in(report)
         text = render_cli_report(report, fmt, width=None if out is not None else terminal_width())
     emit(text, out)

@@ -196,6 +196,21 @@ class TestAccessLogAndDataAccess:
         readers = json.loads(out)["accessed_by"]
         assert [(r["actor"], r["command"]) for r in readers] == [("auditor-x", "report data-access")]
 
+    def test_data_access_counts_reads_of_the_subjects_requests(self, store_dsn: str) -> None:
+        """A read of one of the subject's requests (by request id) is a read of the subject's records."""
+        assert _invoke("demo", "--store", store_dsn, "--count", "40")[0] == 0
+        store = open_store(store_dsn)
+        mine = store.query("SELECT RequestId FROM audit_predictions WHERE UserId = 'analyst_jane' LIMIT 1").rows[0][0]
+        other = store.query("SELECT RequestId FROM audit_predictions WHERE UserId != 'analyst_jane' LIMIT 1").rows[0][0]
+        assert _invoke("report", "request", mine, "--store", store_dsn)[0] == 0
+        assert _invoke("report", "request", other, "--store", store_dsn)[0] == 0
+        code, out, err = _invoke("report", "data-access", "--user", "analyst_jane", "--store", store_dsn, "-f", "json")
+        assert code == 0, err
+        readers = json.loads(out)["accessed_by"]
+        assert [(r["command"], r["subject_kind"], r["subject"]) for r in readers] == [
+            ("report request", "request", _pseudonym(store, mine))
+        ]
+
     def test_pseudonym_uses_the_redaction_secret_when_set(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
         """With OTEL_AUDIT_REDACTION_SECRET set, the pseudonym is HMAC-SHA256 under it."""
         monkeypatch.setenv("OTEL_AUDIT_REDACTION_SECRET", "s3cret-s3cret-s3cret")

@@ -299,3 +299,59 @@ class TestPublicApi:
         uid = otel_audit.record_feedback(request_id="r1", text="x")
         assert len(uid) == 32
         assert otel_audit.stats()["counters"]["decisions.dropped.error"] == 1
+
+
+class TestProveCommand:
+    def test_prove_event_writes_a_receipt_that_verifies(
+        self, decided: tuple[Store, dict[str, str]], signer: NoteSigner, tmp_path: Path
+    ) -> None:
+        """`prove --event RECORD_ID` emits the review's receipt; `verify-receipt` accepts it."""
+        from typer.testing import CliRunner
+
+        from otel_audit.cli import app
+
+        store, ids = decided
+        seal(store, signer)
+        runner = CliRunner()
+        out = tmp_path / "review.receipt"
+        result = runner.invoke(app, ["prove", "--event", ids["review"], "--out", str(out), "--store", store.dsn])
+        assert result.exit_code == 0, result.stderr
+        summary = verify_receipt(out.read_bytes(), signer.verifier)
+        assert summary["record_id"] == ids["review"]
+        both = runner.invoke(app, ["prove", "r1", "--event", ids["review"], "--store", store.dsn])
+        neither = runner.invoke(app, ["prove", "--store", store.dsn])
+        assert both.exit_code == neither.exit_code == 2
+
+        def message(stderr: str) -> str:  # the error box of an 80-column terminal, unwrapped
+            return " ".join(stderr.replace("│", " ").split())
+
+        assert "(one of them)" in message(both.stderr) and "(one of them)" in message(neither.stderr)
+        unknown = runner.invoke(app, ["prove", "--event", "no-such-record", "--store", store.dsn])
+        assert unknown.exit_code != 0 and "no audit event with record id" in message(unknown.stderr)
+
+
+class TestDecisionsInReports:
+    def test_request_and_data_access_show_the_decisions(self, decided: tuple[Store, dict[str, str]]) -> None:
+        """`report request` lists the decisions about the request's records (by record id or request
+        id); `report data-access` lists those about the user's predictions (r1 is u1's, r2 is u2's)."""
+        from otel_audit.answer import queries
+
+        store, ids = decided
+        request = queries.request_record(store, "r1")
+        assert [(d["record_id"], d["kind"]) for d in request["decisions"]] == [
+            (ids["review"], semconv.EVENT_REVIEW),
+            (ids["truth"], semconv.EVENT_GROUND_TRUTH),
+        ]
+        review, truth = request["decisions"]
+        assert (review["reviewer"], review["decision"], review["final_output"]) == (
+            "rev-1",
+            "override",
+            '{"label":"ok"}',
+        )
+        assert (truth["ground_truth"], truth["ground_truth_source"]) == ("ok", "chargeback")
+        assert [d["record_id"] for d in queries.request_record(store, "r2")["decisions"]] == [ids["feedback"]]
+        assert queries.request_record(store, "r3")["decisions"] == []
+        decided_for = {
+            user: [d["record_id"] for d in queries.data_access(store, user)["decisions"]] for user in ("u0", "u1", "u2")
+        }
+        assert decided_for == {"u0": [], "u1": [ids["review"], ids["truth"]], "u2": [ids["feedback"]]}
