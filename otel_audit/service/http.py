@@ -50,6 +50,7 @@ from otel_audit.diagnostics import get_logger
 from otel_audit.errors import OtelAuditError, QueryError
 from otel_audit.export.otlp import MalformedRequestError
 from otel_audit.service.spool import SpoolFullError
+from otel_audit.store.front_door import ARROW_FORMAT
 from otel_audit.store.sandbox import QueryRefusedError
 from otel_audit.store.wire import decode_value, encode_value
 
@@ -342,6 +343,12 @@ class _Handler(BaseHTTPRequestHandler):
         session = request.get("access_session") if isinstance(request, dict) else None
         if session is not None and not (isinstance(session, str) and app.access.known(session)):
             raise HttpError(400, "unknown or ended access session")
+        answer_format = request.get("format", "json")
+        if answer_format not in ("json", ARROW_FORMAT):
+            raise HttpError(400, f"bad query request: format must be json or {ARROW_FORMAT}")
+        if answer_format == ARROW_FORMAT:
+            self._query_arrow(sql, parameters, session)
+            return
         try:
             columns, blocks = app.store.read_blocks(sql, parameters)
             first = next(blocks, [])
@@ -355,6 +362,38 @@ class _Handler(BaseHTTPRequestHandler):
             raise HttpError(400, str(error)) from None
         app.counters.add("queries.answered")
         self._stream_rows(columns, first, blocks, session=session)
+
+    def _query_arrow(self, sql: str, parameters: dict[str, Any], session: str | None) -> None:
+        """The rows of one sandboxed query as one Arrow IPC stream, typed by the engine (a front
+        door's ``query_arrow``: archives). The whole result is built before the reply, so the
+        access event is written first and a failure to write it is an error, not a partial reply."""
+        import pyarrow as pa
+
+        app = self.server.app
+        try:
+            table = app.store.read_arrow(sql, parameters)
+        except QueryRefusedError as error:
+            app.counters.add("queries.refused")
+            self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_REFUSED)
+            raise _RefusedError(str(error)) from None
+        except OtelAuditError as error:
+            app.counters.add("queries.failed")
+            self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_ERROR)
+            raise HttpError(400, str(error)) from None
+        unaudited = self._audit_plain(session, table.num_rows, semconv.ACCESS_OUTCOME_OK)
+        if unaudited is not None:
+            raise HttpError(500, f"the query was not audited, so it fails: {unaudited}")
+        app.counters.add("queries.answered")
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        body = sink.getvalue().to_pybytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.apache.arrow.stream")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        self.wfile.write(body)
 
     def _audit_plain(self, session: str | None, rows: int, outcome: str) -> str | None:
         """Audit one query: count it into its *session*, else write its own access event. Returns

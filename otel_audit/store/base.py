@@ -133,6 +133,16 @@ class Store(abc.ABC):
         """Run otel-audit's own read-only *sql* and return a ``pyarrow.Table``."""
 
     @abc.abstractmethod
+    def read_arrow(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        """Like :meth:`read` (the query sandbox, the pinned limits), the rows as a ``pyarrow.Table``
+        typed by the engine (what ``serve`` answers a front door's :meth:`query_arrow` with).
+
+        Raises:
+            QueryRefusedError: the sandbox refused the statement.
+            QueryError: the statement failed in the engine.
+        """
+
+    @abc.abstractmethod
     def command(
         self, sql: str, parameters: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None
     ) -> Any:
@@ -273,6 +283,18 @@ class ClientStore(Store):
             except ClickHouseError as error:
                 raise query_error(error) from None
             return StoreResult(result.column_names, [tuple(row) for row in result.result_rows])
+
+    def read_arrow(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        """Like :meth:`read`, the rows as a ``pyarrow.Table`` typed by the engine."""
+        checked, bound = self._checked(sql, parameters)
+        with self._read_lock:
+            self._check_open()
+            try:
+                return self._reader.query_arrow(
+                    checked, parameters=bound, settings=self.limits.settings(), use_strings=True
+                )
+            except ClickHouseError as error:
+                raise query_error(error) from None
 
     def read_blocks(
         self, sql: str, parameters: Mapping[str, Any] | None = None

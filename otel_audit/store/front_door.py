@@ -100,10 +100,21 @@ def find_server(location: str) -> dict[str, Any] | None:
     return info  # type: ignore[no-any-return]
 
 
+ARROW_FORMAT = "arrow"
+"""``"format"`` of a ``/v1/query`` request whose rows come back as one Arrow IPC stream."""
+
+
 def server_request(
-    url: str, path: str, document: Any = None, *, token: str | None = None, timeout: float = _TIMEOUT_S
+    url: str,
+    path: str,
+    document: Any = None,
+    *,
+    token: str | None = None,
+    timeout: float = _TIMEOUT_S,
+    raw: bool = False,
 ) -> Any:
-    """POST *document* as JSON to (or, if ``None``, GET) *path* on the server; return the JSON reply.
+    """POST *document* as JSON to (or, if ``None``, GET) *path* on the server; return the JSON
+    reply (with *raw*, the reply's bytes).
 
     Raises:
         QueryRefusedError: the server's sandbox refused the statement.
@@ -119,7 +130,8 @@ def server_request(
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read())
+            body = response.read()
+            return body if raw else json.loads(body)
     except urllib.error.HTTPError as error:
         try:
             reply = json.loads(error.read())
@@ -218,14 +230,34 @@ class FrontDoorStore(Store):
         *,
         settings: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Run *sql* in the server and return its rows as a ``pyarrow.Table``."""
+        """Run otel-audit's own *sql* in the server; its rows as a ``pyarrow.Table`` with the
+        engine's column types (so an archive made through the server is typed as a local one).
+
+        Raises:
+            StoreError: the server refused or failed the statement.
+        """
+        try:
+            return self.read_arrow(sql, parameters)
+        except QueryError as error:
+            raise StoreError(str(error), code=error.code, name=error.name) from None
+
+    def read_arrow(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        """Run caller-written *sql* in the server's query sandbox; the rows as Arrow, as the
+        engine typed them (the server answers an Arrow IPC stream)."""
         import pyarrow as pa
 
-        result = self.query(sql, parameters)
-        columns: list[Sequence[Any]] = (
-            list(zip(*result.rows, strict=True)) if result.rows else [[]] * len(result.columns)
-        )
-        return pa.table({name: list(values) for name, values in zip(result.columns, columns, strict=True)})
+        document: dict[str, Any] = {
+            "sql": sql,
+            "parameters": {k: encode_value(v) for k, v in (parameters or {}).items()},
+            "format": ARROW_FORMAT,
+        }
+        if self.access_session is not None:
+            document["access_session"] = self.access_session
+        data = server_request(self.url, "/v1/query", document, token=self._token, raw=True)
+        try:
+            return pa.ipc.open_stream(pa.BufferReader(data)).read_all()
+        except (pa.ArrowInvalid, OSError) as error:
+            raise QueryError(f"the server's Arrow reply is unreadable: {error}") from None
 
     def _read_only(self) -> QueryError:
         return QueryError(f"the store is owned by otel-audit serve (pid {self.pid}); it is read-only from here")

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
@@ -17,7 +18,8 @@ runner = CliRunner()
 
 _EVENTS_SQL = (
     "SELECT Actor AS actor, AccessCommand AS command, AccessSubject AS subject, AccessRecords AS records, "
-    f"AccessOutcome AS outcome FROM audit_events WHERE EventName = '{semconv.EVENT_ACCESS}' ORDER BY Timestamp"
+    "AccessOutcome AS outcome, RecordId AS record_id "
+    f"FROM audit_events WHERE EventName = '{semconv.EVENT_ACCESS}' ORDER BY Timestamp"
 )
 
 
@@ -132,6 +134,63 @@ class TestReadsThroughServe:
         events = [e for e in _events(restarted) if e["command"] != "/v1/query"]
         assert [(e["command"], e["records"]) for e in events] == [("report data-access", 2)]
         assert restarted.terminate() == 0
+
+    def test_prove_evidence_and_archive_through_serve(self, serve_factory: Any, tmp_path: Path) -> None:
+        """`prove` (a request's and an event's receipt), `evidence` and `archive` through serve each
+        leave one event as the token, with its subject and count; the receipts verify."""
+        assert runner.invoke(app, ["keygen", "audit.test", "--out", str(tmp_path / "k")]).exit_code == 0
+        key, verifier = tmp_path / "k" / "audit.test.key", tmp_path / "k" / "audit.test.pub"
+        server = serve_factory("proofs", args=["--signing-key", str(key), "--seal-interval", "0.2"])
+        assert server.post("/v1/logs", _request(4, "kim"), "application/json")[0] == 200
+        server.wait_drained()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the scheduled seal covers the four predictions
+            status, reply = _query(server, "SELECT count() FROM audit_seal_leaves WHERE Kind = ''")
+            if status == 200 and reply["rows"][0][0] == 4:
+                break
+            time.sleep(0.2)
+        first = _events(server)[0]["record_id"]  # an access event, sealed by now too
+        while time.monotonic() < deadline:
+            status, reply = _query(server, f"SELECT count() FROM audit_seal_leaves WHERE RecordId = '{first}'")
+            if status == 200 and reply["rows"][0][0] == 1:
+                break
+            time.sleep(0.2)
+        before = len(_events(server))
+        commands = [
+            ["prove", "door-2", "--out", str(tmp_path / "request.receipt")],
+            ["prove", "--event", first, "--out", str(tmp_path / "event.receipt")],
+            ["evidence", "--model", "door", "--out", str(tmp_path / "pack"), "--signing-key", str(key)],
+            ["archive", "--before", "2100-01-01", "--out", str(tmp_path / "archive"), "--signing-key", str(key)],
+        ]
+        for command in commands:
+            result = runner.invoke(app, [*command, "--store", server.dsn])
+            assert result.exit_code == 0, (command, result.stderr)
+        for receipt in ("request.receipt", "event.receipt"):
+            checked = runner.invoke(app, ["verify-receipt", str(tmp_path / receipt), "--verifier-key", str(verifier)])
+            assert checked.exit_code == 0, checked.stderr
+        # The archive made through the server is typed as a local one: it verifies and restores.
+        restored = runner.invoke(
+            app,
+            ["restore", str(tmp_path / "archive"), "--out", "evidence_copy", "--verifier-key", str(verifier),
+             "--store", f"chdb://{tmp_path / 'restored'}"],
+        )  # fmt: skip
+        assert restored.exit_code == 0, restored.stderr
+        assert (
+            "signature checked;" in restored.stderr
+            and "restored records verify against the archived seal" in restored.stderr
+        )
+        events = [e for e in _events(server)[before:] if e["command"] != "/v1/query"]
+        assert [e["command"] for e in events] == ["prove", "prove", "evidence", "archive"]
+        assert {e["actor"] for e in events} == {"query-token"} and all(e["outcome"] == "ok" for e in events)
+        subjects = [
+            _store_pseudonym(server, "door-2"),
+            _store_pseudonym(server, first),
+            _store_pseudonym(server, "door"),
+            "",
+        ]
+        assert [e["subject"] for e in events] == subjects
+        assert [e["records"] for e in events][:2] == [1, 1] and all(e["records"] >= 4 for e in events[2:])
+        assert server.terminate() == 0
 
     def test_access_endpoint_needs_the_query_token(self, serve_factory: Any) -> None:
         """/v1/access is guarded like /v1/query."""
