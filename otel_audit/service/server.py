@@ -4,6 +4,7 @@ Endpoints (HTTP, default ``127.0.0.1:4318``)::
 
     POST /v1/logs, /v1/traces   OTLP/HTTP: application/x-protobuf or application/json, gzip allowed
     POST /v1/query              {"sql": ..., "parameters": {...}} -> rows, through the query sandbox
+                                ("format": "arrow": one Arrow IPC stream typed by the engine)
     POST /v1/access             open/close the access session of one client command (one audit.access event)
     GET  /status                counters: accepted, rejected, stored, spool depth, retries, drops
 
