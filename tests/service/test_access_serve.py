@@ -18,7 +18,8 @@ runner = CliRunner()
 
 _EVENTS_SQL = (
     "SELECT Actor AS actor, AccessCommand AS command, AccessSubject AS subject, AccessRecords AS records, "
-    "AccessOutcome AS outcome, RecordId AS record_id "
+    "AccessOutcome AS outcome, RecordId AS record_id, "
+    f"Attributes['{semconv.AUDIT_ACCESS_SUBJECT_KIND}'] AS kind "
     f"FROM audit_events WHERE EventName = '{semconv.EVENT_ACCESS}' ORDER BY Timestamp"
 )
 
@@ -35,6 +36,7 @@ def _request(count: int, user: str) -> bytes:
                     semconv.GEN_AI_REQUEST_MODEL: "door",
                     semconv.ML_MODEL_VERSION: "v1",
                     semconv.AUDIT_REQUEST_ID: f"door-{index}",
+                    semconv.AUDIT_INPUT_HASH: hashlib.sha256(str(index).encode()).hexdigest(),
                     semconv.USER_ID: user,
                 }.items()
             ],
@@ -65,7 +67,58 @@ def _store_pseudonym(server: Any, subject: str) -> str:
     return hmac.new(bytes.fromhex(reply["rows"][0][0]), subject.encode(), hashlib.sha256).hexdigest()
 
 
+# Every report through serve: its arguments, the subject it reads about and the subject's kind
+# (the server's records: model `door`, user `jane`, requests `door-0`.., see _request).
+_REPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "report model-usage": (("--model", "door"), "door", "model"),
+    "report data-access": (("--user", "jane"), "jane", "user"),
+    "report version-at": (("--model", "door", "--at", "2100-01-01"), "door", "model"),
+    "report version-timeline": (("--model", "door"), "door", "model"),
+    "report outcomes": ((), "", ""),
+    "report redactions": ((), "", ""),
+    "report request": (("door-1",), "door-1", "request"),
+    "report reproduce": (("door-1",), "door-1", "request"),
+    "report input": (("{input_hash}",), "{input_hash}", "input"),
+    "report conflicts": ((), "", ""),
+    "report compliance": (("--model", "door"), "door", "model"),
+    "report access-log": (("--subject", "jane"), "jane", "user"),
+    "report oversight": (("--model", "door"), "door", "model"),
+}
+
+
 class TestReadsThroughServe:
+    def test_every_report_leaves_one_event(self, serve_factory: Any) -> None:
+        """Each report run through serve leaves exactly one access event: the token's name, the
+        command, the subject's pseudonym under the server's key, the records the report returned."""
+        import typer
+
+        from otel_audit.answer.access import records_in
+
+        group: Any = typer.main.get_command(app)
+        assert {f"report {name}" for name in group.commands["report"].commands} == set(_REPORTS)
+        server = serve_factory("reports")
+        assert server.post("/v1/logs", _request(5, "jane"), "application/json")[0] == 200
+        server.wait_drained()
+        status, reply = _query(server, "SELECT InputHash FROM audit_predictions WHERE RequestId = 'door-1'")
+        assert status == 200, reply
+        values = {"input_hash": reply["rows"][0][0]}
+        for command, (arguments, subject, kind) in sorted(_REPORTS.items()):
+            before = len(_events(server))
+            args = [*command.split(), *(a.format(**values) for a in arguments), "--store", server.dsn, "-f", "json"]
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, (command, result.stderr)
+            new = [e for e in _events(server)[before:] if e["command"] != "/v1/query"]
+            assert len(new) == 1, (command, new)
+            [event] = new
+            about = subject.format(**values)
+            assert (event["command"], event["actor"], event["outcome"]) == (command, "query-token", "ok")
+            assert event["subject"] == (_store_pseudonym(server, about) if about else ""), command
+            report = json.loads(result.stdout)
+            expected = report["reads"] if command.endswith("access-log") else records_in(report)
+            assert event["records"] == expected, command
+            assert event["kind"] == kind, command
+        assert server.terminate() == 0
+
     def test_each_command_leaves_one_event_as_the_token(self, serve_factory: Any) -> None:
         """A report, `query` and `report access-log` through serve leave one event each, actor the token's name."""
         server = serve_factory("access")
