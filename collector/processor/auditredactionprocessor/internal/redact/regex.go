@@ -68,6 +68,7 @@ type pyRegex struct {
 	minDigits int       // fewest ASCII digits a match contains
 	trivial   bool      // one ASCII class, no assertion: a match iff a byte of first is present
 	bt        *backtracker
+	dfa       *dfa // bt's program as an automaton over ASCII (nil: too many states)
 }
 
 func toByteSet(class *[256]bool) byteSet {
@@ -157,6 +158,7 @@ func compilePy(pattern string) (*pyRegex, error) {
 		if p.bt, err = newBacktracker(tree); err != nil {
 			return nil, fmt.Errorf("RE2 cannot compile it: %v", err)
 		}
+		p.dfa = newDFA(p.bt)
 	}
 	if !firstBytes(tree, &p.first) {
 		for i := range p.first {
@@ -362,6 +364,11 @@ func (p *pyRegex) matchAt(text string, pos, limit int) int {
 		return pos + len(p.prefix)
 	}
 	if p.bt != nil {
+		if p.dfa != nil {
+			if end, ok := p.dfa.match(text, pos, limit); ok {
+				return end
+			}
+		}
 		return p.bt.match(text, pos, limit)
 	}
 	re, base := p.anchored, pos

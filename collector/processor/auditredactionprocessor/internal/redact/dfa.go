@@ -1,0 +1,219 @@
+package redact
+
+import (
+	"regexp/syntax"
+	"strings"
+)
+
+// dfa is the backtracker's program turned into a deterministic automaton over ASCII bytes,
+// built whole when the pattern is compiled (so it is read-only and shared by every goroutine).
+// It finds the same match end as the backtracker, leftmost-first, in one pass: a state is the
+// ordered list of the program's threads waiting for the next byte (the order is their priority)
+// and what the byte before them was. Reading a byte runs the threads' empty-width steps in the
+// context of the bytes on both sides, notes a match when a thread reaches Match (the threads
+// after it, of lower priority, are dropped, as a backtracker would never try them), and moves
+// the others over the byte. A window holding a non-ASCII character the match would have to
+// consume is left to the backtracker.
+type dfa struct {
+	next    []int32 // next[state*dfaSymbols+symbol]: the state after the symbol, -1: no thread left
+	matched []bool  // matched[state*dfaSymbols+symbol]: a match ends before the symbol
+	start   [prevClasses]int32
+}
+
+const (
+	symNonASCII = 128 // any byte >= 0x80: a context for assertions only, never consumed here
+	symEnd      = 129 // the end of the text
+	dfaSymbols  = 130
+
+	// What the byte before a position was, for the assertions (^, \A, \b, \B).
+	prevStart   = 0
+	prevNewline = 1
+	prevWord    = 2
+	prevOther   = 3
+	prevClasses = 4
+
+	// maxDFAStates bounds the automaton of one pattern; a larger one keeps the backtracker.
+	maxDFAStates = 2048
+)
+
+// newDFA builds the automaton of bt's program, or returns nil when it has more than
+// maxDFAStates states.
+func newDFA(bt *backtracker) *dfa {
+	b := dfaBuilder{bt: bt, ids: map[string]int32{}, seen: make([]bool, len(bt.insts))}
+	d := &dfa{}
+	for class := range prevClasses {
+		id, ok := b.state([]int32{int32(bt.start)}, class)
+		if !ok {
+			return nil
+		}
+		d.start[class] = id
+	}
+	for at := 0; at < len(b.kernels); at++ {
+		for symbol := range dfaSymbols {
+			next, matched := b.step(b.kernels[at], b.classes[at], symbol)
+			id := int32(-1)
+			if len(next) > 0 {
+				var ok bool
+				if id, ok = b.state(next, classOfSymbol(symbol)); !ok {
+					return nil
+				}
+			}
+			d.next = append(d.next, id)
+			d.matched = append(d.matched, matched)
+		}
+	}
+	return d
+}
+
+// match is backtracker.match for ASCII windows: the end of the leftmost-first match starting at
+// pos that consumes nothing at or after limit, or -1; ok is false when a non-ASCII character
+// stands where the match might consume it (the backtracker decides those).
+func (d *dfa) match(text string, pos, limit int) (end int, ok bool) {
+	state := d.start[prevClassAt(text, pos)]
+	end = -1
+	for i := pos; ; i++ {
+		symbol := symEnd
+		if i < len(text) {
+			if c := text[i]; c < symNonASCII {
+				symbol = int(c)
+			} else {
+				symbol = symNonASCII
+			}
+		}
+		at := int(state)*dfaSymbols + symbol
+		if d.matched[at] {
+			end = i
+		}
+		if i >= limit || symbol == symEnd {
+			return end, true
+		}
+		if symbol == symNonASCII {
+			return -1, false
+		}
+		state = d.next[at]
+		if state < 0 {
+			return end, true
+		}
+	}
+}
+
+func prevClassAt(text string, pos int) int {
+	if pos == 0 {
+		return prevStart
+	}
+	return classOfSymbol(int(min(text[pos-1], symNonASCII)))
+}
+
+// classOfSymbol is what the symbol is as "the byte before" the next position.
+func classOfSymbol(symbol int) int {
+	switch {
+	case symbol == '\n':
+		return prevNewline
+	case symbol < symNonASCII && isWordByte(byte(symbol)):
+		return prevWord
+	default:
+		return prevOther
+	}
+}
+
+// context is the set of assertions that hold between a byte of class prev and symbol.
+func context(prev, symbol int) syntax.EmptyOp {
+	before := [prevClasses]rune{prevStart: -1, prevNewline: '\n', prevWord: 'a', prevOther: ' '}[prev]
+	after := rune(symbol)
+	switch symbol {
+	case symEnd:
+		after = -1
+	case symNonASCII:
+		after = 0x80 // neither a word character nor a newline
+	}
+	return syntax.EmptyOpContext(before, after)
+}
+
+type dfaBuilder struct {
+	bt      *backtracker
+	ids     map[string]int32
+	kernels [][]int32
+	classes []int
+	seen    []bool  // scratch: instructions reached in the closure being built
+	leaves  []int32 // scratch: the closure's Match and rune instructions, in priority order
+}
+
+// state returns the id of the state (kernel, class), making it when new; false beyond the bound.
+func (b *dfaBuilder) state(kernel []int32, class int) (int32, bool) {
+	var key strings.Builder
+	key.WriteByte(byte(class))
+	for _, pc := range kernel {
+		key.WriteByte(byte(pc))
+		key.WriteByte(byte(pc >> 8))
+		key.WriteByte(byte(pc >> 16))
+	}
+	if id, ok := b.ids[key.String()]; ok {
+		return id, true
+	}
+	if len(b.kernels) >= maxDFAStates {
+		return 0, false
+	}
+	id := int32(len(b.kernels))
+	b.ids[key.String()] = id
+	b.kernels = append(b.kernels, kernel)
+	b.classes = append(b.classes, class)
+	return id, true
+}
+
+// step reads symbol in state (kernel, prev): whether a match ends before it, and the threads
+// after it (the kernel of the next state), in priority order.
+func (b *dfaBuilder) step(kernel []int32, prev, symbol int) ([]int32, bool) {
+	ctx := context(prev, symbol)
+	clear(b.seen)
+	b.leaves = b.leaves[:0]
+	for _, pc := range kernel {
+		b.closure(pc, ctx)
+	}
+	var next []int32
+	for _, pc := range b.leaves {
+		inst := &b.bt.insts[pc]
+		if inst.op == syntax.InstMatch {
+			return next, true // lower-priority threads are never tried
+		}
+		if symbol < symNonASCII && inst.ascii[symbol] && !containsPC(next, inst.out) {
+			next = append(next, inst.out)
+		}
+	}
+	return next, false
+}
+
+// closure adds the Match and rune instructions reachable from pc without consuming, in the
+// backtracker's priority order (an alternation's first branch before its second).
+func (b *dfaBuilder) closure(pc int32, ctx syntax.EmptyOp) {
+	for {
+		if b.seen[pc] {
+			return
+		}
+		b.seen[pc] = true
+		inst := &b.bt.insts[pc]
+		switch inst.op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			b.closure(inst.out, ctx)
+			pc = inst.arg
+		case syntax.InstEmptyWidth:
+			if inst.empty&^ctx != 0 {
+				return
+			}
+			pc = inst.out
+		case syntax.InstFail:
+			return
+		default: // Match, or a rune instruction
+			b.leaves = append(b.leaves, pc)
+			return
+		}
+	}
+}
+
+func containsPC(pcs []int32, pc int32) bool {
+	for _, p := range pcs {
+		if p == pc {
+			return true
+		}
+	}
+	return false
+}
