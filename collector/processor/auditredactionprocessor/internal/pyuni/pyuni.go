@@ -31,7 +31,10 @@ var (
 	// (CJK, Cyrillic, ...) whose characters have neither.
 	decomposedTable = buildTable(rangesOf(keys(nfkdMap)))
 	secondTable     *unicode.RangeTable
-	composeMap      map[[2]rune]rune
+	// quietBMP: one bit per BMP character, set when it is in maybeTable or markTable; a clear bit
+	// lets IsNFKC pass the character with one load (CJK, Cyrillic... text).
+	quietBMP   [0x10000 / 64]uint64
+	composeMap map[[2]rune]rune
 )
 
 func init() {
@@ -62,6 +65,13 @@ func init() {
 		seconds = append(seconds, r)
 	}
 	secondTable = buildTable(rangesOf(seconds))
+	for _, table := range []*unicode.RangeTable{maybeTable, markTable} {
+		for _, r := range table.R16 {
+			for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
+				quietBMP[c>>6] |= 1 << (c & 63)
+			}
+		}
+	}
 }
 
 // combiningClass is the canonical combining class of r.
@@ -271,6 +281,10 @@ func IsNFKC(s string) bool {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
+		if r < 0x10000 && quietBMP[r>>6]&(1<<(r&63)) == 0 {
+			lastClass = 0 // NFKC_QC Yes, combining class 0
+			continue
+		}
 		if unicode.Is(maybeTable, r) {
 			return NFKC(s) == s
 		}

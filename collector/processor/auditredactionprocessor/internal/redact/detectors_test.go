@@ -253,3 +253,30 @@ func TestASCIICuedIsTheCuePattern(t *testing.T) {
 		t.Fatalf("%d of 100000 windows matched the cue pattern", matched)
 	}
 }
+
+// The search of non-ASCII windows is the cue pattern's search, exactly: Cyrillic, accented,
+// CJK and case-folded phone words (ſ for s, K for k), word characters of every script around them.
+func TestUnicodeCuedIsTheCuePattern(t *testing.T) {
+	pieces := []string{"Tél", "tél.", "ТЕЛЕФОН", "телефон:", "тел", "звоните", "電話", "电话", "携帯", "ſms", "Kontakt", "call", "ring",
+		" ", ": ", "(", "+", "9", "é", "ü", "й", "中", "_", "x", "-", "#", "мобил", "Móvil", "téléphone", "hôtel", "\u00a0"}
+	state := uint64(11)
+	matched := 0
+	for i := 0; i < 100_000; i++ {
+		var b strings.Builder
+		for n := 0; n < 1+int(state%7); n++ {
+			state = state*6364136223846793005 + 1442695040888963407
+			b.WriteString(pieces[int(state>>33)%len(pieces)])
+		}
+		window := b.String()
+		want := cueRe.MatchString(window)
+		if unicodeCued(window) != want {
+			t.Fatalf("unicodeCued(%q) = %v, the cue pattern says %v", window, !want, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 1000 || matched > 99_000 {
+		t.Fatalf("%d of 100000 windows matched the cue pattern", matched)
+	}
+}

@@ -3,10 +3,12 @@ package redact
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -236,7 +238,72 @@ func cued(text string, start int) bool {
 	if pyuni.IsASCII(window) {
 		return asciiCued(window)
 	}
-	return cueRe.MatchString(window)
+	return unicodeCued(window)
+}
+
+// cueFirst holds the characters a phone word can begin with (CueTailPattern's first class).
+var cueFirst = func() *unicode.RangeTable {
+	tree, err := syntax.Parse(pyuni.CueTailPattern, syntax.Perl)
+	if err != nil {
+		panic(err)
+	}
+	runes := firstRunes(tree.Simplify())
+	sort.Slice(runes, func(i, j int) bool { return runes[i][0] < runes[j][0] })
+	table := &unicode.RangeTable{} // sorted, merged ranges: what unicode.Is searches
+	for _, r := range runes {
+		if n := len(table.R32); n > 0 && rune(table.R32[n-1].Hi) >= r[0]-1 {
+			table.R32[n-1].Hi = max(table.R32[n-1].Hi, uint32(r[1]))
+			continue
+		}
+		table.R32 = append(table.R32, unicode.Range32{Lo: uint32(r[0]), Hi: uint32(r[1]), Stride: 1})
+	}
+	return table
+}()
+
+// firstRunes lists, as [lo, hi] pairs, the characters a match of re can begin with; re is a
+// concatenation or alternation of classes and literals (as CueTailPattern is).
+func firstRunes(re *syntax.Regexp) [][2]rune {
+	switch re.Op {
+	case syntax.OpCharClass:
+		var out [][2]rune
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			out = append(out, [2]rune{re.Rune[i], re.Rune[i+1]})
+		}
+		return out
+	case syntax.OpLiteral:
+		out := [][2]rune{{re.Rune[0], re.Rune[0]}}
+		if re.Flags&syntax.FoldCase != 0 { // the parser's form of a class that is one case orbit
+			for r := unicode.SimpleFold(re.Rune[0]); r != re.Rune[0]; r = unicode.SimpleFold(r) {
+				out = append(out, [2]rune{r, r})
+			}
+		}
+		return out
+	case syntax.OpConcat, syntax.OpCapture:
+		return firstRunes(re.Sub[0])
+	case syntax.OpAlternate:
+		var out [][2]rune
+		for _, sub := range re.Sub {
+			out = append(out, firstRunes(sub)...)
+		}
+		return out
+	}
+	panic(fmt.Sprintf("CueTailPattern begins with %v", re.Op))
+}
+
+// unicodeCued is cueRe.MatchString(window): the anchored rest of the pattern runs at each
+// character that can begin a phone word and stands at the start of the window or after a
+// non-word character (the pattern's (?:^|[^\w]); \w is Python's: str.isalnum() or "_").
+func unicodeCued(window string) bool {
+	previousWord := false
+	for i := 0; i < len(window); {
+		r, size := utf8.DecodeRuneInString(window[i:])
+		if !previousWord && unicode.Is(cueFirst, r) && cueTailRe.MatchString(window[i:]) {
+			return true
+		}
+		previousWord = r == '_' || pyuni.IsAlnum(r)
+		i += size
+	}
+	return false
 }
 
 // asciiCued is cueRe.MatchString(window) for an ASCII window. Every match holds an ASCII phone
