@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,7 @@ class TestReadsThroughServe:
         assert [(e["command"], e["records"]) for e in events] == [("report data-access", 2)]
         assert restarted.terminate() == 0
 
-    def test_prove_evidence_and_archive_through_serve(self, serve_factory: Any, tmp_path: Path) -> None:
+    def test_prove_evidence_and_archive_through_serve(self, serve_factory: Any, tmp_path: Path, store_dsn: str) -> None:
         """`prove` (a request's and an event's receipt), `evidence` and `archive` through serve each
         leave one event as the token, with its subject and count; the receipts verify."""
         assert runner.invoke(app, ["keygen", "audit.test", "--out", str(tmp_path / "k")]).exit_code == 0
@@ -221,11 +222,12 @@ class TestReadsThroughServe:
         for receipt in ("request.receipt", "event.receipt"):
             checked = runner.invoke(app, ["verify-receipt", str(tmp_path / receipt), "--verifier-key", str(verifier)])
             assert checked.exit_code == 0, checked.stderr
-        # The archive made through the server is typed as a local one: it verifies and restores.
+        # The archive made through the server is typed as a local one: it verifies and restores
+        # (into this process's chDB engine: one engine per process).
         restored = runner.invoke(
             app,
-            ["restore", str(tmp_path / "archive"), "--out", "evidence_copy", "--verifier-key", str(verifier),
-             "--store", f"chdb://{tmp_path / 'restored'}"],
+            ["restore", str(tmp_path / "archive"), "--out", f"evidence_copy_{os.getpid()}", "--verifier-key",
+             str(verifier), "--store", store_dsn],
         )  # fmt: skip
         assert restored.exit_code == 0, restored.stderr
         assert (
