@@ -2,10 +2,11 @@
 
 A report, ``query``, ``prove``, ``evidence`` or ``archive`` - run on a local store or through
 ``otel-audit serve`` - appends one log record with ``event_name`` :data:`~otel_audit.semconv.EVENT_ACCESS`
-through the store's *write* session, into :data:`ACCESS_INBOX`, whose view moves it into
-``otel_logs`` (the view of migration 100 then copies it into ``audit_events``, which the seal
-covers). On a ClickHouse server the auditor role may insert into that inbox and nowhere else
-(``clickhouse/roles.sql``). It says:
+through the store's *write* session, into :data:`ACCESS_INBOX`, whose views keep a copy in
+``otel_logs`` and type it into ``audit_events``, which the seal covers (migrations 120, 130). Only
+the inbox types access events: one sent as a log record over OTLP stays a log. On a ClickHouse
+server the auditor role may insert into that inbox and nowhere else (``clickhouse/roles.sql``).
+It says:
 
 * who read (:data:`~otel_audit.semconv.AUDIT_ACCESS_ACTOR`): the OS user running the command, or,
   through ``serve``, the name of the token the request carried (``query-token`` by default);
@@ -90,9 +91,10 @@ SUBJECT_KEY_SETTING = "access_subject_key"
 """The per-store pseudonym key (hex), made once; used when no redaction secret is set."""
 
 ACCESS_INBOX = "audit_access_inbox"
-"""Where access events are appended (migration 120): its view moves them into ``otel_logs`` as
-``audit.access`` log records. A reader that may not write ``otel_logs`` (a server's auditor role)
-may insert here, and a row here can only become an access event."""
+"""Where access events are appended (migrations 120, 130): its views type them into
+``audit_events`` and keep a copy in ``otel_logs`` as ``audit.access`` log records. A reader that
+may not write ``otel_logs`` (a server's auditor role) may insert here, and a row here can only
+become an access event."""
 _INBOX_COLUMNS = ("Timestamp", "LogAttributes", "ScopeVersion")
 _KEYS_LOCK = threading.Lock()
 _ACCESS_LOG_LIMIT = 100_000

@@ -218,16 +218,9 @@ class TestEvidencePack:
 class TestAccessEvents:
     def test_unsealed_reads_are_counted_and_sealed_ones_checked(self, store: Store, signer: NoteSigner) -> None:
         """An access event not sealed yet is counted, not a problem; once sealed, altering it is named."""
-        attributes = {
-            semconv.LOG_RECORD_UID: "read-1",
-            semconv.AUDIT_ACCESS_ACTOR: "ops-1",
-            semconv.AUDIT_ACCESS_COMMAND: "report data-access",
-            semconv.AUDIT_ACCESS_RECORDS: "3",
-            semconv.AUDIT_ACCESS_OUTCOME: semconv.ACCESS_OUTCOME_OK,
-        }
-        row = [dt.datetime(2026, 5, 1), "", "", 0, "INFO", 9, "cli", "", "", {}, "", "otel_audit", "", {},
-               attributes, semconv.EVENT_ACCESS]  # fmt: skip
-        store.insert_columns("otel_logs", [[value] for value in row], LOG_COLUMNS)
+        from otel_audit.answer.access import AccessEvent, write_access_event
+
+        write_access_event(store, AccessEvent(actor="ops-1", command="report data-access", records=3))
         [(actor, records)] = store.query("SELECT Actor, AccessRecords FROM audit_events").rows
         assert (actor, records) == ("ops-1", 3)
         report = verify(store, signer.verifier)
@@ -235,7 +228,24 @@ class TestAccessEvents:
         assert seal(store, signer).sealed == 1
         store.command("ALTER TABLE audit_events UPDATE AccessRecords = 0 WHERE 1", settings=_SYNC)
         [problem] = verify(store, signer.verifier).problems
-        assert str(problem).startswith("access event read-1 (leaf 0): modified record")
+        assert str(problem).startswith("access event ") and "(leaf 0): modified record" in str(problem)
+
+    def test_an_access_event_sent_as_a_log_is_not_typed(self, store: Store) -> None:
+        """A log record named audit.access that reaches otel_logs directly (a client over OTLP, the
+        collector's exporter) stays a log: only the inbox types access events, so ingest rights
+        cannot plant reads in the access log."""
+        attributes = {
+            semconv.LOG_RECORD_UID: "forged-read",
+            semconv.AUDIT_ACCESS_ACTOR: "auditor-alice",
+            semconv.AUDIT_ACCESS_COMMAND: "report data-access",
+        }
+        row = [dt.datetime(2026, 5, 1), "", "", 0, "INFO", 9, "cli", "", "", {}, "", "otel_audit", "", {},
+               attributes, semconv.EVENT_ACCESS]  # fmt: skip
+        store.insert_columns("otel_logs", [[value] for value in row], LOG_COLUMNS)
+        assert store.query(
+            "SELECT count() FROM otel_logs WHERE EventName = {e:String}", {"e": semconv.EVENT_ACCESS}
+        ).rows == [(1,)]
+        assert store.query("SELECT count() FROM audit_events").rows == [(0,)]
 
 
 class TestReceipts:

@@ -78,6 +78,7 @@ class TestClusterSchema:
             "DROP VIEW IF EXISTS audit_rollup_current ON CLUSTER c1",
             "DROP VIEW IF EXISTS audit_period_rows ON CLUSTER c1",
             "DROP VIEW IF EXISTS audit_predictions_mv ON CLUSTER c1",
+            "DROP VIEW IF EXISTS audit_events_mv ON CLUSTER c1",  # 130: access events from the inbox only
         ]
         assert sorted(plain_views) == ["audit_period_rows", "audit_rollup_current"]
         # 085's landing rule is part of the table it changes: no TTL change, no TTL privilege.
