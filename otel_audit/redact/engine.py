@@ -567,11 +567,8 @@ class Redactor:
         return mapping if out is None else out
 
     def _key(self, key: str, counts: dict[str, int], budget: ScanBudget) -> tuple[KeyRule | None, str]:
-        cached = self._key_cache.get(key, _UNCACHED)
-        if cached is not _UNCACHED:
-            budget.charge(len(key))
-            # The caller's own key object is returned, so an unchanged map is recognised by identity.
-            return cached, key
+        """The rule of a key the cache does not know (``_mapping`` looks there first and charges a
+        cached key), and the key scanned by the detectors (the same object when clean)."""
         normalized = self._normalize_key(key)
         rule = None
         for candidate in self._key_rules:

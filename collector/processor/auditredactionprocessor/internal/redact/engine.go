@@ -625,14 +625,10 @@ func (r *Redactor) cachedRule(key string) (*KeyRule, bool) {
 	return rule, ok
 }
 
-// key is Redactor._key: the rule of the (normalized) key and the key scanned by the detectors.
+// key is Redactor._key: the rule of a key the cache does not know (mapping looks there first and
+// charges a cached key) and the key scanned by the detectors.
 func (w *walker) key(key string) (*KeyRule, string, bool) {
 	r := w.r
-	if rule, ok := r.cachedRule(key); ok {
-		// A key costs the same cached or not: a record's budget never depends on the cache.
-		w.budget.chargeText(key)
-		return rule, key, false
-	}
 	normalized := r.normalizeKey(key)
 	var rule *KeyRule
 	for _, candidate := range r.keyRules {
