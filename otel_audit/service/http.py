@@ -39,6 +39,8 @@ import re
 import socket
 import threading
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -349,9 +351,19 @@ class _Handler(BaseHTTPRequestHandler):
         if answer_format == ARROW_FORMAT:
             self._query_arrow(sql, parameters, session)
             return
-        try:
+        with self._sandboxed(session):
             columns, blocks = app.store.read_blocks(sql, parameters)
             first = next(blocks, [])
+        app.counters.add("queries.answered")
+        self._stream_rows(columns, first, blocks, session=session)
+
+    @contextmanager
+    def _sandboxed(self, session: str | None) -> Iterator[None]:
+        """Run a query's start: a refusal by the sandbox or an engine error is counted, audited
+        (``refused`` / ``error``, 0 records) and answered 400."""
+        app = self.server.app
+        try:
+            yield
         except QueryRefusedError as error:
             app.counters.add("queries.refused")
             self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_REFUSED)
@@ -360,8 +372,6 @@ class _Handler(BaseHTTPRequestHandler):
             app.counters.add("queries.failed")
             self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_ERROR)
             raise HttpError(400, str(error)) from None
-        app.counters.add("queries.answered")
-        self._stream_rows(columns, first, blocks, session=session)
 
     def _query_arrow(self, sql: str, parameters: dict[str, Any], session: str | None) -> None:
         """The rows of one sandboxed query as one Arrow IPC stream, typed by the engine (a front
@@ -370,16 +380,8 @@ class _Handler(BaseHTTPRequestHandler):
         import pyarrow as pa
 
         app = self.server.app
-        try:
+        with self._sandboxed(session):
             table = app.store.read_arrow(sql, parameters)
-        except QueryRefusedError as error:
-            app.counters.add("queries.refused")
-            self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_REFUSED)
-            raise _RefusedError(str(error)) from None
-        except OtelAuditError as error:
-            app.counters.add("queries.failed")
-            self._audit_plain(session, 0, semconv.ACCESS_OUTCOME_ERROR)
-            raise HttpError(400, str(error)) from None
         unaudited = self._audit_plain(session, table.num_rows, semconv.ACCESS_OUTCOME_OK)
         if unaudited is not None:
             raise HttpError(500, f"the query was not audited, so it fails: {unaudited}")

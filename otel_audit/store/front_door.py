@@ -183,15 +183,20 @@ class FrontDoorStore(Store):
         except ConfigError:
             return None  # not ours to read: the server will answer 401 and say which token it wants
 
-    def read(self, sql: str, parameters: Mapping[str, Any] | None = None) -> StoreResult:
-        """Run caller-written *sql* in the server's query sandbox."""
+    def _query_document(self, sql: str, parameters: Mapping[str, Any] | None, **extra: str) -> dict[str, Any]:
+        """The ``/v1/query`` request of *sql*, in this door's access session when it has one."""
         document: dict[str, Any] = {
             "sql": sql,
             "parameters": {k: encode_value(v) for k, v in (parameters or {}).items()},
+            **extra,
         }
         if self.access_session is not None:
             document["access_session"] = self.access_session
-        reply = self.request("/v1/query", document)
+        return document
+
+    def read(self, sql: str, parameters: Mapping[str, Any] | None = None) -> StoreResult:
+        """Run caller-written *sql* in the server's query sandbox."""
+        reply = self.request("/v1/query", self._query_document(sql, parameters))
         if reply.get("error"):
             raise QueryError(f"the server stopped the query part-way: {reply['error']}")
         return StoreResult(reply["columns"], [tuple(decode_value(row)) for row in reply["rows"]])
@@ -246,13 +251,7 @@ class FrontDoorStore(Store):
         engine typed them (the server answers an Arrow IPC stream)."""
         import pyarrow as pa
 
-        document: dict[str, Any] = {
-            "sql": sql,
-            "parameters": {k: encode_value(v) for k, v in (parameters or {}).items()},
-            "format": ARROW_FORMAT,
-        }
-        if self.access_session is not None:
-            document["access_session"] = self.access_session
+        document = self._query_document(sql, parameters, format=ARROW_FORMAT)
         data = server_request(self.url, "/v1/query", document, token=self._token, raw=True)
         try:
             return pa.ipc.open_stream(pa.BufferReader(data)).read_all()
