@@ -3,15 +3,11 @@ package auditredactionprocessor
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/processor/processortest"
-
-	"github.com/otel-audit/otel-audit/collector/processor/auditredactionprocessor/internal/metadata"
 )
 
 // piiCorpus is bench/bench_collector.py's default corpus: its records as one plog.Logs.
@@ -79,38 +75,5 @@ func numbers(v any) any {
 // op). A few copies are redacted in turn and refilled outside the timer, so the records are warm
 // in the cache, as they are in the collector right after the receiver decoded them.
 func BenchmarkPIICorpus(b *testing.B) {
-	p, err := newAuditRedaction(processortest.NewNopSettings(metadata.Type), &Config{RulesFile: shippedRules})
-	if err != nil {
-		b.Fatal(err)
-	}
-	template := corpusLogs(b)
-	n := template.LogRecordCount()
-	const copies = 4
-	pending := make([]plog.Logs, copies)
-	refill := func() {
-		for i := range pending {
-			pending[i] = plog.NewLogs()
-			template.CopyTo(pending[i])
-		}
-	}
-	refill()
-	b.ReportAllocs()
-	b.ResetTimer()
-	var cpu int64
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		if i > 0 && i%copies == 0 {
-			b.StopTimer()
-			cpu += cpuTime() - start
-			refill()
-			start = cpuTime()
-			b.StartTimer()
-		}
-		if _, err := p.processLogs(context.Background(), pending[i%copies]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cpu += cpuTime() - start
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
-	b.ReportMetric(float64(cpu)/float64(b.N*n), "cpu-ns/record")
+	benchProcess(b, corpusLogs(b), 4)
 }
