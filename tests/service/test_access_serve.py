@@ -87,6 +87,21 @@ _REPORTS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
+def _wait_signed(server: Any, where: str, count: int) -> None:
+    """Wait (60 s at most) until *count* leaves matching *where* lie in a signed checkpoint's tree."""
+    sql = (
+        f"SELECT count() FROM audit_seal_leaves WHERE {where} "
+        "AND LeafIndex < (SELECT max(TreeSize) FROM audit_seal_checkpoints)"
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        status, reply = _query(server, sql)
+        if status == 200 and reply["rows"][0][0] == count:
+            return
+        assert time.monotonic() < deadline, f"not signed within 60 s ({where}): {reply}"
+        time.sleep(0.2)
+
+
 class TestReadsThroughServe:
     def test_every_report_leaves_one_event(self, serve_factory: Any) -> None:
         """Each report run through serve leaves exactly one access event: the token's name, the
@@ -197,18 +212,11 @@ class TestReadsThroughServe:
         server = serve_factory("proofs", args=["--signing-key", str(key), "--seal-interval", "0.2"])
         assert server.post("/v1/logs", _request(4, "kim"), "application/json")[0] == 200
         server.wait_drained()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the scheduled seal covers the four predictions
-            status, reply = _query(server, "SELECT count() FROM audit_seal_leaves WHERE Kind = ''")
-            if status == 200 and reply["rows"][0][0] == 4:
-                break
-            time.sleep(0.2)
-        first = _events(server)[0]["record_id"]  # an access event, sealed by now too
-        while time.monotonic() < deadline:
-            status, reply = _query(server, f"SELECT count() FROM audit_seal_leaves WHERE RecordId = '{first}'")
-            if status == 200 and reply["rows"][0][0] == 1:
-                break
-            time.sleep(0.2)
+        # The scheduled seal signs a checkpoint over the four predictions, then over the first
+        # access event (a leaf counts once a signed checkpoint's tree holds it).
+        _wait_signed(server, "Kind = ''", 4)
+        first = _events(server)[0]["record_id"]
+        _wait_signed(server, f"RecordId = '{first}'", 1)
         before = len(_events(server))
         commands = [
             ["prove", "door-2", "--out", str(tmp_path / "request.receipt")],
