@@ -108,14 +108,17 @@ func (b *Budget) chargeText(text string) {
 type Counts struct {
 	Names  []string
 	Values []int
+	keys   []string // the attribute of each name, audit.redaction.<name> (made once per rule, not per record)
 
 	nameBuf  [8]string
+	keyBuf   [8]string
 	valueBuf [8]int
 }
 
-func (c *Counts) add(name string, n int) {
+// add counts n replacements by rule name, whose count attribute is key.
+func (c *Counts) add(name, key string, n int) {
 	if c.Names == nil {
-		c.Names, c.Values = c.nameBuf[:0], c.valueBuf[:0]
+		c.Names, c.keys, c.Values = c.nameBuf[:0], c.keyBuf[:0], c.valueBuf[:0]
 	}
 	for i, existing := range c.Names {
 		if existing == name {
@@ -124,6 +127,7 @@ func (c *Counts) add(name string, n int) {
 		}
 	}
 	c.Names = append(c.Names, name)
+	c.keys = append(c.keys, key)
 	c.Values = append(c.Values, n)
 }
 
@@ -139,6 +143,7 @@ func (c *Counts) Total() int {
 type compiledDetector struct {
 	index     int
 	name      string
+	countKey  string // audit.redaction.<name>
 	label     string
 	re        *pyRegex
 	validate  validator
@@ -202,7 +207,7 @@ func New(rules *Rules, secret []byte) (*Redactor, error) {
 	decodingIndex := map[string]int{}
 	for index, d := range rules.Detectors {
 		c := &compiledDetector{
-			index: index, name: d.Name, label: d.Token, re: d.Regex, validate: d.validator,
+			index: index, name: d.Name, countKey: RedactionPrefix + d.Name, label: d.Token, re: d.Regex, validate: d.validator,
 			normalize: normalizers[d.Normalize], requires: d.RequiresRegex,
 		}
 		if d.Action == "mask" {
@@ -491,10 +496,10 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 		case attributes && r.allowKeys[key]:
 			return true
 		case attributes && strings.HasPrefix(key, RedactionPrefix):
-			w.counts.add(reservedCountName, 1)
+			w.counts.add(reservedCountName, RedactionPrefix+reservedCountName, 1)
 			plan.drop = true
 		case attributes && key == OutputLabel && !isCategory(value):
-			w.counts.add(labelCountName, 1)
+			w.counts.add(labelCountName, RedactionPrefix+labelCountName, 1)
 			plan.drop = true
 		default:
 			rule, cached := r.cachedRule(key)
@@ -507,7 +512,7 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 			case rule != nil:
 				if rule.Action != "keep" {
 					plan.changed = true
-					w.counts.add(rule.Name, 1)
+					w.counts.add(rule.Name, rule.countKey, 1)
 					switch rule.Action {
 					case "drop":
 						plan.drop = true
@@ -1012,7 +1017,7 @@ func (w *walker) merged(text string, spans []found) []replacement {
 			}
 			token = w.r.Pseudonym(d.label, d.normalize(original))
 		}
-		w.counts.add(d.name, 1)
+		w.counts.add(d.name, d.countKey, 1)
 		out = append(out, replacement{start: start, end: end, replacement: token})
 	}
 	return out

@@ -57,9 +57,9 @@ func countAttributes(counts *Counts) int {
 }
 
 func appendCounts(m pcommon.Map, counts *Counts) {
-	for i, name := range counts.Names {
+	for i, key := range counts.keys {
 		if counts.Values[i] != 0 {
-			m.PutInt(RedactionPrefix+name, int64(counts.Values[i]))
+			m.PutInt(key, int64(counts.Values[i]))
 		}
 	}
 	m.PutInt(RedactionCount, int64(counts.Total()))

@@ -87,6 +87,7 @@ type KeyRule struct {
 	Name, Token, Keys, Action string
 	Line                      int
 	Regex                     *pyRegex
+	countKey                  string // audit.redaction.<Name>
 }
 
 // Rules is rules.RedactionRules: the validated content of one rule file.
@@ -447,7 +448,7 @@ func (p *ruleParser) keyRule(item *yvalue, index int, entries *yvalue) *KeyRule 
 	if !p.flag(item, "enabled", path+".enabled") {
 		return nil
 	}
-	return &KeyRule{Name: name, Token: token, Keys: keys, Action: action, Line: lineOf(entries, index), Regex: re}
+	return &KeyRule{Name: name, Token: token, Keys: keys, Action: action, Line: lineOf(entries, index), Regex: re, countKey: RedactionPrefix + name}
 }
 
 func (p *ruleParser) detector(item *yvalue, index int, entries *yvalue, defaultAction string, custom bool) *Detector {
