@@ -56,6 +56,7 @@ __all__ = [
     "JSONValue",
     "canonical_json",
     "encode",
+    "flat_canonical_bytes",
     "hash_input",
     "normalize",
 ]
@@ -327,6 +328,53 @@ def _unplace(value: JSONValue, normalizer: _Normalizer) -> JSONValue:
     if isinstance(value, list):
         return [_unplace(v, normalizer) for v in value]
     return value
+
+
+def flat_canonical_bytes(obj: dict[str, Any]) -> bytes | None:  # noqa: PLR0911 - one refusal per kind
+    """The UTF-8 canonical JSON of a *flat* object, without the normalization pass, or ``None``
+    when *obj* is not flat (then use :func:`canonical_json`; the bytes are the same).
+
+    Flat: ``str`` keys below U+E000 (where code-point and UTF-16 order agree); values that are
+    ``str`` without lone surrogates, ``None``, ``bool``, ``int`` within ±(2**53 - 1), ``float``
+    that is integral within that range or non-integral inside [1e-4, 1e16) by magnitude (where
+    Python's repr is ECMAScript's), or a ``dict`` of such keys to such strings. Those are already
+    their own normalized form, so RFC 8785 is ``json.dumps`` with sorted keys. Leaf objects of
+    the seal are flat: checking that costs less than normalizing them.
+    """
+    integral: dict[str, int] | None = None
+    for key, value in obj.items():
+        kind = type(value)
+        if kind is str or kind is bool or value is None:
+            continue
+        if kind is int:
+            if not -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+                return None
+        elif kind is float:
+            magnitude = abs(value)
+            if value.is_integer() and magnitude <= _MAX_SAFE_INT:
+                integral = integral or {}
+                integral[key] = int(value)
+            elif not _PLAIN_FLOAT_MIN <= magnitude < _PLAIN_FLOAT_MAX or value.is_integer():
+                return None
+        elif kind is dict:
+            if not all(type(item) is str for item in value.values()) or not _plain_keys(value):
+                return None
+        else:
+            return None
+    if not _plain_keys(obj):
+        return None
+    try:
+        return _dumps({**obj, **integral} if integral else obj).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+
+
+def _plain_keys(obj: dict[Any, Any]) -> bool:
+    """True when every key of *obj* is a ``str`` and code-point order is RFC 8785's UTF-16 order."""
+    if not all(type(key) is str for key in obj):
+        return False
+    keys = "".join(obj)
+    return keys.isascii() or max(keys) < _UTF16_DIVERGES
 
 
 def hash_input(obj: Any) -> str:

@@ -67,7 +67,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from otel_audit import semconv
-from otel_audit.emit.hashing import canonical_json
+from otel_audit.emit.hashing import canonical_json, flat_canonical_bytes
 from otel_audit.seal.merkle import hash_leaf
 
 __all__ = [
@@ -218,7 +218,9 @@ def event_leaf_object(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def leaf_data(leaf: Mapping[str, Any]) -> bytes:
     """The canonical bytes of a leaf object."""
-    return canonical_json(dict(leaf))[1].encode("utf-8")
+    leaf = dict(leaf)
+    data = flat_canonical_bytes(leaf)
+    return data if data is not None else canonical_json(leaf)[1].encode("utf-8")
 
 
 def leaf_hash(record: Mapping[str, Any]) -> bytes:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ from typing import Any
 import numpy
 import pydantic
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_audit.emit.hashing import MAX_DEPTH, canonical_json, hash_input, normalize
+from otel_audit.emit.hashing import MAX_DEPTH, canonical_json, flat_canonical_bytes, hash_input, normalize
 
 VECTORS = Path(__file__).parents[1] / "data" / "input_hash_vectors.json"
 CROSSLANG = Path(__file__).parents[1] / "crosslang"
@@ -144,6 +145,97 @@ class TestProperties:
         reparsed = json.loads(text, parse_int=_as_double_when_unsafe)
         assert reparsed == value
         assert canonical_json(reparsed)[1] == text
+
+
+# Keys and strings from every Unicode plane, lone surrogates and characters from U+E000 (where
+# code-point and UTF-16 order differ) included.
+_ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=8)
+_FLAT_TEXT = st.text(st.characters(max_codepoint=0xD7FF), max_size=8)  # below U+E000, no surrogate
+_FLAT_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(min_value=1e-4, max_value=1e16, exclude_max=True).filter(lambda f: f <= 2**53 - 1 or not f.is_integer())
+    | st.floats(min_value=-1e9, max_value=1e9).map(float.__floor__).map(float)
+    | _FLAT_TEXT
+)
+_FLAT_OBJECTS = st.dictionaries(
+    _FLAT_TEXT,
+    _FLAT_SCALARS | st.dictionaries(_FLAT_TEXT, _FLAT_TEXT, max_size=4),
+    max_size=8,
+)
+_ANY_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | _ANY_TEXT | st.binary(max_size=4),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_ANY_TEXT | st.integers(), children, max_size=3),
+    max_leaves=12,
+)
+
+
+class TestFlatFastPath:
+    """flat_canonical_bytes: the normalization pass skipped for flat objects (the seal's leaves)."""
+
+    @settings(max_examples=400, deadline=None)
+    @given(_FLAT_OBJECTS)
+    def test_flat_objects_take_the_fast_path_with_the_same_bytes(self, obj: dict[str, Any]) -> None:
+        """A flat object is encoded without normalization, to exactly canonical_json's bytes."""
+        fast = flat_canonical_bytes(obj)
+        assert fast is not None
+        assert fast == canonical_json(obj)[1].encode("utf-8")
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.dictionaries(_ANY_TEXT | st.integers() | st.booleans(), _ANY_VALUES, max_size=5))
+    def test_anything_else_is_refused_or_the_same_bytes(self, obj: dict[Any, Any]) -> None:
+        """Any object: either None (not flat) or canonical_json's bytes, never other bytes."""
+        fast = flat_canonical_bytes(obj)
+        if fast is not None:
+            assert fast == canonical_json(obj)[1].encode("utf-8")
+
+    @pytest.mark.parametrize(
+        "obj",
+        [
+            {"a": 1e16},  # ES6 prints 10000000000000000, repr 1e+16
+            {"a": 1e-5},  # ES6 1e-5, repr 1e-05
+            {"a": 2.0**53},  # an integral float beyond the safe range
+            {"a": 2**53},
+            {"a": float("nan")},
+            {"a": "\ud800"},  # a lone surrogate becomes U+FFFD
+            {"\ue000": 1, "\U0001f600": 2},  # UTF-16 orders these the other way round
+            {"a": {"\ue000": "x", "\U0001f600": "y"}},
+            {"a": {"k": 1}},  # a nested value that is not a string
+            {"a": [1]},
+            {1: "x"},
+            {"a": b"x"},
+        ],
+    )
+    def test_values_that_need_normalizing_are_refused(self, obj: dict[Any, Any]) -> None:
+        """Every value whose canonical form differs from json.dumps goes to the full path."""
+        assert flat_canonical_bytes(obj) is None
+
+    def test_integral_floats_print_as_integers(self) -> None:
+        """12.0 is 12 in RFC 8785 (json.dumps would write 12.0); -0.0 is 0."""
+        assert flat_canonical_bytes({"b": 12.0, "a": -0.0}) == b'{"a":0,"b":12}'
+
+    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+    @given(st.lists(_FLAT_OBJECTS, min_size=25, max_size=25))
+    def test_flat_objects_match_an_independent_rfc8785_implementation(self, objects: list[dict[str, Any]]) -> None:
+        """Node's npm `canonicalize` writes the fast path's bytes for random flat objects."""
+        node = shutil.which("node")
+        assert node, "node is required (installed by .ci/run)"
+        assert (CROSSLANG / "node_modules" / "canonicalize").is_dir(), "run: npm ci --prefix tests/crosslang"
+        vectors = Path(tempfile.mkdtemp()) / "flat.json"
+        vectors.write_text(
+            json.dumps({"json": [{"name": str(i), "input": json.dumps(obj)} for i, obj in enumerate(objects)]}),
+            encoding="utf-8",
+        )
+        out = subprocess.run(
+            [node, str(CROSSLANG / "check_vectors.mjs"), str(vectors)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        for obj, theirs in zip(objects, json.loads(out), strict=True):
+            assert flat_canonical_bytes(obj) == theirs["canonical"].encode("utf-8"), obj
 
 
 def _as_double_when_unsafe(digits: str) -> int | float:
