@@ -41,25 +41,29 @@ same tree and checked by the same functions; a problem with an event names it by
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import itertools
+import pickle
+import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from otel_audit import semconv
 from otel_audit.periods import EPOCH, FAR_FUTURE, stored_time_text, to_utc
 from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
-from otel_audit.seal.leaf import is_erased, leaf_hashes, record_kind
+from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
 from otel_audit.seal.merkle import CompactRange
 from otel_audit.seal.stored import StoredCheckpoint, load_checkpoints
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["VERIFY_WINDOW_ROWS", "Problem", "VerifyReport", "verify"]
+__all__ = ["VERIFY_PARTITION_ROWS", "VERIFY_WINDOW_ROWS", "Problem", "VerifyReport", "verify"]
 
 VERIFY_WINDOW_ROWS = 20_000
 """Stored rows :func:`verify` reads at once (whole UTC days; a bigger day is read whole); it
@@ -170,8 +174,9 @@ def verify(
             the newest stored checkpoint must cover at least its tree size, and the first
             ``pinned.size`` stored leaves must hash to its root (the tree only grew since).
         min_tree_size: the newest stored checkpoint must cover at least this many leaves.
-        progress: called as ``progress(description, total)`` after each page of leaves and each
-            window of records read (``total`` pages and windows in all), e.g. for a progress bar.
+        progress: called as ``progress(description, total)`` after each page of leaves, each
+            window of records and each partition matched (``total`` steps in all), e.g. for a
+            progress bar.
 
     Returns:
         A :class:`VerifyReport`; its ``problems`` are ordered by tree position.
@@ -180,49 +185,55 @@ def verify(
         raise ValueError(f"min_tree_size must be >= 0, not {min_tree_size}")
     start, end = to_utc(since, EPOCH), to_utc(until, FAR_FUTURE)
     report = VerifyReport(signatures_checked=verifier is not None)
-    span = int(store.query(query_sql("seal_leaf_span")).rows[0][0])
-    windows = list(_windows(store, start, end))
-    page_rows = VERIFY_WINDOW_ROWS * 10
-    steps = len(range(0, span, page_rows)) + len(windows)
-    step = progress or (lambda description, total: None)
-
-    ordered, report.leaves, problems = _read_leaves(store, span, page_rows, lambda: step("leaves", steps))
     checkpoints = load_checkpoints(store)
     report.checkpoints = len(checkpoints)
-    parsed, origins, found = _check_checkpoints(checkpoints, ordered, verifier)
-    problems += found
-    report.origin = next(iter(origins), "")
-    sizes = sorted({stored.tree_size for stored, _ in parsed})
-    roots, found = _check_roots(parsed, sizes, ordered, pinned)
-    problems += found
-    problems += _check_sealing_order(ordered, sizes)
-    last_size = sizes[-1] if sizes else 0
-    report.tree_size = last_size
-    report.root = roots.get(last_size, b"").hex() if sizes else ""
-    problems += _check_unsigned_leaves(ordered, last_size, allow_unsealed)
-    problems += _check_pinned_head(report, roots, pinned, min_tree_size)
+    sizes = sorted({stored.tree_size for stored in checkpoints})
+    span = int(store.query(query_sql("seal_leaf_span")).rows[0][0])
+    windows = list(_windows(store, start, end))
+    period_rows = sum(rows for _, _, rows in windows)
+    page_rows = VERIFY_WINDOW_ROWS * 10
+    count = max(1, -(-max(span, period_rows) // VERIFY_PARTITION_ROWS))
+    steps = len(range(0, span, page_rows)) + len(windows) + count
+    step = progress or (lambda description, total: None)
 
-    by_id = _LeavesById(ordered)
-    matching = _match_records(store, windows, ordered, by_id, report=report, step=lambda: step("records", steps))
-    problems += matching.problems
-    start_text, end_text = stored_time_text(start), stored_time_text(end)
-    found, unsealed_at = _check_modified_records(matching, ordered, by_id, start_text, end_text)
-    problems += found
-    problems += _check_conflicting_copies(matching.copies, by_id)
-    problems += _check_deleted_records(ordered, matching.matched, start_text, end_text)
-    # Every read of the trail writes an access event, verify's own included: those not sealed yet
-    # are counted, not called problems (a sealed one that changes or goes is still a problem).
-    reads = {rid for rid in unsealed_at if matching.kinds.get(rid) == semconv.EVENT_ACCESS}
-    report.unsealed_access_events = len(reads)
-    unsealed_at = {rid: at for rid, at in unsealed_at.items() if rid not in reads}
-    report.unsealed = len(unsealed_at)
-    problems += _check_unsealed_records(unsealed_at, allow_unsealed)
-    problems += _check_erasures(store, matching.erased, by_id, report)
-    size = len(ordered)
-    problems = _name_subjects(problems, ordered, matching.kinds)
-    problems.sort(key=lambda problem: _rank(problem, size))
+    with _Partitions(count) as partitions:
+        wanted = set(sizes) | ({pinned.size} if pinned else set())
+        tree = _read_tree(store, span, sizes, wanted=wanted, partitions=partitions, step=lambda: step("leaves", steps))
+        report.leaves = tree.read
+        parsed, origins, found = _check_checkpoints(checkpoints, tree, verifier)
+        problems = tree.inserted + found
+        report.origin = next(iter(origins), "")
+        problems += _check_roots(parsed, sizes, tree, pinned)
+        problems += tree.reordered
+        last_size = sizes[-1] if sizes else 0
+        report.tree_size = last_size
+        report.root = tree.roots.get(last_size, b"").hex() if sizes else ""
+        problems += _check_unsigned_leaves(tree, last_size, allow_unsealed)
+        problems += _check_pinned_head(report, tree.roots, pinned, min_tree_size)
+
+        _hash_records(store, windows, partitions, report, lambda: step("records", steps))
+        logged = _read_erasures(store, report)
+        named = {problem.record_id for problem in problems}
+        results = _Results()
+        for index in range(count):
+            leaves, rows = partitions.read(index)
+            _check_partition(
+                store, leaves, rows, period=(start, end), logged=logged, named=named, report=report, results=results
+            )
+            step("records", steps)
+    problems += results.ordered(allow_unsealed)
+    problems = _name_subjects(problems, results.kinds, results.leaf_kinds)
+    problems.sort(key=lambda problem: _rank(problem, tree.size))
     report.problems = problems
     return report
+
+
+VERIFY_PARTITION_ROWS = 100_000
+"""About how many stored rows (and as many leaves) :func:`verify` holds in memory at once: rows
+and leaves are split by record id into partitions of this size (in files under the temporary
+directory), and matched one partition at a time, so memory stays flat however large the tree."""
+
+_ZERO_LEAF = b"\x00" * 32
 
 
 class _Leaf(NamedTuple):
@@ -232,6 +243,20 @@ class _Leaf(NamedTuple):
     kind: str = ""
 
 
+class _Row(NamedTuple):
+    """What matching needs of one stored row (its leaf hashed, its content dropped)."""
+
+    record_id: str
+    timestamp: str
+    row_hash: str
+    kind: str
+    erased: bool
+    leaf_hash: str
+    """The hex leaf hash in the current version (:func:`~otel_audit.seal.leaf.leaf_hash`)."""
+    legacy: bool
+    """The row may also have been sealed in an older leaf version (a prediction, label not erased)."""
+
+
 _SUBJECTS = {"audit.review": "review", "audit.ground_truth": "ground truth", "audit.feedback": "feedback"}
 
 
@@ -239,9 +264,8 @@ def _subject(kind: str) -> str:
     return _SUBJECTS.get(kind, "access event" if kind == "audit.access" else f"event {kind}")
 
 
-def _name_subjects(problems: list[Problem], ordered: list[_Leaf | None], kinds: dict[str, str]) -> list[Problem]:
+def _name_subjects(problems: list[Problem], kinds: dict[str, str], leaf_kinds: dict[str, str]) -> list[Problem]:
     """Name each problem about an audit event by the event's kind (from its row, else its leaf)."""
-    leaf_kinds = {leaf.record_id: leaf.kind for leaf in ordered if leaf is not None and leaf.kind}
     named = []
     for problem in problems:
         kind = kinds.get(problem.record_id) or leaf_kinds.get(problem.record_id)
@@ -249,36 +273,139 @@ def _name_subjects(problems: list[Problem], ordered: list[_Leaf | None], kinds: 
     return named
 
 
-def _read_leaves(
-    store: Store, span: int, page_rows: int, step: Callable[[], None]
-) -> tuple[list[_Leaf | None], int, list[Problem]]:
-    """The stored leaves in tree order (``None`` where a position has none), how many were read,
-    and a problem for each leaf at a position another leaf holds.
+class _Partitions:
+    """Leaves and rows split by record id into *count* partitions, each spooled to its own files
+    in a temporary directory (pickled in chunks) and read back one partition at a time."""
 
-    Leaves are kept as small tuples (rows come ordered by ``LeafIndex``): a dict per leaf would
-    take about 1 KB, too much for tens of millions of leaves.
-    """
-    ordered: list[_Leaf | None] = []
-    read = 0
-    problems: list[Problem] = []
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._folder = tempfile.TemporaryDirectory(prefix="otel-audit-verify-")
+        self._pending: dict[tuple[str, int], list[Any]] = defaultdict(list)
+
+    def __enter__(self) -> _Partitions:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pending.clear()
+        self._folder.cleanup()
+
+    def add_leaf(self, index: int, leaf: _Leaf) -> None:
+        self._pending["leaves", hash(leaf.record_id) % self.count].append((index, *leaf))
+
+    def add_row(self, row: _Row) -> None:
+        self._pending["rows", hash(row.record_id) % self.count].append(tuple(row))
+
+    def flush(self) -> None:
+        """Write what was added since the last flush to the partitions' files."""
+        for (kind, index), items in self._pending.items():
+            with Path(self._folder.name, f"{kind}-{index}").open("ab") as stream:
+                pickle.dump(items, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        self._pending.clear()
+
+    def read(self, index: int) -> tuple[dict[int, _Leaf], list[_Row]]:
+        """Partition *index*: its leaves by tree position, its rows in the order they were added."""
+        leaves = {item[0]: _Leaf(*item[1:]) for item in self._load("leaves", index)}
+        return leaves, [_Row(*item) for item in self._load("rows", index)]
+
+    def _load(self, kind: str, index: int) -> Iterator[tuple[Any, ...]]:
+        path = Path(self._folder.name, f"{kind}-{index}")
+        if not path.exists():
+            return
+        with path.open("rb") as stream:
+            while True:
+                try:
+                    yield from pickle.load(stream)
+                except EOFError:
+                    return
+
+
+@dataclass
+class _Tree:
+    """What one pass over the stored leaves, in tree order, found."""
+
+    size: int = 0
+    """One past the highest stored tree position."""
+    read: int = 0
+    roots: dict[int, bytes] = field(default_factory=dict)
+    """The root at each wanted tree size."""
+    record_ids: dict[int, str] = field(default_factory=dict)
+    """The record id at each position a range problem names (0 and every checkpoint size)."""
+    inserted: list[Problem] = field(default_factory=list)
+    gaps: list[Problem] = field(default_factory=list)
+    reordered: list[Problem] = field(default_factory=list)
+
+    def record_at(self, index: int) -> str:
+        return self.record_ids.get(index, "")
+
+
+def _read_tree(
+    store: Store,
+    span: int,
+    sizes: list[int],
+    *,
+    wanted: set[int],
+    partitions: _Partitions,
+    step: Callable[[], None],
+) -> _Tree:
+    """Stream the stored leaves in tree order through a compact range (roots at the *wanted*
+    sizes), spool each to its partition, and find the positions two leaves share ("inserted
+    leaf": the one read last stays), the positions with none ("deleted leaf"), and, inside one
+    seal batch (between two checkpoint sizes), leaves out of ``(Timestamp, RecordId)`` order
+    ("reordered"). Memory holds one page of leaves, not the tree."""
+    tree = _Tree()
+    compact = CompactRange()
+    named = {0, *sizes}
+    if 0 in wanted:
+        tree.roots[0] = compact.root()
+    previous: _Leaf | None = None  # the leaf at position compact.size - 1 (None: none stored)
+
+    def place(index: int, leaf: _Leaf) -> None:
+        nonlocal previous
+        while compact.size < index:
+            tree.gaps.append(Problem("deleted leaf", "", compact.size, "this tree position has no stored leaf"))
+            compact.append(_ZERO_LEAF)
+            previous = None
+            if compact.size in wanted:
+                tree.roots[compact.size] = compact.root()
+        batch = bisect.bisect_right(sizes, index)
+        batch_start = sizes[batch - 1] if batch else 0
+        before = previous if batch < len(sizes) and index > batch_start else None  # same seal batch
+        if before is not None and (leaf.timestamp, leaf.record_id) < (before.timestamp, before.record_id):
+            tree.reordered.append(Problem("reordered", leaf.record_id, index, "leaf is out of sealing order"))
+        compact.append(bytes.fromhex(leaf.leaf_hash))
+        if index in named:
+            tree.record_ids[index] = leaf.record_id
+        if compact.size in wanted:
+            tree.roots[compact.size] = compact.root()
+        partitions.add_leaf(index, leaf)
+        previous = leaf
+
+    pending: tuple[int, _Leaf] | None = None
+    page_rows = VERIFY_WINDOW_ROWS * 10
     for first in range(0, span, page_rows):
         page = {"first": first, "count": page_rows}
         for leaf_index, record_id, timestamp, leaf_hash_hex, kind in store.query(
             query_sql("seal_leaves_page"), page
         ).rows:
             index = int(leaf_index)
-            read += 1
-            if index < len(ordered):
-                problems.append(Problem("inserted leaf", record_id, index, "two leaves share this index"))
-            else:
-                ordered.extend([None] * (index + 1 - len(ordered)))
-            ordered[index] = _Leaf(record_id, timestamp, leaf_hash_hex, kind)
+            tree.read += 1
+            leaf = _Leaf(record_id, timestamp, leaf_hash_hex, kind)
+            if pending is not None and pending[0] == index:
+                tree.inserted.append(Problem("inserted leaf", record_id, index, "two leaves share this index"))
+            elif pending is not None:
+                place(*pending)
+            pending = (index, leaf)
+        partitions.flush()
         step()
-    return ordered, read, problems
+    if pending is not None:
+        place(*pending)
+        partitions.flush()
+    tree.size = compact.size
+    return tree
 
 
 def _check_checkpoints(
-    checkpoints: list[StoredCheckpoint], ordered: list[_Leaf | None], verifier: NoteVerifier | None
+    checkpoints: list[StoredCheckpoint], tree: _Tree, verifier: NoteVerifier | None
 ) -> tuple[list[tuple[StoredCheckpoint, Checkpoint | None]], set[str], list[Problem]]:
     """Open every checkpoint's note (checking its signature when *verifier* is given) and compare
     it with its row; return each with its parsed checkpoint (``None`` if bad), the origins named,
@@ -297,7 +424,7 @@ def _check_checkpoints(
         except NoteError as error:
             first = _range_start(checkpoints, stored)
             problems.append(
-                Problem("bad checkpoint", _record_at(ordered, first), first, f"tree size {stored.tree_size}: {error}")
+                Problem("bad checkpoint", tree.record_at(first), first, f"tree size {stored.tree_size}: {error}")
             )
             checkpoint = None
         parsed.append((stored, checkpoint))
@@ -309,74 +436,44 @@ def _check_checkpoints(
 def _check_roots(
     parsed: list[tuple[StoredCheckpoint, Checkpoint | None]],
     sizes: list[int],
-    ordered: list[_Leaf | None],
+    tree: _Tree,
     pinned: Checkpoint | None,
-) -> tuple[dict[int, bytes], list[Problem]]:
-    """Stream the stored leaves through a compact range and compare the root at each checkpoint
-    size; return the roots at those sizes (and the pinned one's) and the problems."""
-    problems: list[Problem] = []
-    size = len(ordered)
-    compact = CompactRange()
+) -> list[Problem]:
+    """Every tree position has a leaf, every signed tree size is stored, and the leaves hash to
+    every signed root."""
+    problems = list(tree.gaps)
     expected: dict[int, list[bytes]] = defaultdict(list)
     for stored, checkpoint in parsed:
         expected[stored.tree_size].append(checkpoint.root if checkpoint else bytes.fromhex(stored.root_hex))
-    wanted = set(expected) | ({pinned.size} if pinned else set())
-    roots: dict[int, bytes] = {}
-    if 0 in wanted:
-        roots[0] = compact.root()
-    for index, leaf in enumerate(ordered):
-        if leaf is None:
-            problems.append(Problem("deleted leaf", "", index, "this tree position has no stored leaf"))
-            compact.append(b"\x00" * 32)
-        else:
-            compact.append(bytes.fromhex(leaf.leaf_hash))
-        if compact.size in wanted:
-            roots[compact.size] = compact.root()
     previous = 0
     for tree_size in sizes:
-        if tree_size > size:
+        if tree_size > tree.size:
             problems.append(
                 Problem(
                     "deleted leaf",
-                    _record_at(ordered, size),
-                    size,
-                    f"a checkpoint covers {tree_size} leaves but only {size} are stored",
+                    tree.record_at(tree.size),
+                    tree.size,
+                    f"a checkpoint covers {tree_size} leaves but only {tree.size} are stored",
                 )
             )
-        elif any(root != roots.get(tree_size) for root in expected[tree_size]):
+        elif any(root != tree.roots.get(tree_size) for root in expected[tree_size]):
             problems.append(
                 Problem(
                     "root mismatch",
-                    _record_at(ordered, previous),
+                    tree.record_at(previous),
                     previous,
                     f"the leaves do not hash to the signed root of tree size {tree_size}",
                     rank=tree_size - 0.5,
                 )
             )
         previous = tree_size
-    return roots, problems
-
-
-def _check_sealing_order(ordered: list[_Leaf | None], sizes: list[int]) -> list[Problem]:
-    """Inside one seal batch (between two checkpoint sizes), leaves follow ``(Timestamp, RecordId)``:
-    a swap shows up here."""
-    problems = []
-    previous = 0
-    for tree_size in sizes:
-        for index in range(previous + 1, min(tree_size, len(ordered))):
-            before, leaf = ordered[index - 1], ordered[index]
-            if before and leaf and (leaf.timestamp, leaf.record_id) < (before.timestamp, before.record_id):
-                problems.append(Problem("reordered", leaf.record_id, index, "leaf is out of sealing order"))
-        previous = tree_size
     return problems
 
 
-def _check_unsigned_leaves(ordered: list[_Leaf | None], last_size: int, allow_unsealed: bool) -> list[Problem]:
+def _check_unsigned_leaves(tree: _Tree, last_size: int, allow_unsealed: bool) -> list[Problem]:
     """Leaves beyond the newest checkpoint, unless unsealed records are allowed."""
-    if len(ordered) > last_size and not allow_unsealed:
-        return [
-            Problem("unsigned leaf", _record_at(ordered, last_size), last_size, "leaves beyond the last checkpoint")
-        ]
+    if tree.size > last_size and not allow_unsealed:
+        return [Problem("unsigned leaf", tree.record_at(last_size), last_size, "leaves beyond the last checkpoint")]
     return []
 
 
@@ -411,18 +508,18 @@ def _check_pinned_head(
 
 
 class _LeavesById:
-    """The tree positions of each record id's leaves: a dict entry per id, a list only for ids
-    with several leaves (memory holds the leaves, not a list per leaf)."""
+    """The tree positions of each record id's leaves (one partition's): a dict entry per id, a
+    list only for ids with several leaves."""
 
-    def __init__(self, ordered: list[_Leaf | None]) -> None:
+    def __init__(self, leaves: dict[int, _Leaf]) -> None:
         self.first: dict[str, int] = {}
         self._more: dict[str, list[int]] = defaultdict(list)
-        for index, leaf in enumerate(ordered):
-            if leaf is not None:
-                if leaf.record_id in self.first:
-                    self._more[leaf.record_id].append(index)
-                else:
-                    self.first[leaf.record_id] = index
+        for index in sorted(leaves):
+            record_id = leaves[index].record_id
+            if record_id in self.first:
+                self._more[record_id].append(index)
+            else:
+                self.first[record_id] = index
 
     def positions(self, record_id: str) -> list[int]:
         """The positions of *record_id*'s leaves, first one first."""
@@ -430,12 +527,47 @@ class _LeavesById:
         return [] if first is None else [first, *self._more.get(record_id, ())]
 
 
+def _hash_records(
+    store: Store,
+    windows: list[tuple[dt.datetime, dt.datetime, int]],
+    partitions: _Partitions,
+    report: VerifyReport,
+    step: Callable[[], None],
+) -> None:
+    """Read every stored row of the period in windows of about :data:`VERIFY_WINDOW_ROWS` (memory
+    never holds more records with their inputs, several KB each as Python objects), hash its leaf
+    and spool what matching needs to its record id's partition."""
+    for window_start, window_end, _ in windows:
+        window = {"since": window_start, "until": window_end}
+        rows = itertools.chain(
+            store.query(query_sql("seal_records"), window).dicts(),
+            store.query(query_sql("seal_event_records"), window).dicts(),
+        )
+        for row in rows:
+            report.records_checked += 1
+            kind = record_kind(row)
+            legacy = not kind and not is_tombstone(row["output_label"])
+            partitions.add_row(
+                _Row(
+                    row["record_id"],
+                    row["timestamp"],
+                    row["row_hash"],
+                    kind,
+                    is_erased(row),
+                    leaf_hash(row).hex(),
+                    legacy,
+                )
+            )
+        partitions.flush()
+        step()
+
+
 @dataclass
 class _Matching:
-    """Stored rows matched to leaves by :func:`_match_records`."""
+    """One partition's stored rows matched to its leaves by :func:`_match_records`."""
 
-    matched: bytearray
-    """1 at each tree position whose row was found."""
+    matched: set[int] = field(default_factory=set)
+    """The tree positions whose row was found."""
     unmatched: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     """Per record id, the timestamps of its rows that hash to none of its leaves."""
     copies: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -447,59 +579,150 @@ class _Matching:
     problems: list[Problem] = field(default_factory=list)
 
 
+@dataclass
+class _Results:
+    """The problems found partition by partition, by check, and what names their subjects."""
+
+    modified_leaves: list[Problem] = field(default_factory=list)
+    modified_records: list[Problem] = field(default_factory=list)
+    copies: list[Problem] = field(default_factory=list)
+    deleted: list[Problem] = field(default_factory=list)
+    unsealed_at: dict[str, str] = field(default_factory=dict)
+    erasures: list[Problem] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    """Row kinds of the record ids problems name."""
+    leaf_kinds: dict[str, str] = field(default_factory=dict)
+    """Leaf kinds of the record ids problems name."""
+
+    def ordered(self, allow_unsealed: bool) -> list[Problem]:
+        """Every problem, the checks in their documented order (ties in tree position keep it)."""
+        return [
+            *self.modified_leaves,
+            *self.modified_records,
+            *sorted(self.copies, key=lambda problem: problem.record_id),
+            *self.deleted,
+            *_check_unsealed_records(self.unsealed_at, allow_unsealed),
+            *sorted(self.erasures, key=lambda problem: problem.record_id),
+        ]
+
+
+def _check_partition(
+    store: Store,
+    leaves: dict[int, _Leaf],
+    rows: list[_Row],
+    *,
+    period: tuple[dt.datetime, dt.datetime],
+    logged: set[str],
+    named: set[str],
+    report: VerifyReport,
+    results: _Results,
+) -> None:
+    """Match one partition's rows to its leaves and run the record checks on it (every leaf and
+    row of a record id is in the same partition); *named* are the record ids the tree's problems
+    name, whose kinds are kept for naming subjects."""
+    by_id = _LeavesById(leaves)
+    matching = _match_records(store, rows, leaves, by_id, period)
+    start_text, end_text = (stored_time_text(moment) for moment in period)
+    modified, unsealed_at = _check_modified_records(matching, leaves, by_id, start_text, end_text)
+    # Every read of the trail writes an access event, verify's own included: those not sealed yet
+    # are counted, not called problems (a sealed one that changes or goes is still a problem).
+    reads = {rid for rid in unsealed_at if matching.kinds.get(rid) == semconv.EVENT_ACCESS}
+    report.unsealed_access_events += len(reads)
+    unsealed_at = {rid: at for rid, at in unsealed_at.items() if rid not in reads}
+    report.unsealed += len(unsealed_at)
+    results.unsealed_at.update(unsealed_at)
+    found = {
+        "modified_leaves": matching.problems,
+        "modified_records": modified,
+        "copies": _check_conflicting_copies(matching.copies, by_id),
+        "deleted": _check_deleted_records(leaves, matching.matched, start_text, end_text),
+        "erasures": _check_erasures(matching.erased, logged, by_id, report),
+    }
+    subjects = set(named) | unsealed_at.keys()
+    for check, problems in found.items():
+        getattr(results, check).extend(problems)
+        subjects.update(problem.record_id for problem in problems)
+    for _, leaf in sorted(leaves.items()):
+        if leaf.kind and leaf.record_id in subjects:
+            results.leaf_kinds[leaf.record_id] = leaf.kind
+    for record_id, kind in matching.kinds.items():
+        if record_id in subjects:
+            results.kinds[record_id] = kind
+
+
 def _match_records(
     store: Store,
-    windows: list[tuple[dt.datetime, dt.datetime]],
-    ordered: list[_Leaf | None],
+    rows: list[_Row],
+    leaves: dict[int, _Leaf],
     by_id: _LeavesById,
-    *,
-    report: VerifyReport,
-    step: Callable[[], None],
+    period: tuple[dt.datetime, dt.datetime],
 ) -> _Matching:
-    """Match every stored row of the period to a leaf of its id by leaf hash.
+    """Match every stored row of one partition to a leaf of its id by leaf hash.
 
     A row is matched by its leaf hash, so two rows under one id (a forged copy, two senders
-    reusing an id) each find their own leaf and neither is called modified. Rows are read in
-    windows of about :data:`VERIFY_WINDOW_ROWS`, so memory holds the leaves, not the records
-    with their inputs (several KB each as Python objects).
+    reusing an id) each find their own leaf and neither is called modified. A row is matched to
+    the first of its id's leaves it hashes to in any leaf version; the older versions are hashed
+    (the row read again) only for rows whose current version does not hit the first.
     """
-    matching = _Matching(bytearray(len(ordered)))
+    matching = _Matching()
+    positions: list[int | None] = []
+    legacy: dict[str, list[int]] = defaultdict(list)  # record id -> the rows to hash in older versions
+    for number, row in enumerate(rows):
+        ids = by_id.positions(row.record_id)
+        position = next((i for i in ids if leaves[i].leaf_hash == row.leaf_hash), None)
+        positions.append(position)
+        if ids and position != ids[0] and row.legacy:
+            legacy[row.record_id].append(number)
+    if legacy:
+        _match_legacy(store, rows, positions, legacy, leaves=leaves, by_id=by_id, period=period)
     row_hash_of: dict[str, str] = {}
-    for window_start, window_end in windows:
-        step()
-        window = {"since": window_start, "until": window_end}
-        rows = itertools.chain(
-            store.query(query_sql("seal_records"), window).dicts(),
-            store.query(query_sql("seal_event_records"), window).dicts(),
-        )
-        for row in rows:
-            report.records_checked += 1
-            if kind := record_kind(row):
-                matching.kinds[row["record_id"]] = kind
-            record_id, row_hash = row["record_id"], row["row_hash"]
-            seen = row_hash_of.setdefault(record_id, row_hash)
-            if seen != row_hash:
-                matching.copies.setdefault(record_id, {seen: ""})[row_hash] = row["timestamp"]
-            if is_erased(row):
-                matching.erased.add(record_id)
-            position = _sealed_position(row, by_id.positions(record_id), ordered)
-            if position is None:
-                matching.unmatched[record_id].append(row["timestamp"])
-                continue
-            matching.matched[position] = 1
-            sealed = ordered[position]
-            assert sealed is not None
-            if row["timestamp"] != sealed.timestamp:
-                matching.problems.append(Problem("modified leaf", record_id, position, "leaf timestamp was altered"))
+    for row, position in zip(rows, positions, strict=True):
+        record_id = row.record_id
+        if row.kind:
+            matching.kinds[record_id] = row.kind
+        seen = row_hash_of.setdefault(record_id, row.row_hash)
+        if seen != row.row_hash:
+            matching.copies.setdefault(record_id, {seen: ""})[row.row_hash] = row.timestamp
+        if row.erased:
+            matching.erased.add(record_id)
+        if position is None:
+            matching.unmatched[record_id].append(row.timestamp)
+            continue
+        matching.matched.add(position)
+        if row.timestamp != leaves[position].timestamp:
+            matching.problems.append(Problem("modified leaf", record_id, position, "leaf timestamp was altered"))
     return matching
 
 
-def _sealed_position(row: dict[str, Any], positions: list[int], ordered: list[_Leaf | None]) -> int | None:
+def _match_legacy(
+    store: Store,
+    rows: list[_Row],
+    positions: list[int | None],
+    legacy: dict[str, list[int]],
+    *,
+    leaves: dict[int, _Leaf],
+    by_id: _LeavesById,
+    period: tuple[dt.datetime, dt.datetime],
+) -> None:
+    """Read the rows of *legacy* again and match them in every leaf version (stores sealed before
+    leaf version 3), updating *positions*."""
+    ids = sorted(legacy)
+    for first in range(0, len(ids), VERIFY_WINDOW_ROWS):
+        chunk = {"ids": ids[first : first + VERIFY_WINDOW_ROWS], "since": period[0], "until": period[1]}
+        for row in store.query(query_sql("seal_legacy_records"), chunk).dicts():
+            current = leaf_hash(row).hex()  # the rows of one id told apart by content
+            position = _sealed_position(row, by_id.positions(row["record_id"]), leaves)
+            for number in legacy[row["record_id"]]:
+                if rows[number].leaf_hash == current:
+                    positions[number] = position
+
+
+def _sealed_position(row: dict[str, Any], positions: list[int], leaves: dict[int, _Leaf]) -> int | None:
     """The first of *positions* (leaves of the row's id) whose leaf the row hashes to, in any leaf
     version; ``None`` if none. Older versions are hashed only while the first position is unmatched."""
     first_at: dict[str, int] = {}
     for index in reversed(positions):
-        first_at[ordered[index].leaf_hash] = index  # type: ignore[union-attr]
+        first_at[leaves[index].leaf_hash] = index
     found: int | None = None
     for digest in leaf_hashes(row) if positions else ():
         match = first_at.get(digest.hex())
@@ -511,7 +734,7 @@ def _sealed_position(row: dict[str, Any], positions: list[int], ordered: list[_L
 
 
 def _check_modified_records(
-    matching: _Matching, ordered: list[_Leaf | None], by_id: _LeavesById, start_text: str, end_text: str
+    matching: _Matching, leaves: dict[int, _Leaf], by_id: _LeavesById, start_text: str, end_text: str
 ) -> tuple[list[Problem], dict[str, str]]:
     """Pair each unmatched row with an unmatched leaf of its id in the period: the stored record
     differs from the sealed one (the leaf is then accounted for). Return the problems and, per
@@ -520,13 +743,9 @@ def _check_modified_records(
     unsealed_at: dict[str, str] = {}
     for record_id, timestamps in matching.unmatched.items():
         positions = by_id.positions(record_id)
-        loose = [
-            i
-            for i in positions
-            if not matching.matched[i] and start_text <= ordered[i].timestamp < end_text  # type: ignore[union-attr]
-        ]
+        loose = [i for i in positions if i not in matching.matched and start_text <= leaves[i].timestamp < end_text]
         for position, _ in zip(loose, timestamps, strict=False):
-            matching.matched[position] = 1  # the leaf is accounted for: its row is there, changed
+            matching.matched.add(position)  # the leaf is accounted for: its row is there, changed
             problems.append(
                 Problem("modified record", record_id, position, "stored record differs from the sealed one")
             )
@@ -553,13 +772,13 @@ def _check_conflicting_copies(copies: dict[str, dict[str, str]], by_id: _LeavesB
 
 
 def _check_deleted_records(
-    ordered: list[_Leaf | None], matched: bytearray, start_text: str, end_text: str
+    leaves: dict[int, _Leaf], matched: set[int], start_text: str, end_text: str
 ) -> list[Problem]:
     """Every leaf of the period whose row was not found."""
     return [
         Problem("deleted record", leaf.record_id, index, "sealed record is missing")
-        for index, leaf in enumerate(ordered)
-        if leaf is not None and not matched[index] and start_text <= leaf.timestamp < end_text
+        for index, leaf in sorted(leaves.items())
+        if index not in matched and start_text <= leaf.timestamp < end_text
     ]
 
 
@@ -575,31 +794,35 @@ def _check_unsealed_records(unsealed_at: dict[str, str], allow_unsealed: bool) -
     ]
 
 
-def _check_erasures(store: Store, erased: set[str], by_id: _LeavesById, report: VerifyReport) -> list[Problem]:
-    """Tombstones must be logged: an erased record missing from ``audit_erasures`` was erased
-    outside ``erase``. Fills *report*'s erasure counts."""
+def _read_erasures(store: Store, report: VerifyReport) -> set[str]:
+    """The record ids in the erasure log; fills *report*'s erasure log counts."""
     logged = store.query(query_sql("seal_erasures")).dicts()
-    logged_ids = {row["RecordId"] for row in logged}
     report.erasures_logged = len(logged)
     report.last_erasure = max((row["ErasedAt"] for row in logged), default=None)
-    report.erased_records = len(erased)
+    return {row["RecordId"] for row in logged}
+
+
+def _check_erasures(erased: set[str], logged: set[str], by_id: _LeavesById, report: VerifyReport) -> list[Problem]:
+    """Tombstones must be logged: an erased record missing from ``audit_erasures`` was erased
+    outside ``erase``. Counts *report*'s erased records."""
+    report.erased_records += len(erased)
     return [
         Problem("unlogged erasure", record_id, by_id.first.get(record_id), "content erased outside `erase`")
-        for record_id in sorted(erased - logged_ids)
+        for record_id in sorted(erased - logged)
     ]
 
 
-def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[dt.datetime, dt.datetime]]:
+def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[dt.datetime, dt.datetime, int]]:
     """Consecutive ``[from, to)`` covering ``[start, end)``, cut at UTC days, each holding about
-    :data:`VERIFY_WINDOW_ROWS` stored rows."""
+    :data:`VERIFY_WINDOW_ROWS` stored rows (and how many)."""
     days = store.query(query_sql("seal_rows_per_day"), {"since": start, "until": end}).rows
     window_start, rows = start, 0
     for day, count in days:
         if rows and rows + count > VERIFY_WINDOW_ROWS:
-            yield window_start, max(window_start, day)
+            yield window_start, max(window_start, day), rows
             window_start, rows = max(window_start, day), 0
         rows += count
-    yield window_start, end
+    yield window_start, end, rows
 
 
 def _rank(problem: Problem, size: int) -> float:
@@ -611,8 +834,3 @@ def _rank(problem: Problem, size: int) -> float:
 def _range_start(checkpoints: Iterable[StoredCheckpoint], stored: StoredCheckpoint) -> int:
     smaller = [other.tree_size for other in checkpoints if other.tree_size < stored.tree_size]
     return max(smaller, default=0)
-
-
-def _record_at(ordered: list[_Leaf | None], index: int) -> str:
-    leaf = ordered[index] if 0 <= index < len(ordered) else None
-    return leaf.record_id if leaf else ""

@@ -232,3 +232,60 @@ class TestVerifyInWindows:
         sealed.command("ALTER TABLE audit_predictions DELETE WHERE RequestId = 'r2-d2'", settings=_SYNC)
         found = {(problem.kind, problem.record_id) for problem in verify(sealed, signer.verifier).problems}
         assert found == {("modified record", _record_id(sealed, "r1-d5")), ("deleted record", deleted)}
+
+
+_TAMPERINGS = {
+    "modified": ["ALTER TABLE audit_predictions UPDATE OutputLabel = 'ok' WHERE RequestId = 'r4'"],
+    "deleted": ["ALTER TABLE audit_predictions DELETE WHERE RequestId = 'r5'"],
+    "inserted": [
+        "INSERT INTO audit_predictions SELECT * REPLACE ('forged-1' AS RecordId) "
+        "FROM audit_predictions WHERE RequestId = 'r2'"
+    ],
+    "copy": [  # RowHash copied too: the two rows are told apart by content
+        "INSERT INTO audit_predictions SELECT * REPLACE ('other' AS OutputLabel) "
+        "FROM audit_predictions WHERE RequestId = 'r3'"
+    ],
+    "leaf shared": [
+        "INSERT INTO audit_seal_leaves (LeafIndex, RecordId, Timestamp, LeafHash) "
+        "SELECT 5, 'zz', Timestamp, LeafHash FROM audit_seal_leaves WHERE LeafIndex = 6"
+    ],
+    "leaf gone": ["ALTER TABLE audit_seal_leaves DELETE WHERE LeafIndex = 4"],
+    "leaf time": [
+        "ALTER TABLE audit_seal_leaves UPDATE Timestamp = '2020-01-01 00:00:00.000000000' WHERE LeafIndex = 3"
+    ],
+    "erased": [
+        'ALTER TABLE audit_predictions UPDATE Input = concat(\'{"$erased":{"at":"2026-01-01","sha256":"\', '
+        "lower(hex(SHA256(Input))), '\"}}') WHERE RequestId = 'r1'"
+    ],
+}
+
+
+class TestVerifyInPartitions:
+    @pytest.mark.parametrize("tampering", list(_TAMPERINGS))
+    def test_partitions_find_what_one_partition_finds(
+        self,
+        sealed: Store,
+        signer: NoteSigner,
+        emit: Callable[..., None],
+        monkeypatch: pytest.MonkeyPatch,
+        tampering: str,
+    ) -> None:
+        """Leaves and rows split by record id into partitions of two (spooled to files, matched one
+        at a time) give the report of one partition: the same problems, subjects and counts."""
+        emit(3, start=50)
+        seal(sealed, signer)
+        emit(2, start=80)  # unsealed
+        for sql in _TAMPERINGS[tampering]:
+            sealed.command(sql, settings=_SYNC if sql.startswith("ALTER") else _INSERT)
+        verify_module = importlib.import_module("otel_audit.seal.verify")
+
+        def run(partition_rows: int) -> tuple[dict[str, object], list[str], int]:
+            monkeypatch.setattr(verify_module, "VERIFY_PARTITION_ROWS", partition_rows)
+            steps: list[int] = []
+            report = verify(sealed, signer.verifier, progress=lambda _, total: steps.append(total))
+            return report.as_dict(), [problem.subject for problem in report.problems], steps[-1]
+
+        whole, partitioned = run(1_000_000), run(2)
+        assert partitioned[2] >= whole[2] + 7  # 16 to 18 rows: eight partitions or more instead of one
+        assert partitioned[:2] == whole[:2]
+        assert not whole[0]["ok"]
