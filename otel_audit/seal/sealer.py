@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
 __all__ = [
+    "SEAL_CHUNK_ROWS",
     "VERIFY_WINDOW_ROWS",
     "Problem",
     "SealResult",
@@ -48,6 +50,9 @@ __all__ = [
 ]
 
 _NO_LIMIT = 2**62
+SEAL_CHUNK_ROWS = 20_000
+"""Records :func:`seal` hashes and inserts leaves for at a time (one checkpoint is signed at the end)."""
+_SORT_MEMORY = 256 * 1024 * 1024
 _seal_lock = threading.Lock()
 _LEAF_COLUMNS = ["LeafIndex", "RecordId", "RowHash", "Kind", "Timestamp", "LeafHash"]
 
@@ -91,10 +96,12 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
         checkpoints = load_checkpoints(store)
         last = checkpoints[-1] if checkpoints else None
         signed_root = compact.root().hex() if last is not None and last.tree_size == 0 else None
-        for (leaf_hex,) in store.query(query_sql("seal_leaf_hashes")).rows:
-            compact.append(bytes.fromhex(leaf_hex))
-            if last is not None and compact.size == last.tree_size:
-                signed_root = compact.root().hex()
+        _, blocks = store.query_blocks(query_sql("seal_leaf_hashes"))  # streamed: memory holds the compact range
+        for block in blocks:
+            for (leaf_hex,) in block:
+                compact.append(bytes.fromhex(leaf_hex))
+                if last is not None and compact.size == last.tree_size:
+                    signed_root = compact.root().hex()
         if last is not None and signed_root != last.root_hex:
             raise SealError(
                 f"the stored tree does not match its checkpoint of size {last.tree_size}; "
@@ -103,41 +110,51 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
         if compact.size and (last is None or compact.size != last.tree_size):
             # Leaves without a checkpoint (a sealer stopped between the two inserts): sign them alone first.
             _sign(store, signer, origin, compact)
-        rows = _unsealed(store, limit or _NO_LIMIT)
-        if not rows:
-            root = compact.root()
-            return SealResult(0, compact.size, root, None)
         start = compact.size
-        hashes = []
-        for row in rows:
-            digest = leaf_hash(row)
-            hashes.append(digest.hex())
-            compact.append(digest)
-        store.insert_columns(
-            "audit_seal_leaves",
-            [
-                list(range(start, start + len(rows))),
-                [row["record_id"] for row in rows],
-                [row["row_hash"] for row in rows],
-                [record_kind(row) for row in rows],
-                [row["timestamp"] for row in rows],
-                hashes,
-            ],
-            _LEAF_COLUMNS,
-        )
+        for chunk in _unsealed(store, limit or _NO_LIMIT):
+            hashes = []
+            for row in chunk:
+                digest = leaf_hash(row)
+                hashes.append(digest.hex())
+                compact.append(digest)
+            first = compact.size - len(chunk)
+            store.insert_columns(
+                "audit_seal_leaves",
+                [
+                    list(range(first, compact.size)),
+                    [row["record_id"] for row in chunk],
+                    [row["row_hash"] for row in chunk],
+                    [record_kind(row) for row in chunk],
+                    [row["timestamp"] for row in chunk],
+                    hashes,
+                ],
+                _LEAF_COLUMNS,
+            )
+        if compact.size == start:
+            return SealResult(0, compact.size, compact.root(), None)
         note = _sign(store, signer, origin, compact)
-        return SealResult(len(rows), compact.size, compact.root(), note)
+        return SealResult(compact.size - start, compact.size, compact.root(), note)
 
 
-def _unsealed(store: Store, limit: int) -> list[dict[str, Any]]:
+def _unsealed(store: Store, limit: int) -> Iterator[list[dict[str, Any]]]:
     """The first *limit* unsealed predictions and audit events together, in sealing order
-    (``Timestamp``, ``RecordId``, ``RowHash``): the two tables' sorted lists, merged."""
-    predictions = store.query(query_sql("seal_unsealed"), {"limit": limit}).dicts()
+    (``Timestamp``, ``RecordId``, ``RowHash``), in chunks of :data:`SEAL_CHUNK_ROWS`: the two
+    tables' sorted lists merged, the predictions streamed (the engine sorts them, spilling to disk
+    past :data:`_SORT_MEMORY` bytes), so memory holds one chunk, not every unsealed record."""
     events = store.query(query_sql("seal_unsealed_events"), {"limit": limit}).dicts()
-    if not events:
-        return predictions
-    merged = heapq.merge(predictions, events, key=lambda row: (row["timestamp"], row["record_id"], row["row_hash"]))
-    return list(itertools.islice(merged, limit))
+    columns, blocks = store.query_blocks(
+        query_sql("seal_unsealed"),
+        {"limit": limit},
+        settings={"max_bytes_before_external_sort": _SORT_MEMORY},
+    )
+    predictions = (dict(zip(columns, row, strict=True)) for block in blocks for row in block)
+    try:
+        merged = heapq.merge(predictions, events, key=lambda row: (row["timestamp"], row["record_id"], row["row_hash"]))
+        rows = itertools.islice(merged, limit)
+        while chunk := list(itertools.islice(rows, SEAL_CHUNK_ROWS)):
+            yield chunk
+    finally:
+        blocks.close()  # type: ignore[attr-defined]  # a generator: frees the read session
 
 
 def _sign(store: Store, signer: NoteSigner, origin: str, compact: CompactRange) -> str:

@@ -22,7 +22,7 @@ import difflib
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -120,6 +120,17 @@ class Store(abc.ABC):
     ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
         """Like :meth:`read`, but yield the rows in blocks, so a large result is never held whole."""
         result = self.read(sql, parameters)
+        return result.columns, iter([result.rows])
+
+    def query_blocks(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+        """Like :meth:`query`, but yield the rows in blocks, so a large result is never held whole."""
+        result = self.query(sql, parameters, settings=settings)
         return result.columns, iter([result.rows])
 
     @abc.abstractmethod
@@ -301,16 +312,34 @@ class ClientStore(Store):
     ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
         """Like :meth:`read`, but yield rows block by block (the read session stays held until exhausted)."""
         checked, bound = self._checked(sql, parameters)
+        return self._blocks(checked, bound, self.limits.settings(), query_error)
+
+    def query_blocks(
+        self,
+        sql: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        settings: Mapping[str, Any] | None = None,
+    ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
+        """Like :meth:`query`, but yield rows block by block (the read session stays held until exhausted)."""
+        self._check_open()
+        return self._blocks(sql, dict(parameters or {}), dict(settings or {}), store_error)
+
+    def _blocks(
+        self,
+        sql: str,
+        parameters: dict[str, Any] | None,
+        settings: dict[str, Any],
+        error: Callable[[BaseException], Exception],
+    ) -> tuple[list[str], Iterator[list[tuple[Any, ...]]]]:
         self._read_lock.acquire()
         try:
-            stream: Any = self._reader.query_row_block_stream(
-                checked, parameters=bound, settings=self.limits.settings()
-            )
+            stream: Any = self._reader.query_row_block_stream(sql, parameters=parameters, settings=settings)
             context = stream.__enter__()
             columns = list(stream.source.column_names)
-        except ClickHouseError as error:
+        except ClickHouseError as failure:
             self._read_lock.release()
-            raise query_error(error) from None
+            raise error(failure) from None
         except BaseException:
             self._read_lock.release()
             raise
@@ -319,8 +348,8 @@ class ClientStore(Store):
             try:
                 for block in context:
                     yield [tuple(row) for row in block]
-            except ClickHouseError as error:
-                raise query_error(error) from None
+            except ClickHouseError as failure:
+                raise error(failure) from None
             finally:
                 try:
                     stream.__exit__(None, None, None)

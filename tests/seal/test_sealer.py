@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
+import otel_audit
+from otel_audit.decisions import record_review
 from otel_audit.seal import SealError
 from otel_audit.seal.checkpoint import NoteSigner, open_note, parse_checkpoint
 from otel_audit.seal.sealer import load_checkpoints, load_leaves, seal, verify
@@ -83,6 +85,33 @@ class TestSeal:
         report = verify(sealed, signer.verifier)
         assert report.ok, report.problems
         assert report.checkpoints == 2
+
+    def test_a_seal_in_chunks_is_one_batch_under_one_checkpoint(
+        self,
+        filled: Store,
+        signer: NoteSigner,
+        emit: Callable[..., None],
+        runtime: otel_audit.AuditRuntime,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Records are read as a stream and their leaves inserted a few at a time (here five),
+        in sealing order, with predictions and audit events merged across chunk edges; one
+        checkpoint is signed at the end and the tree verifies."""
+        sealer_module = importlib.import_module("otel_audit.seal.sealer")
+        monkeypatch.setattr(sealer_module, "SEAL_CHUNK_ROWS", 5)
+        record_review(request_id="r3", reviewer="analyst", decision="accept", runtime=runtime)
+        assert runtime.flush(30)
+        result = seal(filled, signer)
+        assert (result.sealed, result.tree_size, len(load_checkpoints(filled))) == (13, 13, 1)
+        leaves = load_leaves(filled)
+        keys = [(leaf["Timestamp"], leaf["RecordId"]) for leaf in leaves]
+        assert [int(leaf["LeafIndex"]) for leaf in leaves] == list(range(13)) and keys == sorted(keys)
+        assert sum(1 for leaf in leaves if leaf["Kind"]) == 1
+        emit(7, start=60)
+        assert seal(filled, signer, limit=6).sealed == 6  # the limit cuts the stream mid-chunk
+        assert seal(filled, signer).sealed == 1
+        report = verify(filled, signer.verifier)
+        assert report.ok and report.tree_size == 20, report.problems
 
     def test_duplicates_are_sealed_once(self, filled: Store, signer: NoteSigner) -> None:
         """Rows delivered twice (same RecordId) give one leaf, and both copies verify."""

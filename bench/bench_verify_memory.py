@@ -1,0 +1,113 @@
+"""Peak memory and speed of ``verify`` (and ``seal``) at two store sizes, side by side.
+
+For each ``--sizes`` N: ``bench/datagen.py`` fills a fresh chDB store with N realistic records
+(about 1 KB of input each), ``seal`` seals them in chunks of ``--seal-chunk``, then three fresh
+processes each open the store and report their peak RSS (``ru_maxrss``):
+
+* ``baseline``: open the store and count the predictions (the engine's own footprint);
+* ``verify``: ``otel_audit.seal.verify`` of everything, with signatures checked;
+* (the seal's rate is taken from its own process, chunk by chunk.)
+
+Printed per size: the baseline, verify's peak and its excess over the baseline (the figure that
+must stay flat), and the seal and verify rates; then the ratio of the excesses between the
+sizes (1.00 = independent of the number of records). Stores go under ``--folder`` and are
+deleted afterwards unless ``--keep``.
+
+Run: python bench/bench_verify_memory.py [--sizes 1000000,3000000] [--folder /tmp] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Each measurement runs in a process of its own, so ru_maxrss is that step's peak alone.
+_CHILD = r"""
+import json, os, resource, sys, time
+from otel_audit.seal.checkpoint import NoteSigner
+from otel_audit.seal.sealer import seal, verify
+from otel_audit.store.connect import open_store
+
+step, dsn, key, chunk = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3]), int(sys.argv[4])
+signer = NoteSigner("bench", key)
+store = open_store(dsn)
+started = time.perf_counter()
+count = 0
+if step == "baseline":
+    count = int(store.query("SELECT count() FROM audit_predictions").rows[0][0])
+elif step == "seal":
+    while (result := seal(store, signer, limit=chunk)).sealed:
+        count += result.sealed
+elif step == "verify":
+    report = verify(store, signer.verifier)
+    assert report.ok, report.problems[:3]
+    count = report.records_checked
+seconds = time.perf_counter() - started
+store.close()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"count": count, "seconds": seconds, "peak": peak}))
+"""
+
+
+def child(step: str, dsn: str, key: str, chunk: int) -> dict[str, float]:
+    """Run one measurement in a fresh process; its JSON line."""
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, step, dsn, key, str(chunk)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,3000000", help="comma-separated record counts")
+    parser.add_argument("--folder", type=Path, default=Path("/tmp"))
+    parser.add_argument("--seal-chunk", type=int, default=250_000, help="records per seal call")
+    parser.add_argument("--keep", action="store_true", help="keep the stores")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    key = os.urandom(32).hex()
+    mib = 1024 * 1024
+    excess: list[float] = []
+    print(f"{'records':>10} {'baseline MiB':>13} {'verify MiB':>11} {'excess MiB':>11} {'seal rec/s':>11} {'verify rec/s':>13}")
+    for size in sizes:
+        path = args.folder / f"otel-audit-verify-bench-{size}"
+        shutil.rmtree(path, ignore_errors=True)
+        dsn = f"chdb://{path}"
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "datagen.py"), "--n", str(size), "--store", dsn],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        try:
+            sealed = child("seal", dsn, key, args.seal_chunk)
+            baseline = child("baseline", dsn, key, 0)
+            verified = child("verify", dsn, key, 0)
+        finally:
+            if not args.keep:
+                shutil.rmtree(path, ignore_errors=True)
+        excess.append(verified["peak"] - baseline["peak"])
+        print(
+            f"{size:>10,} {baseline['peak'] / mib:>13,.0f} {verified['peak'] / mib:>11,.0f} "
+            f"{excess[-1] / mib:>11,.0f} {sealed['count'] / sealed['seconds']:>11,.0f} "
+            f"{verified['count'] / verified['seconds']:>13,.0f}"
+        )
+        time.sleep(0.1)
+    if len(excess) > 1:
+        print(f"verify excess over the baseline, {sizes[-1]:,} vs {sizes[0]:,} records: {excess[-1] / excess[0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
