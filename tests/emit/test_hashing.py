@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import decimal
+import enum
 import hashlib
 import json
 import shutil
@@ -171,6 +172,10 @@ _ANY_VALUES = st.recursive(
 )
 
 
+class _Color(str, enum.Enum):
+    RED = "red"
+
+
 class TestFlatFastPath:
     """flat_canonical_bytes: the normalization pass skipped for flat objects (the seal's leaves)."""
 
@@ -204,12 +209,19 @@ class TestFlatFastPath:
             {"a": {"k": 1}},  # a nested value that is not a string
             {"a": [1]},
             {1: "x"},
+            {_Color.RED: 1},  # a str subclass whose str() is not its text
             {"a": b"x"},
         ],
     )
     def test_values_that_need_normalizing_are_refused(self, obj: dict[Any, Any]) -> None:
         """Every value whose canonical form differs from json.dumps goes to the full path."""
         assert flat_canonical_bytes(obj) is None
+
+    def test_a_str_subclass_key_does_not_reuse_a_plain_keys_plan(self) -> None:
+        """Keys equal to a remembered plan's but of a str subclass go to the full path."""
+        assert flat_canonical_bytes({"red": 1}) == b'{"red":1}'
+        assert flat_canonical_bytes({_Color.RED: 1}) is None
+        assert canonical_json({_Color.RED: 1})[1] != '{"red":1}'
 
     def test_integral_floats_print_as_integers(self) -> None:
         """12.0 is 12 in RFC 8785 (json.dumps would write 12.0); -0.0 is 0."""
