@@ -1,16 +1,17 @@
 """Peak memory and speed of ``verify`` (and ``seal``) at two store sizes, side by side.
 
 For each ``--sizes`` N: ``bench/datagen.py`` fills a fresh chDB store with N realistic records
-(about 1 KB of input each), ``seal`` seals them in chunks of ``--seal-chunk``, then three fresh
-processes each open the store and report their peak RSS (``ru_maxrss``):
+(about 1 KB of input each), then three fresh processes each open the store and report their
+peak RSS (``ru_maxrss``) and rate:
 
+* ``seal``: seal every record, in one call (``--seal-chunk 0``, the default) or in calls of
+  ``--seal-chunk`` records;
 * ``baseline``: open the store and count the predictions (the engine's own footprint);
-* ``verify``: ``otel_audit.seal.verify`` of everything, with signatures checked;
-* (the seal's rate is taken from its own process, chunk by chunk.)
+* ``verify``: ``otel_audit.seal.verify`` of everything, with signatures checked.
 
-Printed per size: the baseline, verify's peak and its excess over the baseline (the figure that
-must stay flat), and the seal and verify rates; then the ratio of the excesses between the
-sizes (1.00 = independent of the number of records). Stores go under ``--folder`` and are
+Printed per size: the baseline, seal's and verify's peaks and their excess over the baseline
+(the figures that must stay flat), and the seal and verify rates; then the ratio of the
+excesses between the sizes (1.00 = independent of the number of records). Stores go under ``--folder`` and are
 deleted afterwards unless ``--keep``.
 
 Run: python bench/bench_verify_memory.py [--sizes 1000000,3000000] [--folder /tmp] [--keep]
@@ -24,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ count = 0
 if step == "baseline":
     count = int(store.query("SELECT count() FROM audit_predictions").rows[0][0])
 elif step == "seal":
-    while (result := seal(store, signer, limit=chunk)).sealed:
+    while (result := seal(store, signer, limit=chunk or None)).sealed:
         count += result.sealed
 elif step == "verify":
     report = verify(store, signer.verifier)
@@ -73,14 +73,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,3000000", help="comma-separated record counts")
     parser.add_argument("--folder", type=Path, default=Path("/tmp"))
-    parser.add_argument("--seal-chunk", type=int, default=250_000, help="records per seal call")
+    parser.add_argument("--seal-chunk", type=int, default=0, help="records per seal call (0: all in one)")
     parser.add_argument("--keep", action="store_true", help="keep the stores")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     key = os.urandom(32).hex()
     mib = 1024 * 1024
-    excess: list[float] = []
-    print(f"{'records':>10} {'baseline MiB':>13} {'verify MiB':>11} {'excess MiB':>11} {'seal rec/s':>11} {'verify rec/s':>13}")
+    excess: list[tuple[float, float]] = []
+    print(
+        f"{'records':>10} {'baseline MiB':>13} {'seal MiB':>9} {'excess':>7} {'verify MiB':>11} {'excess':>7} "
+        f"{'seal rec/s':>11} {'verify rec/s':>13}"
+    )
     for size in sizes:
         path = args.folder / f"otel-audit-verify-bench-{size}"
         shutil.rmtree(path, ignore_errors=True)
@@ -98,15 +101,18 @@ def main() -> None:
         finally:
             if not args.keep:
                 shutil.rmtree(path, ignore_errors=True)
-        excess.append(verified["peak"] - baseline["peak"])
+        excess.append((sealed["peak"] - baseline["peak"], verified["peak"] - baseline["peak"]))
         print(
-            f"{size:>10,} {baseline['peak'] / mib:>13,.0f} {verified['peak'] / mib:>11,.0f} "
-            f"{excess[-1] / mib:>11,.0f} {sealed['count'] / sealed['seconds']:>11,.0f} "
-            f"{verified['count'] / verified['seconds']:>13,.0f}"
+            f"{size:>10,} {baseline['peak'] / mib:>13,.0f} {sealed['peak'] / mib:>9,.0f} {excess[-1][0] / mib:>7,.0f} "
+            f"{verified['peak'] / mib:>11,.0f} {excess[-1][1] / mib:>7,.0f} "
+            f"{sealed['count'] / sealed['seconds']:>11,.0f} {verified['count'] / verified['seconds']:>13,.0f}"
         )
-        time.sleep(0.1)
     if len(excess) > 1:
-        print(f"verify excess over the baseline, {sizes[-1]:,} vs {sizes[0]:,} records: {excess[-1] / excess[0]:.2f}x")
+        (seal_first, verify_first), (seal_last, verify_last) = excess[0], excess[-1]
+        print(
+            f"excess over the baseline, {sizes[-1]:,} vs {sizes[0]:,} records: "
+            f"seal {seal_last / seal_first:.2f}x, verify {verify_last / verify_first:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,11 @@ One function per check, run in this order (each problem's *kind* in quotes):
   read of the trail writes one, this verification's own included) not sealed yet are only counted;
 * :func:`_check_erasures`: every erased record is in the erasure log ("unlogged erasure").
 
+Memory stays flat however large the tree: one pass streams the leaves in tree order through a
+compact range (the tree checks), the records are read in time windows and hashed, and both are
+spooled by record id into partitions of about :data:`VERIFY_PARTITION_ROWS` (files in the
+temporary directory, deleted at the end), which the record checks then read one at a time.
+
 Audit events (``audit_events``: reviews, ground truth, feedback, access events) are sealed in the
 same tree and checked by the same functions; a problem with an event names it by its kind
 (``review <record id>: modified record: …``), a prediction as ``record <record id>``.
@@ -68,6 +73,11 @@ __all__ = ["VERIFY_PARTITION_ROWS", "VERIFY_WINDOW_ROWS", "Problem", "VerifyRepo
 VERIFY_WINDOW_ROWS = 20_000
 """Stored rows :func:`verify` reads at once (whole UTC days; a bigger day is read whole); it
 reads leaves in pages of ten times as many."""
+
+VERIFY_PARTITION_ROWS = 100_000
+"""About how many stored rows (and as many leaves) :func:`verify` holds in memory at once: rows
+and leaves are split by record id into partitions of this size (in files under the temporary
+directory), and matched one partition at a time, so memory stays flat however large the tree."""
 
 
 @dataclass(frozen=True)
@@ -220,18 +230,13 @@ def verify(
             _check_partition(
                 store, leaves, rows, period=(start, end), logged=logged, named=named, report=report, results=results
             )
-            step("records", steps)
+            step("matching", steps)
     problems += results.ordered(allow_unsealed)
     problems = _name_subjects(problems, results.kinds, results.leaf_kinds)
     problems.sort(key=lambda problem: _rank(problem, tree.size))
     report.problems = problems
     return report
 
-
-VERIFY_PARTITION_ROWS = 100_000
-"""About how many stored rows (and as many leaves) :func:`verify` holds in memory at once: rows
-and leaves are split by record id into partitions of this size (in files under the temporary
-directory), and matched one partition at a time, so memory stays flat however large the tree."""
 
 _ZERO_LEAF = b"\x00" * 32
 
@@ -275,7 +280,8 @@ def _name_subjects(problems: list[Problem], kinds: dict[str, str], leaf_kinds: d
 
 class _Partitions:
     """Leaves and rows split by record id into *count* partitions, each spooled to its own files
-    in a temporary directory (pickled in chunks) and read back one partition at a time."""
+    in a temporary directory (pickled in chunks) and read back one partition at a time. A single
+    partition stays in memory (it is no bigger than one partition file)."""
 
     def __init__(self, count: int) -> None:
         self.count = count
@@ -297,6 +303,8 @@ class _Partitions:
 
     def flush(self) -> None:
         """Write what was added since the last flush to the partitions' files."""
+        if self.count == 1:
+            return
         for (kind, index), items in self._pending.items():
             with Path(self._folder.name, f"{kind}-{index}").open("ab") as stream:
                 pickle.dump(items, stream, protocol=pickle.HIGHEST_PROTOCOL)
@@ -309,14 +317,14 @@ class _Partitions:
 
     def _load(self, kind: str, index: int) -> Iterator[tuple[Any, ...]]:
         path = Path(self._folder.name, f"{kind}-{index}")
-        if not path.exists():
-            return
-        with path.open("rb") as stream:
-            while True:
-                try:
-                    yield from pickle.load(stream)
-                except EOFError:
-                    return
+        if path.exists():
+            with path.open("rb") as stream:
+                while True:
+                    try:
+                        yield from pickle.load(stream)
+                    except EOFError:
+                        break
+        yield from self._pending.pop((kind, index), ())
 
 
 @dataclass
