@@ -11,6 +11,7 @@ ever shows (an answer states the bound given, else the time of its first or last
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from otel_audit.errors import QueryError
@@ -63,3 +64,18 @@ def stored_time_text(value: dt.datetime) -> str:
     """*value* as the store writes a ``DateTime64(9)`` in text (``2026-03-15 12:00:00.000000000``),
     so that it compares with stored timestamps as text."""
     return value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond:06d}000"
+
+
+def day_windows(
+    days: Iterable[tuple[dt.datetime, int]], start: dt.datetime, end: dt.datetime, size: int
+) -> Iterator[tuple[dt.datetime, dt.datetime, int]]:
+    """Consecutive ``[from, to)`` covering ``[start, end)``, cut at UTC day starts, each holding
+    about *size* rows (a bigger day whole), with how many: *days* are ``(day, rows)`` in order,
+    as the ``*_per_day`` queries give them."""
+    window_start, rows = start, 0
+    for day, count in days:
+        if rows and rows + count > size:
+            yield window_start, max(window_start, day), rows
+            window_start, rows = max(window_start, day), 0
+        rows += count
+    yield window_start, end, rows

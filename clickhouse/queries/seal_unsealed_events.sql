@@ -1,8 +1,10 @@
--- Audit events (audit_events) not yet in the Merkle tree, in sealing order: Timestamp, then
--- RecordId; one row per stored event (RecordId, RowHash), like seal_unsealed for predictions.
+-- Audit events (audit_events) not yet in the Merkle tree with Timestamp in [since, until), in
+-- sealing order: Timestamp, then RecordId; one row per stored event (RecordId, RowHash), like
+-- seal_unsealed for predictions.
 SELECT
 {{query:_seal_event_columns}}FROM audit_events
-WHERE (RecordId, RowHash) NOT IN (SELECT RecordId, RowHash FROM audit_seal_leaves WHERE Kind != '')
+WHERE {{query:_seal_unsealed_event}}
+  AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
 ORDER BY Timestamp, RecordId, RowHash
 LIMIT 1 BY RecordId, RowHash
 LIMIT {limit:UInt64}

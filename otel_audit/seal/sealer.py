@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows
 from otel_audit.seal._errors import SealError
 from otel_audit.seal.checkpoint import NoteSigner, format_checkpoint, sign_note
 from otel_audit.seal.leaf import leaf_hash, record_kind
@@ -51,8 +52,8 @@ __all__ = [
 
 _NO_LIMIT = 2**62
 SEAL_CHUNK_ROWS = 20_000
-"""Records :func:`seal` hashes and inserts leaves for at a time (one checkpoint is signed at the end)."""
-_SORT_MEMORY = 256 * 1024 * 1024
+"""About how many records :func:`seal` reads, hashes and inserts leaves for at a time (whole
+days; a bigger day is read whole); one checkpoint is signed at the end."""
 _seal_lock = threading.Lock()
 _LEAF_COLUMNS = ["LeafIndex", "RecordId", "RowHash", "Kind", "Timestamp", "LeafHash"]
 
@@ -138,23 +139,26 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
 
 def _unsealed(store: Store, limit: int) -> Iterator[list[dict[str, Any]]]:
     """The first *limit* unsealed predictions and audit events together, in sealing order
-    (``Timestamp``, ``RecordId``, ``RowHash``), in chunks of :data:`SEAL_CHUNK_ROWS`: the two
-    tables' sorted lists merged, the predictions streamed (the engine sorts them, spilling to disk
-    past :data:`_SORT_MEMORY` bytes), so memory holds one chunk, not every unsealed record."""
-    events = store.query(query_sql("seal_unsealed_events"), {"limit": limit}).dicts()
-    columns, blocks = store.query_blocks(
-        query_sql("seal_unsealed"),
-        {"limit": limit},
-        settings={"max_bytes_before_external_sort": _SORT_MEMORY},
-    )
-    predictions = (dict(zip(columns, row, strict=True)) for block in blocks for row in block)
-    try:
+    (``Timestamp``, ``RecordId``, ``RowHash``), in chunks of at most :data:`SEAL_CHUNK_ROWS`.
+
+    They are read in windows of whole UTC days holding about :data:`SEAL_CHUNK_ROWS` unsealed
+    rows (only days that have some), the two tables' sorted lists merged in each: memory holds
+    one window, not every unsealed record (the engine would hold them all to sort them)."""
+    days = store.query(query_sql("seal_unsealed_per_day")).rows
+    left = limit
+    for since, until, rows in day_windows(days, EPOCH, FAR_FUTURE, SEAL_CHUNK_ROWS):
+        if not rows:
+            continue
+        window = {"since": since, "until": until, "limit": left}
+        predictions = store.query(query_sql("seal_unsealed"), window).dicts()
+        events = store.query(query_sql("seal_unsealed_events"), window).dicts()
         merged = heapq.merge(predictions, events, key=lambda row: (row["timestamp"], row["record_id"], row["row_hash"]))
-        rows = itertools.islice(merged, limit)
-        while chunk := list(itertools.islice(rows, SEAL_CHUNK_ROWS)):
-            yield chunk
-    finally:
-        blocks.close()  # type: ignore[attr-defined]  # a generator: frees the read session
+        ordered = list(itertools.islice(merged, left))
+        for first in range(0, len(ordered), SEAL_CHUNK_ROWS):
+            yield ordered[first : first + SEAL_CHUNK_ROWS]
+        left -= len(ordered)
+        if left <= 0:
+            return
 
 
 def _sign(store: Store, signer: NoteSigner, origin: str, compact: CompactRange) -> str:

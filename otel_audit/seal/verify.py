@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from otel_audit import semconv
-from otel_audit.periods import EPOCH, FAR_FUTURE, stored_time_text, to_utc
+from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows, stored_time_text, to_utc
 from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
 from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
@@ -820,17 +820,11 @@ def _check_erasures(erased: set[str], logged: set[str], by_id: _LeavesById, repo
     ]
 
 
-def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[dt.datetime, dt.datetime, int]]:
+def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime, int]]:
     """Consecutive ``[from, to)`` covering ``[start, end)``, cut at UTC days, each holding about
     :data:`VERIFY_WINDOW_ROWS` stored rows (and how many)."""
     days = store.query(query_sql("seal_rows_per_day"), {"since": start, "until": end}).rows
-    window_start, rows = start, 0
-    for day, count in days:
-        if rows and rows + count > VERIFY_WINDOW_ROWS:
-            yield window_start, max(window_start, day), rows
-            window_start, rows = max(window_start, day), 0
-        rows += count
-    yield window_start, end, rows
+    return day_windows(days, start, end, VERIFY_WINDOW_ROWS)
 
 
 def _rank(problem: Problem, size: int) -> float:

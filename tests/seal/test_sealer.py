@@ -99,14 +99,16 @@ class TestSeal:
         checkpoint is signed at the end and the tree verifies."""
         sealer_module = importlib.import_module("otel_audit.seal.sealer")
         monkeypatch.setattr(sealer_module, "SEAL_CHUNK_ROWS", 5)
-        record_review(request_id="r3", reviewer="analyst", decision="accept", runtime=runtime)
+        between = filled.query("SELECT Timestamp FROM audit_predictions WHERE RequestId = 'r5'").rows[0][0]
+        at = between.replace(tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=1)  # amid the predictions
+        record_review(request_id="r3", reviewer="analyst", decision="accept", at=at, runtime=runtime)
         assert runtime.flush(30)
         result = seal(filled, signer)
         assert (result.sealed, result.tree_size, len(load_checkpoints(filled))) == (13, 13, 1)
         leaves = load_leaves(filled)
         keys = [(leaf["Timestamp"], leaf["RecordId"]) for leaf in leaves]
         assert [int(leaf["LeafIndex"]) for leaf in leaves] == list(range(13)) and keys == sorted(keys)
-        assert sum(1 for leaf in leaves if leaf["Kind"]) == 1
+        assert [bool(leaf["Kind"]) for leaf in leaves].index(True) == 6  # after r0..r5, merged across a chunk edge
         emit(7, start=60)
         assert seal(filled, signer, limit=6).sealed == 6  # the limit cuts the stream mid-chunk
         assert seal(filled, signer).sealed == 1
@@ -230,8 +232,8 @@ class TestVerifyInWindows:
     def test_a_long_period_is_read_in_windows_and_still_checked_whole(
         self, sealed: Store, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """With windows of two rows, records spread over six days verify, and a modified and a
-        deleted record in different windows are both named."""
+        """With windows of two rows, records spread over six days are sealed (under one checkpoint)
+        and verify, and a modified and a deleted record in different windows are both named."""
         for days in range(1, 6):  # copies of r0..r2 on each of the five days before
             sealed.command(
                 "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
@@ -243,7 +245,11 @@ class TestVerifyInWindows:
                 {"d": days},
                 settings=_INSERT,
             )
+        # Sealed in windows of whole days (two rows each at most, a bigger day whole): six windows.
+        monkeypatch.setattr(importlib.import_module("otel_audit.seal.sealer"), "SEAL_CHUNK_ROWS", 2)
         assert seal(sealed, signer).sealed == 15
+        keys = [(leaf["Timestamp"], leaf["RecordId"]) for leaf in load_leaves(sealed)]
+        assert len(keys) == 27 and keys[12:] == sorted(keys[12:]) and len(load_checkpoints(sealed)) == 2
         # The module, not the function the package exports under the same name.
         verify_module = importlib.import_module("otel_audit.seal.verify")
         monkeypatch.setattr(verify_module, "VERIFY_WINDOW_ROWS", 2)
