@@ -208,7 +208,15 @@ def verify(
 
     with _Partitions(count) as partitions:
         wanted = set(sizes) | ({pinned.size} if pinned else set())
-        tree = _read_tree(store, span, sizes, wanted=wanted, partitions=partitions, step=lambda: step("leaves", steps))
+        tree = _read_tree(
+            store,
+            span,
+            sizes,
+            page_rows=page_rows,
+            wanted=wanted,
+            partitions=partitions,
+            step=lambda: step("leaves", steps),
+        )
         report.leaves = tree.read
         parsed, origins, found = _check_checkpoints(checkpoints, tree, verifier)
         problems = tree.inserted + found
@@ -351,6 +359,7 @@ def _read_tree(
     span: int,
     sizes: list[int],
     *,
+    page_rows: int,
     wanted: set[int],
     partitions: _Partitions,
     step: Callable[[], None],
@@ -389,7 +398,6 @@ def _read_tree(
         previous = leaf
 
     pending: tuple[int, _Leaf] | None = None
-    page_rows = VERIFY_WINDOW_ROWS * 10
     for first in range(0, span, page_rows):
         page = {"first": first, "count": page_rows}
         for leaf_index, record_id, timestamp, leaf_hash_hex, kind in store.query(
