@@ -27,6 +27,22 @@ VECTORS = Path(__file__).parents[1] / "data" / "input_hash_vectors.json"
 CROSSLANG = Path(__file__).parents[1] / "crosslang"
 
 
+def _node_canonicalize(vectors: Path) -> list[dict[str, str]]:
+    """The canonical text and SHA-256 of each JSON vector in *vectors*, from Node's npm
+    `canonicalize` (an independent RFC 8785 implementation)."""
+    node = shutil.which("node")
+    assert node, "node is required (installed by .ci/run)"
+    assert (CROSSLANG / "node_modules" / "canonicalize").is_dir(), "run: npm ci --prefix tests/crosslang"
+    out = subprocess.run(
+        [node, str(CROSSLANG / "check_vectors.mjs"), str(vectors)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    return json.loads(out)
+
+
 def _vectors() -> dict[str, Any]:
     return json.loads(VECTORS.read_text(encoding="utf-8"))
 
@@ -49,17 +65,7 @@ class TestVectors:
 
     def test_vectors_match_an_independent_rfc8785_implementation(self) -> None:
         """Node's npm `canonicalize` (RFC 8785) produces the same canonical text and hash."""
-        node = shutil.which("node")
-        assert node, "node is required (installed by .ci/run)"
-        assert (CROSSLANG / "node_modules" / "canonicalize").is_dir(), "run: npm ci --prefix tests/crosslang"
-        out = subprocess.run(
-            [node, str(CROSSLANG / "check_vectors.mjs"), str(VECTORS)],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        theirs = json.loads(out)
+        theirs = _node_canonicalize(VECTORS)
         ours = _vectors()["json"]
         assert len(theirs) == len(ours)
         for their, our in zip(theirs, ours, strict=True):
@@ -231,22 +237,14 @@ class TestFlatFastPath:
     @given(st.lists(_FLAT_OBJECTS, min_size=25, max_size=25))
     def test_flat_objects_match_an_independent_rfc8785_implementation(self, objects: list[dict[str, Any]]) -> None:
         """Node's npm `canonicalize` writes the fast path's bytes for random flat objects."""
-        node = shutil.which("node")
-        assert node, "node is required (installed by .ci/run)"
-        assert (CROSSLANG / "node_modules" / "canonicalize").is_dir(), "run: npm ci --prefix tests/crosslang"
-        vectors = Path(tempfile.mkdtemp()) / "flat.json"
-        vectors.write_text(
-            json.dumps({"json": [{"name": str(i), "input": json.dumps(obj)} for i, obj in enumerate(objects)]}),
-            encoding="utf-8",
-        )
-        out = subprocess.run(
-            [node, str(CROSSLANG / "check_vectors.mjs"), str(vectors)],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        for obj, theirs in zip(objects, json.loads(out), strict=True):
+        with tempfile.TemporaryDirectory() as folder:
+            vectors = Path(folder) / "flat.json"
+            vectors.write_text(
+                json.dumps({"json": [{"name": str(i), "input": json.dumps(obj)} for i, obj in enumerate(objects)]}),
+                encoding="utf-8",
+            )
+            canonical = _node_canonicalize(vectors)
+        for obj, theirs in zip(objects, canonical, strict=True):
             assert flat_canonical_bytes(obj) == theirs["canonical"].encode("utf-8"), obj
 
 
