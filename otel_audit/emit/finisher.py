@@ -11,7 +11,7 @@ span ids. A prediction that cannot be finished is logged and counted, never rais
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +35,7 @@ _FINISH_BATCH = 512
 _FINISH_DELAY_S = 0.05
 _ALLOWED_ATTRIBUTE_TYPES = (str, bool, int, float)
 _NO_SPAN = Context()
+_UID_BYTES = 16
 
 
 def encode_prediction(prediction: Prediction) -> tuple[Encoded, Encoded]:
@@ -120,15 +121,22 @@ class PredictionFinisher:
 
     # -- the finisher's thread ------------------------------------------------------------
     def _finish_batch(self, batch: Sequence[Prediction]) -> None:
-        for prediction in batch:
+        # One read of the OS's randomness per batch: os.urandom releases the GIL, and a thread
+        # that gives the GIL up once per record waits a switch interval to get it back whenever
+        # the caller's thread is busy (measured: a fifth of the export side's time).
+        uids = os.urandom(_UID_BYTES * len(batch)).hex()
+        for index, prediction in enumerate(batch):
             try:
-                self.finish(prediction)
+                self.finish(prediction, uids[2 * _UID_BYTES * index : 2 * _UID_BYTES * (index + 1)])
             except Exception:
                 _logger.exception("otel-audit could not finish a prediction record")
                 pipeline_stats.drop("predictions", "finish_error", 1)
 
-    def finish(self, p: Prediction) -> None:
-        """Build *p*'s attributes, end its span and emit its ``ai.prediction`` log record."""
+    def finish(self, p: Prediction, uid: str | None = None) -> None:
+        """Build *p*'s attributes, end its span and emit its ``ai.prediction`` log record.
+
+        *uid* is the record's ``log.record.uid`` (32 random hex digits; drawn here if not given).
+        """
         encoded_input, encoded_output = p.encoded or encode_prediction(p)
         error = p.error
         latency_ms = p.latency_ms if p.latency_ms is not None else (p.end_ns - p.start_ns) / 1e6
@@ -174,7 +182,7 @@ class PredictionFinisher:
         if label:
             attributes[semconv.AUDIT_OUTPUT_LABEL] = str(label)
         # The record's own identity, made once here so a retried export keeps it; spans have their ids.
-        attributes[semconv.LOG_RECORD_UID] = uuid.uuid4().hex
+        attributes[semconv.LOG_RECORD_UID] = uid or os.urandom(_UID_BYTES).hex()
         record = LogRecord(
             timestamp=p.start_ns,
             observed_timestamp=p.end_ns,
