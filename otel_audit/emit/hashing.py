@@ -46,7 +46,7 @@ import json
 import math
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
@@ -291,6 +291,18 @@ def canonical_json(obj: Any) -> tuple[JSONValue, str]:
 
 
 def _canonical(obj: Any) -> tuple[JSONValue, str, bytes]:
+    if type(obj) is dict:
+        value = _flat_normalized(obj)
+        if value is not None:
+            text = _dumps(value)
+            try:
+                return value, text, text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: the full pass replaces it
+                pass
+    return _normalized_canonical(obj)
+
+
+def _normalized_canonical(obj: Any) -> tuple[JSONValue, str, bytes]:
     normalizer = _Normalizer()
     value = normalizer.value(obj, 0)
     try:
@@ -303,6 +315,55 @@ def _canonical(obj: Any) -> tuple[JSONValue, str, bytes]:
     if normalizer.special is not None:
         value = _unplace(value, normalizer)
     return value, text, data
+
+
+def _flat_normalized(obj: dict[Any, Any]) -> dict[str, JSONValue] | None:
+    """:class:`_Normalizer`'s result for a *flat* input, in one pass, or ``None`` if *obj* is not flat.
+
+    Flat: ``str`` keys below U+E000; values that are ``str``, ``bool``, ``None``, ``int`` within
+    ±(2**53 - 1), ``float`` that needs no ES6 formatting (integral within that range, which
+    becomes an ``int``, or non-integral inside [1e-4, 1e16) by magnitude), or a ``list`` of such
+    scalars. That is a typical model input (a feature dict, a feature vector). For those the
+    normalizer changes nothing but integral floats, and the text is ``_dumps`` of the result,
+    exactly as on the full path.
+    """
+    if not set(map(type, obj)) <= _STR_ONLY:
+        return None
+    values = _flat_values(obj.values(), lists=True)
+    if values is None:
+        return None
+    joined = "".join(obj)
+    if not joined.isascii() and max(joined) >= _UTF16_DIVERGES:
+        return None
+    return dict(zip(obj, values, strict=True))
+
+
+def _flat_values(items: Iterable[Any], *, lists: bool) -> list[JSONValue] | None:
+    """*items* normalized, if each is a flat scalar (or, with *lists*, a list of them); else ``None``."""
+    out: list[JSONValue] = []
+    for item in items:
+        kind = type(item)
+        if kind is float:
+            if item.is_integer():
+                if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                    return None
+                out.append(int(item))
+                continue
+            if not (_PLAIN_FLOAT_MIN <= item < _PLAIN_FLOAT_MAX or -_PLAIN_FLOAT_MAX < item <= -_PLAIN_FLOAT_MIN):
+                return None
+        elif kind is int:
+            if not -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
+                return None
+        elif kind is list and lists:
+            inner = _flat_values(item, lists=False)
+            if inner is None:
+                return None
+            out.append(inner)
+            continue
+        elif not (kind is str or kind is bool or item is None):
+            return None
+        out.append(item)
+    return out
 
 
 def _replace_surrogates(value: JSONValue) -> JSONValue:

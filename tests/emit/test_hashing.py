@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from otel_audit.emit.hashing import MAX_DEPTH, canonical_json, flat_canonical_bytes, hash_input, normalize
+from otel_audit.emit import hashing
+from otel_audit.emit.hashing import MAX_DEPTH, canonical_json, encode, flat_canonical_bytes, hash_input, normalize
 
 VECTORS = Path(__file__).parents[1] / "data" / "input_hash_vectors.json"
 CROSSLANG = Path(__file__).parents[1] / "crosslang"
@@ -246,6 +247,68 @@ class TestFlatFastPath:
             canonical = _node_canonicalize(vectors)
         for obj, theirs in zip(objects, canonical, strict=True):
             assert flat_canonical_bytes(obj) == theirs["canonical"].encode("utf-8"), obj
+
+
+_FLAT_INPUTS = st.dictionaries(
+    _FLAT_TEXT,
+    _FLAT_SCALARS | st.lists(_FLAT_SCALARS, max_size=6),
+    max_size=8,
+)
+
+
+class TestFlatInputFastPath:
+    """A flat input (scalars, lists of scalars) is normalized in one pass: the same value, text and hash."""
+
+    @staticmethod
+    def _both(obj: Any) -> tuple[str, str]:
+        # repr tells 2 from 2.0: the normalized value must match in type, not only in ==.
+        return repr(hashing._canonical(obj)), repr(hashing._normalized_canonical(obj))
+
+    @settings(max_examples=400, deadline=None)
+    @given(_FLAT_INPUTS)
+    def test_flat_inputs_take_the_fast_path_with_the_full_pass_result(self, obj: dict[str, Any]) -> None:
+        assert hashing._flat_normalized(obj) is not None
+        fast, full = self._both(obj)
+        assert fast == full
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.dictionaries(_ANY_TEXT | st.integers() | st.booleans(), _ANY_VALUES, max_size=5))
+    def test_any_input_gives_the_full_pass_result(self, obj: dict[Any, Any]) -> None:
+        fast, full = self._both(obj)
+        assert fast == full
+
+    @pytest.mark.parametrize(
+        "obj",
+        [
+            {"a": 1e16},
+            {"a": [1e-5]},
+            {"a": 2.0**53},
+            {"a": [2**53]},
+            {"a": float("inf")},
+            {"a": [float("nan")]},
+            {"\ue000": 1, "\U0001f600": 2},
+            {"a": [[1]]},
+            {"a": {"k": "v"}},
+            {"a": (1, 2)},
+            {1: "x"},
+            {_Color.RED: 1},
+            {"a": _Color.RED},
+            {"a": b"x"},
+        ],
+    )
+    def test_inputs_that_need_normalizing_are_refused(self, obj: dict[Any, Any]) -> None:
+        assert hashing._flat_normalized(obj) is None
+        fast, full = self._both(obj)
+        assert fast == full
+
+    def test_integral_floats_become_integers(self) -> None:
+        encoded = encode({"b": [1.0, 0.5], "a": -0.0})
+        assert encoded.text == '{"a":0,"b":[1,0.5]}'
+        assert [type(item) for item in encoded.value["b"]] == [int, float]
+        assert type(encoded.value["a"]) is int
+
+    def test_a_lone_surrogate_becomes_a_replacement_character(self) -> None:
+        assert encode({"s": "x\ud800", "n": 1.5}).text == '{"n":1.5,"s":"x\ufffd"}'
 
 
 def _as_double_when_unsafe(digits: str) -> int | float:
