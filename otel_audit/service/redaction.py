@@ -63,7 +63,8 @@ def _set_any(target: Any, value: Any) -> None:
 
 
 def _attributes(container: Any) -> dict[str, Any]:
-    return {item.key: any_value_to_python(item.value) for item in container}
+    # A non-empty string_value means the value is that string: one lookup for the common case.
+    return {item.key: item.value.string_value or any_value_to_python(item.value) for item in container}
 
 
 def _write_attributes(container: Any, values: Mapping[str, Any]) -> None:
@@ -84,9 +85,19 @@ def _redact_attributes(redactor: Redactor, container: Any, counts: dict[str, int
 
 
 def _record_counts(container: Any, counts: Mapping[str, int]) -> None:
-    recorded = _attributes(container)
-    recorded.update(count_attributes(counts))
-    _write_attributes(container, recorded)
+    """Add the counts to *container* as a dict update would: one entry per key, the last value winning."""
+    added = count_attributes(counts)
+    keys = [item.key for item in container]
+    if len(set(keys)) != len(keys) or not added.keys().isdisjoint(keys):
+        recorded = _attributes(container)
+        recorded.update(added)
+        _write_attributes(container, recorded)
+        return
+    # Distinct keys, none of them a count (the door dropped the client's): appending is that update.
+    for key, value in added.items():
+        entry = container.add()
+        entry.key = key
+        entry.value.int_value = value
 
 
 def _withhold(redactor: Redactor, container: Any, signal: str, *, over_budget: bool = False) -> None:
