@@ -89,15 +89,20 @@ def _record_counts(container: Any, counts: Mapping[str, int]) -> None:
     added = count_attributes(counts)
     keys = [item.key for item in container]
     if len(set(keys)) != len(keys) or not added.keys().isdisjoint(keys):
-        recorded = _attributes(container)
-        recorded.update(added)
-        _write_attributes(container, recorded)
+        _update_attributes(container, added)
         return
     # Distinct keys, none of them a count (the door dropped the client's): appending is that update.
     for key, value in added.items():
         entry = container.add()
         entry.key = key
         entry.value.int_value = value
+
+
+def _update_attributes(container: Any, added: Mapping[str, Any]) -> None:
+    """``dict.update`` on the attributes of *container*, rewritten whole."""
+    recorded = _attributes(container)
+    recorded.update(added)
+    _write_attributes(container, recorded)
 
 
 def _withhold(redactor: Redactor, container: Any, signal: str, *, over_budget: bool = False) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 
 from otel_audit import semconv
 from otel_audit.export.otlp import any_value_to_python
-from otel_audit.redact import Redactor
+from otel_audit.redact import Redactor, count_attributes
 from otel_audit.redact.rules import load_rules
-from otel_audit.service.redaction import redact_logs_request
+from otel_audit.service.redaction import _record_counts, _set_any, _update_attributes, redact_logs_request
 
 _RULES = load_rules("collector-config/redaction.yaml")
 
@@ -57,3 +59,51 @@ class TestDoorCounts:
     def test_a_record_without_attributes_gets_the_total(self) -> None:
         (attributes,) = _redacted([])
         assert attributes == [(semconv.AUDIT_REDACTION_COUNT, 0)]
+
+
+_KEYS = st.sampled_from(["a", "b", "dup", semconv.AUDIT_REDACTION_COUNT, semconv.AUDIT_REDACTION_PREFIX + "email"])
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats()
+    | st.text(max_size=4)
+    | st.binary(max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["x", "y"]), children, max_size=2)
+    ),
+    max_leaves=6,
+)
+
+
+class TestDoorCountsAgainstTheDictUpdate:
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(st.tuples(_KEYS, _VALUES), max_size=6),
+        st.dictionaries(st.sampled_from(["email", "phone", "reserved"]), st.integers(0, 3), max_size=3),
+    )
+    def test_appending_is_the_dict_update_for_any_attributes(
+        self, attributes: list[tuple[str, Any]], counts: dict[str, int]
+    ) -> None:
+        """Whatever the attributes (repeated keys, counts already there, any value), the counts end
+        up as the whole-container dict update leaves them."""
+        fast, general = (
+            ExportLogsServiceRequest().resource_logs.add().scope_logs.add().log_records.add() for _ in "ab"
+        )
+        for record in (fast, general):
+            for key, value in attributes:
+                entry = record.attributes.add()
+                entry.key = key
+                _set_any(entry.value, value)
+        _record_counts(fast.attributes, counts)
+        _update_attributes(general.attributes, count_attributes(counts))
+        assert _pairs(fast) == _pairs(general)
+
+
+def _empty_record() -> Any:
+    return ExportLogsServiceRequest().resource_logs.add().scope_logs.add().log_records.add()
+
+
+def _pairs(record: Any) -> list[tuple[str, str]]:
+    # repr keeps NaN comparable and tells 1 from 1.0 and True.
+    return [(item.key, repr(any_value_to_python(item.value))) for item in record.attributes]
