@@ -40,7 +40,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_audit import semconv
-from otel_audit.export.otlp import otlp_log_table
+from otel_audit.export.otlp import count_logs, otlp_log_table
 from otel_audit.service.config import ServeConfig
 from otel_audit.service.intake import load_redactor
 from otel_audit.service.redaction import redact_logs_request
@@ -132,7 +132,7 @@ def _engine_insert(bodies: list[bytes]) -> float:
         for body in bodies:
             request = ExportLogsServiceRequest.FromString(body)
             redact_logs_request(redactor, request)
-            count = sum(len(scope.log_records) for logs in request.resource_logs for scope in logs.scope_logs)
+            count = count_logs(request)
             if records + count > config.batch_records and batches[-1]:
                 batches.append([])
                 records = 0
