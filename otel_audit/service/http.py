@@ -120,11 +120,15 @@ class HttpFront(ThreadingHTTPServer):
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
-        """Serve one connection, then free its slot."""
+        """Serve one connection, free its slot, then close it: a client that sees the close finds
+        the slot free (freed after the close, a reconnect could still be refused)."""
         try:
-            super().process_request_thread(request, client_address)
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - as socketserver does: log it, close the connection
+            self.handle_error(request, client_address)
         finally:
             self._slots.release()
+            self.shutdown_request(request)
 
 
 def _allowed_hosts(host: str, port: int) -> frozenset[str] | None:
