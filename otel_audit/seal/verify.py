@@ -21,7 +21,6 @@ One function per check, run in this order (each problem's *kind* in quotes):
   ("deleted leaf"), and the leaves hash to every signed root ("root mismatch");
 * :func:`_check_sealing_order`: inside one seal batch, leaves follow ``(Timestamp, RecordId)``
   ("reordered");
-* :func:`_check_unsigned_leaves`: no leaf lies beyond the newest checkpoint ("unsigned leaf");
 * :func:`_check_pinned_head`: the published head is still covered and still the tree's prefix
   ("truncated tree", "foreign checkpoint", "forked tree");
 * :func:`_match_records`: every stored row hashes to a leaf of its id, sealed at its time
@@ -31,7 +30,10 @@ One function per check, run in this order (each problem's *kind* in quotes):
 * :func:`_check_conflicting_copies`: two different rows under one id ("conflicting copies");
 * :func:`_check_deleted_records`: every leaf of the period has its row ("deleted record");
 * :func:`_check_unsealed_records`: every row is sealed ("unsealed record"); access events (every
-  read of the trail writes one, this verification's own included) not sealed yet are only counted;
+  read of the trail writes one, this verification's own included) not sealed yet are only counted.
+  A leaf beyond the newest checkpoint seals nothing (a seal in flight writes its leaves before its
+  checkpoint; one stopped between the two leaves them for the next seal to sign): such leaves are
+  counted, and their records are unsealed like records with no leaf;
 * :func:`_check_erasures`: every erased record is in the erasure log ("unlogged erasure").
 
 Memory stays flat however large the tree: one pass streams the leaves in tree order through a
@@ -117,6 +119,9 @@ class VerifyReport:
     unsealed: int = 0
     unsealed_access_events: int = 0
     """Access events (reads of the trail) not sealed yet: expected until the next seal, not a problem."""
+    unsigned_leaves: int = 0
+    """Leaves beyond the newest checkpoint (a seal in flight, or stopped before signing): the next
+    seal signs them; until then their records count as unsealed."""
     erased_records: int = 0
     erasures_logged: int = 0
     last_erasure: dt.datetime | None = None
@@ -150,6 +155,7 @@ class VerifyReport:
             "origin": self.origin,
             "unsealed_records": self.unsealed,
             "unsealed_access_events": self.unsealed_access_events,
+            "unsigned_leaves": self.unsigned_leaves,
             "erased_records": self.erased_records,
             "erasures_logged": self.erasures_logged,
             "last_erasure": self.last_erasure,
@@ -206,12 +212,14 @@ def verify(
     steps = len(range(0, span, page_rows)) + len(windows) + count
     step = progress or (lambda description, total: None)
 
+    last_size = sizes[-1] if sizes else 0
     with _Partitions(count) as partitions:
         wanted = set(sizes) | ({pinned.size} if pinned else set())
         tree = _read_tree(
             store,
             span,
             sizes,
+            signed=last_size,
             page_rows=page_rows,
             wanted=wanted,
             partitions=partitions,
@@ -223,10 +231,9 @@ def verify(
         report.origin = next(iter(origins), "")
         problems += _check_roots(parsed, sizes, tree, pinned)
         problems += tree.reordered
-        last_size = sizes[-1] if sizes else 0
         report.tree_size = last_size
         report.root = tree.roots.get(last_size, b"").hex() if sizes else ""
-        problems += _check_unsigned_leaves(tree, last_size, allow_unsealed)
+        report.unsigned_leaves = max(0, tree.size - last_size)
         problems += _check_pinned_head(report, tree.roots, pinned, min_tree_size)
 
         _hash_records(store, windows, partitions, report, lambda: step("records", steps))
@@ -359,13 +366,15 @@ def _read_tree(
     span: int,
     sizes: list[int],
     *,
+    signed: int,
     page_rows: int,
     wanted: set[int],
     partitions: _Partitions,
     step: Callable[[], None],
 ) -> _Tree:
     """Stream the stored leaves in tree order through a compact range (roots at the *wanted*
-    sizes), spool each to its partition, and find the positions two leaves share ("inserted
+    sizes), spool each of the first *signed* (the newest checkpoint's size) to its partition,
+    and find the positions two leaves share ("inserted
     leaf": the one read last stays), the positions with none ("deleted leaf"), and, inside one
     seal batch (between two checkpoint sizes), leaves out of ``(Timestamp, RecordId)`` order
     ("reordered"). Memory holds one page of leaves, not the tree."""
@@ -394,7 +403,8 @@ def _read_tree(
             tree.record_ids[index] = leaf.record_id
         if compact.size in wanted:
             tree.roots[compact.size] = compact.root()
-        partitions.add_leaf(index, leaf)
+        if index < signed:
+            partitions.add_leaf(index, leaf)
         previous = leaf
 
     pending: tuple[int, _Leaf] | None = None
@@ -484,13 +494,6 @@ def _check_roots(
             )
         previous = tree_size
     return problems
-
-
-def _check_unsigned_leaves(tree: _Tree, last_size: int, allow_unsealed: bool) -> list[Problem]:
-    """Leaves beyond the newest checkpoint, unless unsealed records are allowed."""
-    if tree.size > last_size and not allow_unsealed:
-        return [Problem("unsigned leaf", tree.record_at(last_size), last_size, "leaves beyond the last checkpoint")]
-    return []
 
 
 def _check_pinned_head(

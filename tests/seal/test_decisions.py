@@ -230,6 +230,19 @@ class TestAccessEvents:
         [problem] = verify(store, signer.verifier).problems
         assert str(problem).startswith("access event ") and "(leaf 0): modified record" in str(problem)
 
+    def test_reads_sealed_by_a_seal_in_flight_are_still_counted(self, store: Store, signer: NoteSigner) -> None:
+        """Access events whose leaves a seal wrote before its checkpoint (a verify racing a
+        scheduled seal) are counted like unsealed ones: verify still passes."""
+        from otel_audit.answer.access import AccessEvent, write_access_event
+
+        write_access_event(store, AccessEvent(actor="ops-1", command="report data-access", records=3))
+        assert seal(store, signer).sealed == 1
+        write_access_event(store, AccessEvent(actor="ops-1", command="report outcomes", records=0))
+        assert seal(store, signer).sealed == 1
+        store.command("ALTER TABLE audit_seal_checkpoints DELETE WHERE TreeSize = 2", settings=_SYNC)
+        report = verify(store, signer.verifier)
+        assert report.ok and (report.tree_size, report.unsigned_leaves, report.unsealed_access_events) == (1, 1, 1)
+
     def test_an_access_event_sent_as_a_log_is_not_typed(self, store: Store) -> None:
         """A log record named audit.access that reaches otel_logs directly (a client over OTLP, the
         collector's exporter) stays a log: only the inbox types access events, so ingest rights

@@ -180,8 +180,28 @@ class TestTamperDetection:
             settings=_INSERT,
         )
         report = verify(sealed, signer.verifier)
-        assert report.first_bad is not None and report.first_bad.leaf_index == 12
-        assert report.first_bad.record_id == "forged-2"
+        assert report.first_bad is not None and report.unsigned_leaves == 1
+        assert (report.first_bad.kind, report.first_bad.record_id) == ("unsealed record", "forged-2")
+
+    def test_a_seal_caught_between_its_leaves_and_its_checkpoint(self, sealed: Store, signer: NoteSigner) -> None:
+        """Leaves a seal wrote without its checkpoint yet (in flight, or stopped between the two
+        inserts) seal nothing: their records are unsealed, a problem only without --allow-unsealed;
+        the next seal signs them and verify passes again."""
+        sealed.command(
+            "INSERT INTO audit_predictions SELECT * REPLACE ('late-' || RecordId AS RecordId, "
+            "Timestamp + INTERVAL 1 HOUR AS Timestamp) FROM audit_predictions WHERE RequestId IN ('r1', 'r2')",
+            settings=_INSERT,
+        )
+        assert seal(sealed, signer).sealed == 2
+        sealed.command("ALTER TABLE audit_seal_checkpoints DELETE WHERE TreeSize = 14", settings=_SYNC)
+        report = verify(sealed, signer.verifier)
+        assert (report.tree_size, report.unsigned_leaves, report.unsealed) == (12, 2, 2)
+        assert {(p.kind, p.record_id.startswith("late-")) for p in report.problems} == {("unsealed record", True)}
+        relaxed = verify(sealed, signer.verifier, allow_unsealed=True)
+        assert relaxed.ok and relaxed.unsigned_leaves == 2
+        assert seal(sealed, signer).sealed == 0  # the leftover leaves are signed, nothing new is added
+        report = verify(sealed, signer.verifier)
+        assert report.ok and (report.tree_size, report.unsigned_leaves) == (14, 0)
 
     def test_reordering(self, sealed: Store, signer: NoteSigner) -> None:
         """Swapping two leaves' positions names the leaf found out of order."""
