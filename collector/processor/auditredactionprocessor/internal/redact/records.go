@@ -75,28 +75,28 @@ func (r *Redactor) keepAllowed(m pcommon.Map) {
 // finishAttributes puts the entries of changed after the others, keeping both groups in order
 // (what the SDK's BoundedAttributes does to a log record's attributes when processor.py writes
 // changed values back: a replaced value is re-inserted at the end), then adds the counts. The
-// map is rebuilt at most once, with room for everything.
+// changed entries are taken out in one pass and put back: each put scans the map for its key
+// (pcommon.Map is a list), so rebuilding it entry by entry would cost a scan per entry.
 func finishAttributes(m pcommon.Map, changed map[string]bool, counts *Counts) {
 	if len(changed) == 0 {
 		putCounts(m, counts)
 		return
 	}
-	rebuilt := pcommon.NewMap()
-	rebuilt.EnsureCapacity(m.Len() + countAttributes(counts))
-	m.Range(func(k string, v pcommon.Value) bool {
+	moved := pcommon.NewMap()
+	moved.EnsureCapacity(len(changed))
+	m.RemoveIf(func(k string, v pcommon.Value) bool {
 		if !changed[k] {
-			v.MoveTo(rebuilt.PutEmpty(k))
+			return false
 		}
+		v.MoveTo(moved.PutEmpty(k))
 		return true
 	})
-	m.Range(func(k string, v pcommon.Value) bool {
-		if changed[k] {
-			v.MoveTo(rebuilt.PutEmpty(k))
-		}
+	m.EnsureCapacity(m.Len() + moved.Len() + countAttributes(counts))
+	moved.Range(func(k string, v pcommon.Value) bool {
+		v.MoveTo(m.PutEmpty(k))
 		return true
 	})
-	appendCounts(rebuilt, counts)
-	rebuilt.MoveTo(m)
+	appendCounts(m, counts)
 }
 
 // RedactLogRecord is RedactingLogRecordProcessor.on_emit: the body and attributes are redacted
