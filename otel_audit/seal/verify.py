@@ -33,7 +33,8 @@ One function per check, run in this order (each problem's *kind* in quotes):
   read of the trail writes one, this verification's own included) not sealed yet are only counted.
   A leaf beyond the newest checkpoint seals nothing (a seal in flight writes its leaves before its
   checkpoint; one stopped between the two leaves them for the next seal to sign): such leaves are
-  counted, and their records are unsealed like records with no leaf;
+  counted, and their records are unsealed like records with no leaf; such a leaf that names no
+  stored record was put there by hand ("unsigned leaf");
 * :func:`_check_erasures`: every erased record is in the erasure log ("unlogged erasure").
 
 Memory stays flat however large the tree: one pass streams the leaves in tree order through a
@@ -219,7 +220,6 @@ def verify(
             store,
             span,
             sizes,
-            signed=last_size,
             page_rows=page_rows,
             wanted=wanted,
             partitions=partitions,
@@ -242,9 +242,14 @@ def verify(
         results = _Results()
         for index in range(count):
             leaves, rows = partitions.read(index)
+            unsigned = {i: leaf for i, leaf in leaves.items() if i >= last_size}
+            signed = {i: leaf for i, leaf in leaves.items() if i < last_size} if unsigned else leaves
             _check_partition(
-                store, leaves, rows, period=(start, end), logged=logged, named=named, report=report, results=results
+                store, signed, rows, period=(start, end), logged=logged, named=named, report=report, results=results
             )
+            orphans = _check_unsigned_leaves(unsigned, rows, period=(start, end))
+            results.orphans += orphans
+            results.leaf_kinds.update((p.record_id, unsigned[p.leaf_index or 0].kind) for p in orphans)
             step("matching", steps)
     problems += results.ordered(allow_unsealed)
     problems = _name_subjects(problems, results.kinds, results.leaf_kinds)
@@ -366,15 +371,13 @@ def _read_tree(
     span: int,
     sizes: list[int],
     *,
-    signed: int,
     page_rows: int,
     wanted: set[int],
     partitions: _Partitions,
     step: Callable[[], None],
 ) -> _Tree:
     """Stream the stored leaves in tree order through a compact range (roots at the *wanted*
-    sizes), spool each of the first *signed* (the newest checkpoint's size) to its partition,
-    and find the positions two leaves share ("inserted
+    sizes), spool each to its partition, and find the positions two leaves share ("inserted
     leaf": the one read last stays), the positions with none ("deleted leaf"), and, inside one
     seal batch (between two checkpoint sizes), leaves out of ``(Timestamp, RecordId)`` order
     ("reordered"). Memory holds one page of leaves, not the tree."""
@@ -403,8 +406,7 @@ def _read_tree(
             tree.record_ids[index] = leaf.record_id
         if compact.size in wanted:
             tree.roots[compact.size] = compact.root()
-        if index < signed:
-            partitions.add_leaf(index, leaf)
+        partitions.add_leaf(index, leaf)
         previous = leaf
 
     pending: tuple[int, _Leaf] | None = None
@@ -607,6 +609,7 @@ class _Results:
     copies: list[Problem] = field(default_factory=list)
     deleted: list[Problem] = field(default_factory=list)
     unsealed_at: dict[str, str] = field(default_factory=dict)
+    orphans: list[Problem] = field(default_factory=list)
     erasures: list[Problem] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
     """Row kinds of the record ids problems name."""
@@ -621,6 +624,7 @@ class _Results:
             *sorted(self.copies, key=lambda problem: problem.record_id),
             *self.deleted,
             *_check_unsealed_records(self.unsealed_at, allow_unsealed),
+            *sorted(self.orphans, key=lambda problem: problem.leaf_index or 0),
             *sorted(self.erasures, key=lambda problem: problem.record_id),
         ]
 
@@ -798,6 +802,22 @@ def _check_deleted_records(
         Problem("deleted record", leaf.record_id, index, "sealed record is missing")
         for index, leaf in sorted(leaves.items())
         if index not in matched and start_text <= leaf.timestamp < end_text
+    ]
+
+
+def _check_unsigned_leaves(
+    unsigned: dict[int, _Leaf], rows: list[_Row], period: tuple[dt.datetime, dt.datetime]
+) -> list[Problem]:
+    """Leaves beyond the newest checkpoint (in *unsigned*) of the period that name no stored row: a
+    seal writes leaves only for stored records, so such a leaf was put there by hand."""
+    if not unsigned:
+        return []
+    start_text, end_text = (stored_time_text(moment) for moment in period)
+    stored = {row.record_id for row in rows}
+    return [
+        Problem("unsigned leaf", leaf.record_id, index, "a leaf beyond the last checkpoint names no stored record")
+        for index, leaf in sorted(unsigned.items())
+        if leaf.record_id not in stored and start_text <= leaf.timestamp < end_text
     ]
 
 

@@ -183,6 +183,19 @@ class TestTamperDetection:
         assert report.first_bad is not None and report.unsigned_leaves == 1
         assert (report.first_bad.kind, report.first_bad.record_id) == ("unsealed record", "forged-2")
 
+    def test_a_leaf_appended_alone(self, sealed: Store, signer: NoteSigner) -> None:
+        """A leaf beyond the last checkpoint that names no stored record was not written by a
+        seal: it is named, with or without --allow-unsealed."""
+        sealed.command(
+            "INSERT INTO audit_seal_leaves (LeafIndex, RecordId, Timestamp, LeafHash) "
+            "SELECT 12, 'ghost-1', Timestamp, LeafHash FROM audit_seal_leaves WHERE LeafIndex = 11",
+            settings=_INSERT,
+        )
+        for allow_unsealed in (False, True):
+            report = verify(sealed, signer.verifier, allow_unsealed=allow_unsealed)
+            assert [(p.kind, p.record_id, p.leaf_index) for p in report.problems] == [("unsigned leaf", "ghost-1", 12)]
+            assert report.unsigned_leaves == 1 and report.unsealed == 0
+
     def test_a_seal_caught_between_its_leaves_and_its_checkpoint(self, sealed: Store, signer: NoteSigner) -> None:
         """Leaves a seal wrote without its checkpoint yet (in flight, or stopped between the two
         inserts) seal nothing: their records are unsealed, a problem only without --allow-unsealed;
