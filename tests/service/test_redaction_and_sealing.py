@@ -114,6 +114,31 @@ class TestScheduledSeal:
         )  # fmt: skip
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
+    def test_verify_beside_the_scheduled_seal(self, serve_factory: Any, tmp_path: Path) -> None:
+        """Plain verify run again and again on a live server that seals every 50 ms passes every
+        time: each run's own reads are access events that the next seal signs while the following
+        run reads the tree, so it meets leaves written before their checkpoint."""
+        from typer.testing import CliRunner
+
+        from otel_audit.cli import app
+
+        runner = CliRunner()
+        assert runner.invoke(app, ["keygen", "audit.test", "--out", str(tmp_path / "k")]).exit_code == 0
+        key, verifier = tmp_path / "k" / "audit.test.key", tmp_path / "k" / "audit.test.pub"
+        server = serve_factory("racing", args=["--signing-key", str(key), "--seal-interval", "0.05"])
+        for index in range(5):
+            assert server.post("/v1/logs", _request(f"race-{index}"), "application/json")[0] == 200
+        server.wait_drained()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (server.status()["seal"] or {}).get("sealed", 0) < 5:
+            time.sleep(0.05)
+        verify = ["verify", "--store", server.dsn, "--verifier-key", str(verifier)]
+        results = [runner.invoke(app, verify) for _ in range(12)]
+        assert [r.exit_code for r in results] == [0] * 12, [r.stderr for r in results if r.exit_code]
+        reports = [json.loads(r.stdout) for r in results]
+        assert reports[-1]["tree_size"] > reports[0]["tree_size"] >= 5  # the reads were sealed meanwhile
+        assert server.terminate() == 0
+
 
 class TestServeRollups:
     def test_builds_rollups_of_closed_hours_on_a_schedule(self, serve_factory: Any) -> None:
