@@ -13,6 +13,12 @@ arrives after its time was sealed goes into the next batch, so nothing is skippe
 store at a time (``serve`` or a scheduled ``otel-audit seal``); a lock serializes sealers inside
 one process.
 
+A prediction's leaf hash is computed by the engine (``_seal_engine_leaf.sql``: the same JSON text
+as :mod:`otel_audit.seal.leaf`, hashed where the row is), so the content never leaves the store;
+the rows whose text the engine cannot write exactly as RFC 8785 (``_seal_engine_leafable.sql``:
+rare characters, non-ASCII attribute keys, tombstones, extreme latencies) and audit events are
+read whole and hashed in Python. ``tests/seal/test_engine_leaf.py`` holds the two to the byte.
+
 Verification lives in :mod:`otel_audit.seal.verify` (one function per check) and reading the
 stored tree in :mod:`otel_audit.seal.stored`; their public names are importable from here too.
 """
@@ -29,7 +35,7 @@ from typing import Any
 from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows
 from otel_audit.seal._errors import SealError
 from otel_audit.seal.checkpoint import NoteSigner, format_checkpoint, sign_note
-from otel_audit.seal.leaf import leaf_hash, record_kind
+from otel_audit.seal.leaf import ENGINE_LEAF_SETTINGS, leaf_hash, record_kind
 from otel_audit.seal.merkle import CompactRange
 from otel_audit.seal.stored import StoredCheckpoint, load_checkpoints, load_leaves
 from otel_audit.seal.verify import VERIFY_WINDOW_ROWS, Problem, VerifyReport, verify
@@ -115,7 +121,9 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
         for chunk in _unsealed(store, limit or _NO_LIMIT):
             hashes = []
             for row in chunk:
-                digest = leaf_hash(row)
+                # The engine hashed the prediction rows it can hash exactly (_seal_engine_leaf.sql).
+                engine = row.get("engine_leaf_hash")
+                digest = bytes.fromhex(engine) if engine else leaf_hash(row)
                 hashes.append(digest.hex())
                 compact.append(digest)
             first = compact.size - len(chunk)
@@ -150,7 +158,8 @@ def _unsealed(store: Store, limit: int) -> Iterator[list[dict[str, Any]]]:
         if not rows:
             continue
         window = {"since": since, "until": until, "limit": left}
-        predictions = store.query(query_sql("seal_unsealed"), window).dicts()
+        light = store.query(query_sql("seal_unsealed"), window, settings=ENGINE_LEAF_SETTINGS).dicts()
+        predictions = _with_python_rows(store, light, window)
         events = store.query(query_sql("seal_unsealed_events"), window).dicts()
         merged = heapq.merge(predictions, events, key=lambda row: (row["timestamp"], row["record_id"], row["row_hash"]))
         ordered = list(itertools.islice(merged, left))
@@ -159,6 +168,23 @@ def _unsealed(store: Store, limit: int) -> Iterator[list[dict[str, Any]]]:
         left -= len(ordered)
         if left <= 0:
             return
+
+
+def _with_python_rows(store: Store, predictions: list[dict[str, Any]], window: dict[str, Any]) -> list[dict[str, Any]]:
+    """*predictions* (``seal_unsealed``: ids and the engine's leaf hash), each row the engine
+    did not hash replaced by the whole row, which the caller hashes in Python."""
+    if all(row["engine_leaf_hash"] for row in predictions):
+        return predictions
+    bounds = {"since": window["since"], "until": window["until"]}
+    rows = store.query(query_sql("seal_unsealed_rows"), bounds).dicts()
+    whole = {(row["record_id"], row["row_hash"]): row for row in rows}
+    rows = []
+    for light in predictions:
+        row = light if light["engine_leaf_hash"] else whole.get((light["record_id"], light["row_hash"]))
+        if row is None:
+            raise SealError(f"record {light['record_id']} changed while it was sealed; run `otel-audit seal` again")
+        rows.append(row)
+    return rows
 
 
 def _sign(store: Store, signer: NoteSigner, origin: str, compact: CompactRange) -> str:

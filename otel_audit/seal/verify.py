@@ -52,6 +52,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import heapq
 import itertools
 import pickle
 import tempfile
@@ -65,7 +66,7 @@ from otel_audit import semconv
 from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows, stored_time_text, to_utc
 from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
-from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
+from otel_audit.seal.leaf import ENGINE_LEAF_SETTINGS, is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
 from otel_audit.seal.merkle import CompactRange
 from otel_audit.seal.stored import StoredCheckpoint, load_checkpoints
 from otel_audit.store.connect import Store
@@ -560,12 +561,20 @@ def _hash_records(
     and spool what matching needs to its record id's partition."""
     for window_start, window_end, _ in windows:
         window = {"since": window_start, "until": window_end}
-        rows = itertools.chain(
-            store.query(query_sql("seal_records"), window).dicts(),
-            store.query(query_sql("seal_event_records"), window).dicts(),
+        # The engine hashes the leaves of most prediction rows (see seal.sealer); the others, and
+        # the events, are hashed here. Merged in the order of seal_records.sql.
+        hashed = store.query(query_sql("seal_record_hashes"), window, settings=ENGINE_LEAF_SETTINGS).dicts()
+        predictions = heapq.merge(
+            (row for row in hashed if row["engine_leaf_hash"]),
+            store.query(query_sql("seal_records_in_python"), window).dicts(),
+            key=lambda row: (row["timestamp"], row["record_id"]),
         )
-        for row in rows:
+        for row in itertools.chain(predictions, store.query(query_sql("seal_event_records"), window).dicts()):
             report.records_checked += 1
+            engine = row.get("engine_leaf_hash")
+            if engine:  # no tombstone in it: not erased, and a prediction sealed in any leaf version
+                partitions.add_row(_Row(row["record_id"], row["timestamp"], row["row_hash"], "", False, engine, True))
+                continue
             kind = record_kind(row)
             legacy = not kind and not is_tombstone(row["output_label"])
             partitions.add_row(

@@ -1,0 +1,12 @@
+-- Every stored prediction row (duplicates included) in [since, until), for verification, by
+-- its ids and the leaf hash the engine computed ('' for the rows hashed in Python, which
+-- seal_records_in_python.sql returns whole), in the order of seal_records.sql.
+SELECT
+    toString(Timestamp) AS timestamp,
+    RecordId AS record_id,
+    RowHash AS row_hash,
+{{query:_seal_engine_leafable}},
+{{query:_seal_engine_leaf}}
+FROM audit_predictions
+WHERE Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
+ORDER BY Timestamp, RecordId
