@@ -1,9 +1,10 @@
 -- Fragment: the leaf hash of a prediction row computed by the engine, as otel_audit/seal/leaf.py
 -- specifies it (version 3: lower-case hex SHA-256 of 0x00 and the leaf object's RFC 8785 JSON),
 -- or '' where engine_leafable (_seal_engine_leafable.sql, in the same SELECT) is 0 and the leaf
--- is hashed in Python. toJSONString escapes '/' (seal sets output_format_json_escape_forward_slashes
--- = 1), which is put back: every backslash it writes starts an escape, so '\/' in its output is
--- always an escaped '/'. Keys are written in RFC 8785
+-- is hashed in Python. toJSONString may escape '/' (output_format_json_escape_forward_slashes);
+-- every '\/' in its output is put back to '/', which is exact for the text engine_leafable admits
+-- (no '\/' in it): every backslash toJSONString writes then starts an escape, and '\/' can only
+-- be an escaped '/'. Keys are written in RFC 8785
 -- order (all ASCII, so byte order); attribute keys are sorted by bytes, which is that order for
 -- the ASCII keys engine_leafable admits.
     if(

@@ -71,7 +71,6 @@ from otel_audit.emit.hashing import canonical_json, flat_canonical_bytes
 from otel_audit.seal.merkle import hash_leaf
 
 __all__ = [
-    "ENGINE_LEAF_SETTINGS",
     "EVENT_CONTENT_FIELDS",
     "EVENT_FIELDS",
     "EVENT_LEAF_VERSION",
@@ -89,11 +88,6 @@ __all__ = [
 ]
 
 LEAF_VERSION = 3
-
-ENGINE_LEAF_SETTINGS = {"output_format_json_escape_forward_slashes": 1}
-"""Settings of a query that computes leaf hashes in the engine (``_seal_engine_leaf.sql``, the
-leaf above written in SQL): it puts escaped slashes back, so they must be escaped whatever the
-server's profile says."""
 
 RECORD_FIELDS = (
     "timestamp",

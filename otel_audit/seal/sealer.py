@@ -35,7 +35,7 @@ from typing import Any
 from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows
 from otel_audit.seal._errors import SealError
 from otel_audit.seal.checkpoint import NoteSigner, format_checkpoint, sign_note
-from otel_audit.seal.leaf import ENGINE_LEAF_SETTINGS, leaf_hash, record_kind
+from otel_audit.seal.leaf import leaf_hash, record_kind
 from otel_audit.seal.merkle import CompactRange
 from otel_audit.seal.stored import StoredCheckpoint, load_checkpoints, load_leaves
 from otel_audit.seal.verify import VERIFY_WINDOW_ROWS, Problem, VerifyReport, verify
@@ -158,8 +158,7 @@ def _unsealed(store: Store, limit: int) -> Iterator[list[dict[str, Any]]]:
         if not rows:
             continue
         window = {"since": since, "until": until, "limit": left}
-        light = store.query(query_sql("seal_unsealed"), window, settings=ENGINE_LEAF_SETTINGS).dicts()
-        predictions = _with_python_rows(store, light, window)
+        predictions = _with_python_rows(store, store.query(query_sql("seal_unsealed"), window).dicts(), window)
         events = store.query(query_sql("seal_unsealed_events"), window).dicts()
         merged = heapq.merge(predictions, events, key=lambda row: (row["timestamp"], row["record_id"], row["row_hash"]))
         ordered = list(itertools.islice(merged, left))

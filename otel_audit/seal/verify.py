@@ -66,7 +66,7 @@ from otel_audit import semconv
 from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows, stored_time_text, to_utc
 from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
-from otel_audit.seal.leaf import ENGINE_LEAF_SETTINGS, is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
+from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
 from otel_audit.seal.merkle import CompactRange
 from otel_audit.seal.stored import StoredCheckpoint, load_checkpoints
 from otel_audit.store.connect import Store
@@ -563,7 +563,7 @@ def _hash_records(
         window = {"since": window_start, "until": window_end}
         # The engine hashes the leaves of most prediction rows (see seal.sealer); the others, and
         # the events, are hashed here. Merged in the order of seal_records.sql.
-        hashed = store.query(query_sql("seal_record_hashes"), window, settings=ENGINE_LEAF_SETTINGS).dicts()
+        hashed = store.query(query_sql("seal_record_hashes"), window).dicts()
         predictions = heapq.merge(
             (row for row in hashed if row["engine_leaf_hash"]),
             store.query(query_sql("seal_records_in_python"), window).dicts(),

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from otel_audit import semconv
 from otel_audit.seal.checkpoint import NoteSigner
-from otel_audit.seal.leaf import ENGINE_LEAF_SETTINGS, leaf_hash
+from otel_audit.seal.leaf import leaf_hash
 from otel_audit.seal.sealer import seal, verify
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
@@ -71,11 +71,11 @@ def _insert(store: Store, rows: list[dict[str, Any]]) -> None:
     store.insert_columns("audit_predictions", [[row[c] for row in rows] for c in _COLUMNS], _COLUMNS)
 
 
-def _engine_and_python(store: Store) -> dict[str, tuple[str, str]]:
-    """Per record id: the engine's leaf hash ('' if left to Python) and leaf.py's."""
-    engine = store.query(
-        query_sql("seal_unsealed"), {**_EVERYTHING, "limit": 10**9}, settings=ENGINE_LEAF_SETTINGS
-    ).dicts()
+def _engine_and_python(store: Store, escape_slashes: int = 1) -> dict[str, tuple[str, str]]:
+    """Per record id: the engine's leaf hash ('' if left to Python) and leaf.py's, the engine
+    escaping '/' in JSON or not (*escape_slashes*: a server profile may say either)."""
+    slashes = {"output_format_json_escape_forward_slashes": escape_slashes}
+    engine = store.query(query_sql("seal_unsealed"), {**_EVERYTHING, "limit": 10**9}, settings=slashes).dicts()
     python = {
         row["record_id"]: leaf_hash(row).hex() for row in store.query(query_sql("seal_records"), _EVERYTHING).dicts()
     }
@@ -85,7 +85,9 @@ def _engine_and_python(store: Store) -> dict[str, tuple[str, str]]:
 # What each row holds, and whether the engine hashes it (True) or leaves it to Python (False).
 _CASES: dict[str, tuple[dict[str, Any], bool]] = {
     "plain": ({}, True),
-    "quotes, backslashes, slashes": ({"ErrorMessage": 'say "hi" \\ a/b \\/ c\\\\/'}, True),
+    "quotes, backslashes, slashes": ({"ErrorMessage": 'say "hi" \\ a/b /\\ \\"/ \\\\ /'}, True),
+    "a backslash before a slash": ({"ErrorMessage": "c\\/"}, False),
+    "two backslashes before a slash": ({"Attributes": {"k": "c\\\\/"}}, False),
     "short escapes and DEL": ({"UserId": "a\tb\nc\rd\be\ff\x7fg\x01h\x10"}, True),
     "non-ASCII text": ({"ModelName": "modèle-π 😀 日本 \ufeff", "Attributes": {"note": "ça va 😀"}}, True),
     "content attribute": (
@@ -118,11 +120,13 @@ _CASES: dict[str, tuple[dict[str, Any], bool]] = {
 }
 
 
-def test_every_case_is_hashed_as_leaf_py_hashes_it(store: Store) -> None:
-    """Each case: hashed by the engine exactly as in Python, or left to Python."""
+@pytest.mark.parametrize("escape_slashes", [1, 0])
+def test_every_case_is_hashed_as_leaf_py_hashes_it(store: Store, escape_slashes: int) -> None:
+    """Each case: hashed by the engine exactly as in Python, or left to Python, whether the
+    engine escapes '/' in JSON or not."""
     rows = {name: _row(**changes) for name, (changes, _) in _CASES.items()}
     _insert(store, list(rows.values()))
-    hashes = _engine_and_python(store)
+    hashes = _engine_and_python(store, escape_slashes)
     for name, (_, by_engine) in _CASES.items():
         engine, python = hashes[rows[name]["RecordId"]]
         assert (engine != "") == by_engine, name
@@ -130,20 +134,25 @@ def test_every_case_is_hashed_as_leaf_py_hashes_it(store: Store) -> None:
 
 
 def test_invalid_utf8_is_left_to_python(store: Store) -> None:
-    """Bytes that are not UTF-8 (inserted by SQL, as a client can) are hashed in Python."""
+    """Bytes that are not UTF-8 (inserted by SQL, as a client can) are hashed in Python, even
+    when two texts hold the halves of one character."""
     _insert(store, [_row(RecordId="bytes-1")])
     store.command(
         "INSERT INTO audit_predictions (Timestamp, RecordId, RequestId, ErrorMessage) "
         "SELECT now64(9) - INTERVAL 1 HOUR, 'bytes-2', 'req-b', unhex('61ff62')",
         settings=_INSERT,
     )
+    # Halves of one character in two texts: each is invalid, though joined they would be 'é'.
+    store.command(
+        "INSERT INTO audit_predictions (Timestamp, RecordId, RequestId, ServiceName, TraceId) "
+        "SELECT now64(9) - INTERVAL 1 HOUR, 'bytes-3', 'req-c', unhex('c3'), unhex('a9')",
+        settings=_INSERT,
+    )
     engine = {
         row["record_id"]: row["engine_leaf_hash"]
-        for row in store.query(
-            query_sql("seal_unsealed"), {**_EVERYTHING, "limit": 10}, settings=ENGINE_LEAF_SETTINGS
-        ).dicts()
+        for row in store.query(query_sql("seal_unsealed"), {**_EVERYTHING, "limit": 10}).dicts()
     }
-    assert engine["bytes-1"] != "" and engine["bytes-2"] == ""
+    assert engine["bytes-1"] != "" and engine["bytes-2"] == "" and engine["bytes-3"] == ""
 
 
 def test_seal_with_both_kinds_of_rows_verifies(store: Store, signer: NoteSigner) -> None:
@@ -165,7 +174,7 @@ def test_seal_with_both_kinds_of_rows_verifies(store: Store, signer: NoteSigner)
     assert stored == python
 
 
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12) | st.sampled_from(["a\\/b", "\\", "/", "x/"])
 _ASCII_KEYS = st.text(st.characters(max_codepoint=127), max_size=8)
 
 
@@ -192,9 +201,9 @@ def test_any_row_the_engine_hashes_matches(
     _insert(store, [row])
     engine, python = _engine_and_python(store)[row["RecordId"]]
     assert engine in ("", python)
+    written = [texts[0], texts[1], *attributes, *attributes.values()]  # the texts written as JSON strings
     plain_text = not any(
-        c in "\x0b\x0e\x0f\x1a\x1b\x1c\x1d\x1e\x1f\u2028\u2029"
-        for c in texts[0] + texts[1] + "".join(attributes) + "".join(attributes.values())
+        "\\/" in text or any(c in "\x0b\x0e\x0f\x1a\x1b\x1c\x1d\x1e\x1f\u2028\u2029" for c in text) for text in written
     )
     plain_latency = math.isfinite(latency) and (
         abs(latency) <= 2**53 - 1 if latency.is_integer() else 1e-4 <= abs(latency) < 1e16
