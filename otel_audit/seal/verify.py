@@ -562,34 +562,32 @@ def _hash_records(
     for window_start, window_end, _ in windows:
         window = {"since": window_start, "until": window_end}
         # The engine hashes the leaves of most prediction rows (see seal.sealer); the others, and
-        # the events, are hashed here. Merged in the order of seal_records.sql.
-        hashed = store.query(query_sql("seal_record_hashes"), window).dicts()
-        predictions = heapq.merge(
-            (row for row in hashed if row["engine_leaf_hash"]),
-            store.query(query_sql("seal_records_in_python"), window).dicts(),
-            key=lambda row: (row["timestamp"], row["record_id"]),
-        )
-        for row in itertools.chain(predictions, store.query(query_sql("seal_event_records"), window).dicts()):
-            report.records_checked += 1
-            engine = row.get("engine_leaf_hash")
-            if engine:  # no tombstone in it: not erased, and a prediction sealed in any leaf version
-                partitions.add_row(_Row(row["record_id"], row["timestamp"], row["row_hash"], "", False, engine, True))
-                continue
-            kind = record_kind(row)
-            legacy = not kind and not is_tombstone(row["output_label"])
-            partitions.add_row(
-                _Row(
-                    row["record_id"],
-                    row["timestamp"],
-                    row["row_hash"],
-                    kind,
-                    is_erased(row),
-                    leaf_hash(row).hex(),
-                    legacy,
-                )
-            )
+        # the events, are hashed here. Predictions merged in the order of seal_records.sql.
+        # An engine-hashed row holds no tombstone: not erased, and a prediction that may have been
+        # sealed in an older leaf version.
+        by_engine = [
+            _Row(record_id, timestamp, row_hash, "", False, engine, True)
+            for timestamp, record_id, row_hash, _, engine in store.query(query_sql("seal_record_hashes"), window).rows
+            if engine
+        ]
+        in_python = [_hashed_row(row) for row in store.query(query_sql("seal_records_in_python"), window).dicts()]
+        events = [_hashed_row(row) for row in store.query(query_sql("seal_event_records"), window).dicts()]
+        for row in itertools.chain(heapq.merge(by_engine, in_python, key=_sealing_order), events):
+            partitions.add_row(row)
+        report.records_checked += len(by_engine) + len(in_python) + len(events)
         partitions.flush()
         step()
+
+
+def _hashed_row(row: dict[str, Any]) -> _Row:
+    """What matching needs of a whole stored row, its leaf hashed here."""
+    kind = record_kind(row)
+    legacy = not kind and not is_tombstone(row["output_label"])
+    return _Row(row["record_id"], row["timestamp"], row["row_hash"], kind, is_erased(row), leaf_hash(row).hex(), legacy)
+
+
+def _sealing_order(row: _Row) -> tuple[str, str]:
+    return row.timestamp, row.record_id
 
 
 @dataclass
