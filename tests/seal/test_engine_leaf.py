@@ -155,6 +155,22 @@ def test_invalid_utf8_is_left_to_python(store: Store) -> None:
     assert engine["bytes-1"] != "" and engine["bytes-2"] == "" and engine["bytes-3"] == ""
 
 
+def test_a_key_the_map_holds_twice_is_left_to_python(store: Store, signer: NoteSigner) -> None:
+    """A Map can hold one key twice (a client sent it so); Python reads one value per key, so the
+    row is hashed in Python, and the sealed store verifies."""
+    store.command(
+        "INSERT INTO audit_predictions (Timestamp, RecordId, RequestId, Attributes) "
+        "SELECT now64(9) - INTERVAL 1 HOUR, 'twice', 'req-t', map('k', '1', 'k', '2', 'a', '3')",
+        settings=_INSERT,
+    )
+    _insert(store, [_row(RecordId="once", Attributes={"k": "2", "a": "3"})])
+    hashes = _engine_and_python(store)
+    assert hashes["twice"][0] == "" and hashes["once"][0] != ""
+    assert seal(store, signer).sealed == 2
+    report = verify(store, signer.verifier)
+    assert report.ok, report.problems[:3]
+
+
 def test_seal_with_both_kinds_of_rows_verifies(store: Store, signer: NoteSigner) -> None:
     """A store mixing rows the engine hashes and rows Python hashes, sealed in two batches,
     verifies (verify recomputes every leaf in Python): the two are one tree. (Tombstones are
