@@ -2,11 +2,7 @@
 -- its ids and the leaf hash the engine computed ('' for the rows hashed in Python, which
 -- seal_records_in_python.sql returns whole), in the order of seal_records.sql.
 SELECT
-    toString(Timestamp) AS timestamp,
-    RecordId AS record_id,
-    RowHash AS row_hash,
-{{query:_seal_engine_leafable}},
-{{query:_seal_engine_leaf}}
+{{query:_seal_engine_hash_columns}}
 FROM audit_predictions
 WHERE Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
 ORDER BY Timestamp, RecordId

@@ -1,21 +1,13 @@
 -- Records not yet in the Merkle tree with Timestamp in [since, until), in sealing order:
 -- Timestamp, then RecordId; one row per stored record (RecordId, RowHash): duplicates from
 -- at-least-once delivery are sealed once, two different rows under one id are both sealed.
--- Each with the leaf hash the engine computed, or '' for the few rows hashed in Python
--- (seal_unsealed_rows.sql returns those whole).
-SELECT timestamp, record_id, row_hash, engine_leaf_hash
-FROM (
-    SELECT
-        toString(Timestamp) AS timestamp,
-        RecordId AS record_id,
-        RowHash AS row_hash,
-{{query:_seal_engine_leafable}},
-{{query:_seal_engine_leaf}}
-    FROM audit_predictions
-    WHERE {{query:_seal_unsealed_prediction}}
-      AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-    ORDER BY Timestamp, RecordId, RowHash
-    LIMIT 1 BY RecordId, RowHash
-    LIMIT {limit:UInt64}
-)
-ORDER BY timestamp, record_id, row_hash
+-- Each by its ids and the leaf hash the engine computed, or '' for the few rows hashed in
+-- Python (seal_unsealed_rows.sql returns those whole).
+SELECT
+{{query:_seal_engine_hash_columns}}
+FROM audit_predictions
+WHERE {{query:_seal_unsealed_prediction}}
+  AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
+ORDER BY Timestamp, RecordId, RowHash
+LIMIT 1 BY RecordId, RowHash
+LIMIT {limit:UInt64}

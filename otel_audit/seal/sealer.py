@@ -175,8 +175,8 @@ def _with_python_rows(store: Store, predictions: list[dict[str, Any]], window: d
     if all(row["engine_leaf_hash"] for row in predictions):
         return predictions
     bounds = {"since": window["since"], "until": window["until"]}
-    rows = store.query(query_sql("seal_unsealed_rows"), bounds).dicts()
-    whole = {(row["record_id"], row["row_hash"]): row for row in rows}
+    hashed_here = store.query(query_sql("seal_unsealed_rows"), bounds).dicts()
+    whole = {(row["record_id"], row["row_hash"]): row for row in hashed_here}
     rows = []
     for light in predictions:
         row = light if light["engine_leaf_hash"] else whole.get((light["record_id"], light["row_hash"]))
