@@ -53,8 +53,8 @@ test-fast: setup $(CROSSLANG) $(JSCLIENT) collector chromium
 	$(PY) -m pytest -q -m "not slow"
 
 lint: setup
-	$(VENV)/bin/ruff check otel_audit tests bench
-	$(VENV)/bin/ruff format --check otel_audit tests bench
+	$(VENV)/bin/ruff check otel_audit tests bench collector docs
+	$(VENV)/bin/ruff format --check otel_audit tests bench collector docs/envvars_table.py
 	$(VENV)/bin/mypy --strict otel_audit
 
 bench: setup

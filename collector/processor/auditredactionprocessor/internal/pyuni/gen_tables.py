@@ -179,7 +179,7 @@ _CUE_HEAD = r"(?:^|[^\w])"
 
 
 def cue_tail_pattern() -> str:
-    """_CUE without its leading ``(?:^|[^\w])``, anchored at both ends: the Go port runs it
+    r"""_CUE without its leading ``(?:^|[^\w])``, anchored at both ends: the Go port runs it
     at each phone word found in an ASCII window instead of searching the window."""
     assert _CUE.pattern.startswith(_CUE_HEAD), _CUE.pattern[:20]
     tail = _CUE.pattern[len(_CUE_HEAD) :]
