@@ -49,7 +49,6 @@ same tree and checked by the same functions; a problem with an event names it by
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import datetime as dt
 import heapq
@@ -317,10 +316,10 @@ class _Partitions:
         self._folder.cleanup()
 
     def add_leaf(self, index: int, leaf: _Leaf) -> None:
-        self._pending["leaves", hash(leaf.record_id) % self.count].append((index, *leaf))
+        self._pending["leaves", hash(leaf.record_id) % self.count].append((index, leaf))
 
     def add_row(self, row: _Row) -> None:
-        self._pending["rows", hash(row.record_id) % self.count].append(tuple(row))
+        self._pending["rows", hash(row.record_id) % self.count].append(row)
 
     def flush(self) -> None:
         """Write what was added since the last flush to the partitions' files."""
@@ -332,11 +331,11 @@ class _Partitions:
         self._pending.clear()
 
     def read(self, index: int) -> tuple[dict[int, _Leaf], list[_Row]]:
-        """Partition *index*: its leaves by tree position, its rows in the order they were added."""
-        leaves = {item[0]: _Leaf(*item[1:]) for item in self._load("leaves", index)}
-        return leaves, [_Row(*item) for item in self._load("rows", index)]
+        """Partition *index*: its leaves by tree position (in tree order, as added), its rows in the
+        order they were added."""
+        return dict(self._load("leaves", index)), list(self._load("rows", index))
 
-    def _load(self, kind: str, index: int) -> Iterator[tuple[Any, ...]]:
+    def _load(self, kind: str, index: int) -> Iterator[Any]:
         path = Path(self._folder.name, f"{kind}-{index}")
         if path.exists():
             with path.open("rb") as stream:
@@ -385,6 +384,7 @@ def _read_tree(
     tree = _Tree()
     compact = CompactRange()
     named = {0, *sizes}
+    signed = sizes[-1] if sizes else 0
     if 0 in wanted:
         tree.roots[0] = compact.root()
     previous: _Leaf | None = None  # the leaf at position compact.size - 1 (None: none stored)
@@ -397,10 +397,13 @@ def _read_tree(
             previous = None
             if compact.size in wanted:
                 tree.roots[compact.size] = compact.root()
-        batch = bisect.bisect_right(sizes, index)
-        batch_start = sizes[batch - 1] if batch else 0
-        before = previous if batch < len(sizes) and index > batch_start else None  # same seal batch
-        if before is not None and (leaf.timestamp, leaf.record_id) < (before.timestamp, before.record_id):
+        # Inside one signed seal batch (a batch starts at 0 and at each checkpoint size).
+        if (
+            previous is not None
+            and index < signed
+            and index not in named
+            and (leaf.timestamp, leaf.record_id) < (previous.timestamp, previous.record_id)
+        ):
             tree.reordered.append(Problem("reordered", leaf.record_id, index, "leaf is out of sealing order"))
         compact.append(bytes.fromhex(leaf.leaf_hash))
         if index in named:
@@ -536,8 +539,8 @@ class _LeavesById:
     def __init__(self, leaves: dict[int, _Leaf]) -> None:
         self.first: dict[str, int] = {}
         self._more: dict[str, list[int]] = defaultdict(list)
-        for index in sorted(leaves):
-            record_id = leaves[index].record_id
+        for index, leaf in leaves.items():  # in tree order
+            record_id = leaf.record_id
             if record_id in self.first:
                 self._more[record_id].append(index)
             else:
@@ -672,7 +675,7 @@ def _check_partition(
     for check, problems in found.items():
         getattr(results, check).extend(problems)
         subjects.update(problem.record_id for problem in problems)
-    for _, leaf in sorted(leaves.items()):
+    for leaf in leaves.values():
         if leaf.kind and leaf.record_id in subjects:
             results.leaf_kinds[leaf.record_id] = leaf.kind
     for record_id, kind in matching.kinds.items():
@@ -697,7 +700,12 @@ def _match_records(
     matching = _Matching()
     positions: list[int | None] = []
     legacy: dict[str, list[int]] = defaultdict(list)  # record id -> the rows to hash in older versions
+    first_of = by_id.first
     for number, row in enumerate(rows):
+        first = first_of.get(row.record_id)
+        if first is not None and leaves[first].leaf_hash == row.leaf_hash:  # most rows: their id's one leaf
+            positions.append(first)
+            continue
         ids = by_id.positions(row.record_id)
         position = next((i for i in ids if leaves[i].leaf_hash == row.leaf_hash), None)
         positions.append(position)
@@ -807,7 +815,7 @@ def _check_deleted_records(
     """Every leaf of the period whose row was not found."""
     return [
         Problem("deleted record", leaf.record_id, index, "sealed record is missing")
-        for index, leaf in sorted(leaves.items())
+        for index, leaf in leaves.items()
         if index not in matched and start_text <= leaf.timestamp < end_text
     ]
 
@@ -823,7 +831,7 @@ def _check_unsigned_leaves(
     stored = {row.record_id for row in rows}
     return [
         Problem("unsigned leaf", leaf.record_id, index, "a leaf beyond the last checkpoint names no stored record")
-        for index, leaf in sorted(unsigned.items())
+        for index, leaf in unsigned.items()
         if leaf.record_id not in stored and start_text <= leaf.timestamp < end_text
     ]
 
