@@ -511,12 +511,17 @@ def _read_partition_rows(store: Store, query: dict[str, Any], report: VerifyRepo
     # The engine hashes the leaves of most prediction rows (see seal.sealer); the others, and the
     # events, are hashed here. An engine-hashed row holds no tombstone: not erased, and a
     # prediction that may have been sealed in an older leaf version.
+    predictions = store.query(query_sql("seal_record_hashes"), query).rows
     by_engine = [
         _Row(record_id, timestamp, row_hash, "", False, engine, True)
-        for timestamp, record_id, row_hash, _, engine in store.query(query_sql("seal_record_hashes"), query).rows
+        for timestamp, record_id, row_hash, _, engine in predictions
         if engine
     ]
-    in_python = [_hashed_row(row) for row in store.query(query_sql("seal_records_in_python"), query).dicts()]
+    in_python = (  # read again only if the partition has such rows: each read scans the period
+        [_hashed_row(row) for row in store.query(query_sql("seal_records_in_python"), query).dicts()]
+        if len(by_engine) < len(predictions)
+        else []
+    )
     events = [_hashed_row(row) for row in store.query(query_sql("seal_event_records"), query).dicts()]
     report.records_checked += len(by_engine) + len(in_python) + len(events)
     return [*heapq.merge(by_engine, in_python, key=_sealing_order), *events]
