@@ -1,12 +1,10 @@
--- Every stored prediction row (duplicates included) in [since, until) of one partition by
--- record id (_seal_partition.sql), for verification, by
+-- Every stored prediction row (duplicates included) in [since, until), for verification, by
 -- its ids and the leaf hash the engine computed ('' for the rows hashed in Python, which
 -- seal_records_in_python.sql returns whole), in the order of seal_records.sql.
 SELECT
 {{query:_seal_engine_hash_columns}}
 FROM audit_predictions
 WHERE Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
-  AND {{query:_seal_partition}}
 ORDER BY Timestamp, RecordId
 -- Hash before sorting: the engine otherwise hashes after the merge sort, in one thread.
 SETTINGS query_plan_execute_functions_after_sorting = 0

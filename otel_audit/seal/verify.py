@@ -38,10 +38,9 @@ One function per check, run in this order (each problem's *kind* in quotes):
 * :func:`_check_erasures`: every erased record is in the erasure log ("unlogged erasure").
 
 Memory stays flat however large the tree: one pass streams the leaves in tree order through a
-compact range (the tree checks); then the record checks read the leaves and the rows partition
-by partition, split by a hash of the record id into partitions of about
-:data:`VERIFY_PARTITION_ROWS` rows (the engine selects each partition and hashes its rows;
-nothing is spooled to disk).
+compact range (the tree checks), the records are read in time windows and hashed, and both are
+spooled by record id into partitions of about :data:`VERIFY_PARTITION_ROWS` (files in the
+temporary directory, deleted at the end), which the record checks then read one at a time.
 
 Audit events (``audit_events``: reviews, ground truth, feedback, access events) are sealed in the
 same tree and checked by the same functions; a problem with an event names it by its kind
@@ -53,13 +52,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import heapq
+import itertools
+import marshal
+import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from otel_audit import semconv
-from otel_audit.periods import EPOCH, FAR_FUTURE, stored_time_text, to_utc
+from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows, stored_time_text, to_utc
 from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
 from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
@@ -71,13 +74,13 @@ from otel_audit.store.sql import query_sql
 __all__ = ["VERIFY_PARTITION_ROWS", "VERIFY_WINDOW_ROWS", "Problem", "VerifyReport", "verify"]
 
 VERIFY_WINDOW_ROWS = 20_000
-"""Rows :func:`verify` reads again at once to match them in older leaf versions; it reads the
-tree in pages of leaves ten times as many."""
+"""Stored rows :func:`verify` reads at once (whole UTC days; a bigger day is read whole); it
+reads leaves in pages of ten times as many."""
 
 VERIFY_PARTITION_ROWS = 100_000
 """About how many stored rows (and as many leaves) :func:`verify` holds in memory at once: rows
-and leaves are split by a hash of the record id into partitions of this size, read and matched
-one partition at a time, so memory stays flat however large the tree."""
+and leaves are split by record id into partitions of this size (in files under the temporary
+directory), and matched one partition at a time, so memory stays flat however large the tree."""
 
 
 @dataclass(frozen=True)
@@ -188,8 +191,9 @@ def verify(
             the newest stored checkpoint must cover at least its tree size, and the first
             ``pinned.size`` stored leaves must hash to its root (the tree only grew since).
         min_tree_size: the newest stored checkpoint must cover at least this many leaves.
-        progress: called as ``progress(description, total)`` after each page of leaves and
-            each partition read and matched (``total`` steps in all), e.g. for a progress bar.
+        progress: called as ``progress(description, total)`` after each page of leaves, each
+            window of records and each partition matched (``total`` steps in all), e.g. for a
+            progress bar.
 
     Returns:
         A :class:`VerifyReport`; its ``problems`` are ordered by tree position.
@@ -202,43 +206,51 @@ def verify(
     report.checkpoints = len(checkpoints)
     sizes = sorted({stored.tree_size for stored in checkpoints})
     span = int(store.query(query_sql("seal_leaf_span")).rows[0][0])
-    period = {"since": start, "until": end}
-    period_rows = int(store.query(query_sql("seal_rows_in_period"), period).rows[0][0])
+    windows = list(_windows(store, start, end))
+    period_rows = sum(rows for _, _, rows in windows)
     page_rows = VERIFY_WINDOW_ROWS * 10
     count = max(1, -(-max(span, period_rows) // VERIFY_PARTITION_ROWS))
-    steps = len(range(0, span, page_rows)) + count
+    steps = len(range(0, span, page_rows)) + len(windows) + count
     step = progress or (lambda description, total: None)
 
     last_size = sizes[-1] if sizes else 0
-    wanted = set(sizes) | ({pinned.size} if pinned else set())
-    tree = _read_tree(store, span, sizes, page_rows=page_rows, wanted=wanted, step=lambda: step("leaves", steps))
-    report.leaves = tree.read
-    parsed, origins, found = _check_checkpoints(checkpoints, tree, verifier)
-    problems = tree.inserted + found
-    report.origin = next(iter(origins), "")
-    problems += _check_roots(parsed, sizes, tree, pinned)
-    problems += tree.reordered
-    report.tree_size = last_size
-    report.root = tree.roots.get(last_size, b"").hex() if sizes else ""
-    report.unsigned_leaves = max(0, tree.size - last_size)
-    problems += _check_pinned_head(report, tree.roots, pinned, min_tree_size)
-
-    logged = _read_erasures(store, report)
-    named = {problem.record_id for problem in problems}
-    results = _Results()
-    for index in range(count):
-        partition = {"partitions": count, "partition": index}
-        leaves = _read_partition_leaves(store, partition, tree.kept)
-        rows = _read_partition_rows(store, partition | period, report)
-        unsigned = {i: leaf for i, leaf in leaves.items() if i >= last_size}
-        signed = {i: leaf for i, leaf in leaves.items() if i < last_size} if unsigned else leaves
-        _check_partition(
-            store, signed, rows, period=(start, end), logged=logged, named=named, report=report, results=results
+    with _Partitions(count) as partitions:
+        wanted = set(sizes) | ({pinned.size} if pinned else set())
+        tree = _read_tree(
+            store,
+            span,
+            sizes,
+            page_rows=page_rows,
+            wanted=wanted,
+            partitions=partitions,
+            step=lambda: step("leaves", steps),
         )
-        orphans = _check_unsigned_leaves(unsigned, rows, period=(start, end))
-        results.orphans += orphans
-        results.leaf_kinds.update((p.record_id, unsigned[p.leaf_index or 0].kind) for p in orphans)
-        step("matching", steps)
+        report.leaves = tree.read
+        parsed, origins, found = _check_checkpoints(checkpoints, tree, verifier)
+        problems = tree.inserted + found
+        report.origin = next(iter(origins), "")
+        problems += _check_roots(parsed, sizes, tree, pinned)
+        problems += tree.reordered
+        report.tree_size = last_size
+        report.root = tree.roots.get(last_size, b"").hex() if sizes else ""
+        report.unsigned_leaves = max(0, tree.size - last_size)
+        problems += _check_pinned_head(report, tree.roots, pinned, min_tree_size)
+
+        _hash_records(store, windows, partitions, report, lambda: step("records", steps))
+        logged = _read_erasures(store, report)
+        named = {problem.record_id for problem in problems}
+        results = _Results()
+        for index in range(count):
+            leaves, rows = partitions.read(index)
+            unsigned = {i: leaf for i, leaf in leaves.items() if i >= last_size}
+            signed = {i: leaf for i, leaf in leaves.items() if i < last_size} if unsigned else leaves
+            _check_partition(
+                store, signed, rows, period=(start, end), logged=logged, named=named, report=report, results=results
+            )
+            orphans = _check_unsigned_leaves(unsigned, rows, period=(start, end))
+            results.orphans += orphans
+            results.leaf_kinds.update((p.record_id, unsigned[p.leaf_index or 0].kind) for p in orphans)
+            step("matching", steps)
     problems += results.ordered(allow_unsealed)
     problems = _name_subjects(problems, results.kinds, results.leaf_kinds)
     problems.sort(key=lambda problem: _rank(problem, tree.size))
@@ -286,6 +298,62 @@ def _name_subjects(problems: list[Problem], kinds: dict[str, str], leaf_kinds: d
     return named
 
 
+class _Partitions:
+    """Leaves and rows split by record id into *count* partitions, each spooled to its own file in
+    a temporary directory and read back one partition at a time. A chunk is written as columns
+    (marshal: plain strings, ints and bools, a few bytes each beyond their text), not as one
+    object per row. A single partition stays in memory (it is no bigger than one file)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._folder = tempfile.TemporaryDirectory(prefix="otel-audit-verify-")
+        self._pending: dict[tuple[str, int], list[Any]] = defaultdict(list)
+
+    def __enter__(self) -> _Partitions:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pending.clear()
+        self._folder.cleanup()
+
+    def add_leaf(self, leaf: tuple[Any, ...]) -> None:
+        """Add a leaf as read: ``(LeafIndex, RecordId, Timestamp, LeafHash, Kind)``."""
+        self._pending["leaves", hash(leaf[1]) % self.count].append(leaf)
+
+    def add_row(self, row: _Row) -> None:
+        self._pending["rows", hash(row.record_id) % self.count].append(row)
+
+    def flush(self) -> None:
+        """Write what was added since the last flush to the partitions' files."""
+        if self.count == 1:
+            return
+        for (kind, index), items in self._pending.items():
+            chunk = marshal.dumps(tuple(zip(*items, strict=True)))
+            with Path(self._folder.name, f"{kind}-{index}").open("ab") as stream:
+                stream.write(len(chunk).to_bytes(8, "little") + chunk)
+        self._pending.clear()
+
+    def read(self, index: int) -> tuple[dict[int, _Leaf], list[_Row]]:
+        """Partition *index*: its leaves by tree position (in tree order, as added), its rows in the
+        order they were added."""
+        leaves = {
+            i: _Leaf(record_id, at, digest, kind) for i, record_id, at, digest, kind in self._load("leaves", index)
+        }
+        if self.count == 1:
+            return leaves, self._pending.pop(("rows", index), [])
+        return leaves, list(map(_Row._make, self._load("rows", index)))
+
+    def _load(self, kind: str, index: int) -> Iterator[tuple[Any, ...]]:
+        path = Path(self._folder.name, f"{kind}-{index}")
+        data = memoryview(path.read_bytes() if path.exists() else b"")
+        at = 0
+        while at < len(data):
+            size = int.from_bytes(data[at : at + 8], "little")
+            yield from zip(*marshal.loads(data[at + 8 : at + 8 + size]), strict=True)
+            at += 8 + size
+        yield from self._pending.pop((kind, index), ())
+
+
 @dataclass
 class _Tree:
     """What one pass over the stored leaves, in tree order, found."""
@@ -300,8 +368,6 @@ class _Tree:
     inserted: list[Problem] = field(default_factory=list)
     gaps: list[Problem] = field(default_factory=list)
     reordered: list[Problem] = field(default_factory=list)
-    kept: dict[int, _Leaf] = field(default_factory=dict)
-    """At each position several stored leaves share, the one the tree holds (read last)."""
 
     def record_at(self, index: int) -> str:
         return self.record_ids.get(index, "")
@@ -314,11 +380,12 @@ def _read_tree(
     *,
     page_rows: int,
     wanted: set[int],
+    partitions: _Partitions,
     step: Callable[[], None],
 ) -> _Tree:
     """Stream the stored leaves in tree order through a compact range (roots at the *wanted*
-    sizes), and find the positions two leaves share ("inserted leaf": the one read last stays,
-    kept in :attr:`_Tree.kept`), the positions with none ("deleted leaf"), and, inside one
+    sizes), spool each to its partition, and find the positions two leaves share ("inserted
+    leaf": the one read last stays), the positions with none ("deleted leaf"), and, inside one
     seal batch (between two checkpoint sizes), leaves out of ``(Timestamp, RecordId)`` order
     ("reordered"). Memory holds one page of leaves, not the tree."""
     tree = _Tree()
@@ -327,12 +394,12 @@ def _read_tree(
     signed = sizes[-1] if sizes else 0
     if 0 in wanted:
         tree.roots[0] = compact.root()
-    # A leaf as read: (LeafIndex, RecordId, Timestamp, LeafHash, Kind); a _Leaf only if kept.
+    # A leaf as read: (LeafIndex, RecordId, Timestamp, LeafHash, Kind), spooled as such.
     previous: tuple[Any, ...] | None = None  # the leaf at position compact.size - 1 (None: none stored)
 
     def place(leaf: tuple[Any, ...]) -> None:
         nonlocal previous
-        index, record_id, timestamp, leaf_hash_hex, kind = leaf
+        index, record_id, timestamp, leaf_hash_hex, _ = leaf
         while compact.size < index:
             tree.gaps.append(Problem("deleted leaf", "", compact.size, "this tree position has no stored leaf"))
             compact.append(_ZERO_LEAF)
@@ -352,11 +419,9 @@ def _read_tree(
             tree.record_ids[index] = record_id
         if compact.size in wanted:
             tree.roots[compact.size] = compact.root()
-        if index in shared:
-            tree.kept[index] = _Leaf(record_id, timestamp, leaf_hash_hex, kind)
+        partitions.add_leaf(leaf)
         previous = leaf
 
-    shared: set[int] = set()
     pending: tuple[Any, ...] | None = None
     for first in range(0, span, page_rows):
         page = {"first": first, "count": page_rows}
@@ -364,13 +429,14 @@ def _read_tree(
             tree.read += 1
             if pending is not None and pending[0] == leaf[0]:
                 tree.inserted.append(Problem("inserted leaf", leaf[1], leaf[0], "two leaves share this index"))
-                shared.add(leaf[0])
             elif pending is not None:
                 place(pending)
             pending = leaf
+        partitions.flush()
         step()
     if pending is not None:
         place(pending)
+        partitions.flush()
     tree.size = compact.size
     return tree
 
@@ -491,40 +557,39 @@ class _LeavesById:
         return [] if first is None else [first, *self._more.get(record_id, ())]
 
 
-def _read_partition_leaves(store: Store, partition: dict[str, int], kept: dict[int, _Leaf]) -> dict[int, _Leaf]:
-    """One partition's leaves by tree position, in tree order; where several share a position,
-    only the one the tree holds (*kept*)."""
-    rows = store.query(query_sql("seal_leaves_partition"), partition).rows
-    if not kept:
-        return {index: _Leaf(record_id, at, digest, kind) for index, record_id, at, digest, kind in rows}
-    leaves: dict[int, _Leaf] = {}
-    for index, record_id, at, digest, kind in rows:
-        leaf = _Leaf(record_id, at, digest, kind)
-        if kept.get(index, leaf) == leaf:
-            leaves[index] = leaf
-    return leaves
-
-
-def _read_partition_rows(store: Store, query: dict[str, Any], report: VerifyReport) -> list[_Row]:
-    """One partition's stored rows in the period, each with its leaf hashed: predictions in the
-    order of seal_records.sql, then audit events. Counts them in *report*."""
-    # The engine hashes the leaves of most prediction rows (see seal.sealer); the others, and the
-    # events, are hashed here. An engine-hashed row holds no tombstone: not erased, and a
-    # prediction that may have been sealed in an older leaf version.
-    predictions = store.query(query_sql("seal_record_hashes"), query).rows
-    by_engine = [
-        _Row(record_id, timestamp, row_hash, "", False, engine, True)
-        for timestamp, record_id, row_hash, _, engine in predictions
-        if engine
-    ]
-    in_python = (  # read again only if the partition has such rows: each read scans the period
-        [_hashed_row(row) for row in store.query(query_sql("seal_records_in_python"), query).dicts()]
-        if len(by_engine) < len(predictions)
-        else []
-    )
-    events = [_hashed_row(row) for row in store.query(query_sql("seal_event_records"), query).dicts()]
-    report.records_checked += len(by_engine) + len(in_python) + len(events)
-    return [*heapq.merge(by_engine, in_python, key=_sealing_order), *events]
+def _hash_records(
+    store: Store,
+    windows: list[tuple[dt.datetime, dt.datetime, int]],
+    partitions: _Partitions,
+    report: VerifyReport,
+    step: Callable[[], None],
+) -> None:
+    """Read every stored row of the period in windows of about :data:`VERIFY_WINDOW_ROWS` (memory
+    never holds more records with their inputs, several KB each as Python objects), hash its leaf
+    and spool what matching needs to its record id's partition."""
+    for window_start, window_end, _ in windows:
+        window = {"since": window_start, "until": window_end}
+        # The engine hashes the leaves of most prediction rows (see seal.sealer); the others, and
+        # the events, are hashed here. Predictions merged in the order of seal_records.sql.
+        # An engine-hashed row holds no tombstone: not erased, and a prediction that may have been
+        # sealed in an older leaf version.
+        predictions = store.query(query_sql("seal_record_hashes"), window).rows
+        by_engine = [
+            _Row(record_id, timestamp, row_hash, "", False, engine, True)
+            for timestamp, record_id, row_hash, _, engine in predictions
+            if engine
+        ]
+        in_python = (  # read again only if the window has such rows
+            [_hashed_row(row) for row in store.query(query_sql("seal_records_in_python"), window).dicts()]
+            if len(by_engine) < len(predictions)
+            else []
+        )
+        events = [_hashed_row(row) for row in store.query(query_sql("seal_event_records"), window).dicts()]
+        for row in itertools.chain(heapq.merge(by_engine, in_python, key=_sealing_order), events):
+            partitions.add_row(row)
+        report.records_checked += len(by_engine) + len(in_python) + len(events)
+        partitions.flush()
+        step()
 
 
 def _hashed_row(row: dict[str, Any]) -> _Row:
@@ -809,6 +874,13 @@ def _check_erasures(erased: set[str], logged: set[str], by_id: _LeavesById, repo
         Problem("unlogged erasure", record_id, by_id.first.get(record_id), "content erased outside `erase`")
         for record_id in sorted(erased - logged)
     ]
+
+
+def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime, int]]:
+    """Consecutive ``[from, to)`` covering ``[start, end)``, cut at UTC days, each holding about
+    :data:`VERIFY_WINDOW_ROWS` stored rows (and how many)."""
+    days = store.query(query_sql("seal_rows_per_day"), {"since": start, "until": end}).rows
+    return day_windows(days, start, end, VERIFY_WINDOW_ROWS)
 
 
 def _rank(problem: Problem, size: int) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 import os
 from collections.abc import Callable
 
@@ -265,8 +266,7 @@ class TestVerifyInWindows:
         self, sealed: Store, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """With windows of two rows, records spread over six days are sealed (under one checkpoint)
-        and verify in partitions of two rows, and a modified and a deleted record of different
-        days are both named."""
+        and verify, and a modified and a deleted record in different windows are both named."""
         for days in range(1, 6):  # copies of r0..r2 on each of the five days before
             sealed.command(
                 "INSERT INTO otel_logs (Timestamp, TraceId, SpanId, ServiceName, Body, LogAttributes, EventName) "
@@ -285,10 +285,11 @@ class TestVerifyInWindows:
         assert len(keys) == 27 and keys[12:] == sorted(keys[12:]) and len(load_checkpoints(sealed)) == 2
         # The module, not the function the package exports under the same name.
         verify_module = importlib.import_module("otel_audit.seal.verify")
-        monkeypatch.setattr(verify_module, "VERIFY_PARTITION_ROWS", 2)
-        steps: list[int] = []
-        report = verify(sealed, signer.verifier, progress=lambda _, total: steps.append(total))
-        assert steps[-1] == 1 + 14  # one page of leaves, then 27 leaves read in 14 partitions
+        monkeypatch.setattr(verify_module, "VERIFY_WINDOW_ROWS", 2)
+        windows = list(verify_module._windows(sealed, dt.datetime(1970, 1, 1), dt.datetime(2200, 1, 1)))
+        assert len(windows) >= 6
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # contiguous, no gap
+        report = verify(sealed, signer.verifier)
         assert report.ok, report.problems
         assert report.records_checked == 27
 
