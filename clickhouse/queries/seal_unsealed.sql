@@ -7,7 +7,6 @@ SELECT
 {{query:_seal_engine_hash_columns}}
 FROM audit_predictions
 WHERE {{query:_seal_unsealed_prediction}}
-  AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
 ORDER BY Timestamp, RecordId, RowHash
 LIMIT 1 BY RecordId, RowHash
 LIMIT {limit:UInt64}

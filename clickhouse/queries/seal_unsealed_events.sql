@@ -4,7 +4,6 @@
 SELECT
 {{query:_seal_event_columns}}FROM audit_events
 WHERE {{query:_seal_unsealed_event}}
-  AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
 ORDER BY Timestamp, RecordId, RowHash
 LIMIT 1 BY RecordId, RowHash
 LIMIT {limit:UInt64}

@@ -5,6 +5,5 @@ SELECT
 {{query:_seal_engine_leafable}}
 FROM audit_predictions
 WHERE {{query:_seal_unsealed_prediction}}
-  AND Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
   AND NOT engine_leafable
 LIMIT 1 BY RecordId, RowHash
