@@ -6,5 +6,3 @@ SELECT
 FROM audit_predictions
 WHERE Timestamp >= {since:DateTime64(9)} AND Timestamp < {until:DateTime64(9)}
 ORDER BY Timestamp, RecordId
--- Hash before sorting: the engine otherwise hashes after the merge sort, in one thread.
-SETTINGS query_plan_execute_functions_after_sorting = 0

@@ -10,5 +10,3 @@ WHERE {{query:_seal_unsealed_prediction}}
 ORDER BY Timestamp, RecordId, RowHash
 LIMIT 1 BY RecordId, RowHash
 LIMIT {limit:UInt64}
--- Hash before sorting: the engine otherwise hashes after the merge sort, in one thread.
-SETTINGS query_plan_execute_functions_after_sorting = 0

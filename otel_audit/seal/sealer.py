@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ from otel_audit.seal._errors import SealError
 from otel_audit.seal.checkpoint import NoteSigner, format_checkpoint, sign_note
 from otel_audit.seal.leaf import leaf_hash, record_kind
 from otel_audit.seal.merkle import CompactRange
-from otel_audit.seal.stored import StoredCheckpoint, load_checkpoints, load_leaves
+from otel_audit.seal.stored import HASH_BEFORE_SORTING, StoredCheckpoint, load_checkpoints, load_leaves
 from otel_audit.seal.verify import VERIFY_WINDOW_ROWS, Problem, VerifyReport, verify
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
@@ -60,6 +61,10 @@ _NO_LIMIT = 2**62
 SEAL_CHUNK_ROWS = 20_000
 """About how many records :func:`seal` reads, hashes and inserts leaves for at a time (whole
 days; a bigger day is read whole); one checkpoint is signed at the end."""
+SEAL_BUCKET_LEAVES = 1_000_000
+"""About how many sealed keys the engine holds in one set (about 100 bytes each, 3.3M keys took
+400 MiB) while :func:`seal` counts the unsealed rows per day: the tree's leaves are split by record
+id into buckets of this size, counted one bucket at a time."""
 _seal_lock = threading.Lock()
 _LEAF_COLUMNS = ["LeafIndex", "RecordId", "RowHash", "Kind", "Timestamp", "LeafHash"]
 
@@ -118,7 +123,7 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
             # Leaves without a checkpoint (a sealer stopped between the two inserts): sign them alone first.
             _sign(store, signer, origin, compact)
         start = compact.size
-        for chunk in _unsealed(store, limit or _NO_LIMIT):
+        for chunk in _unsealed(store, limit or _NO_LIMIT, leaves=compact.size):
             hashes = []
             for row in chunk:
                 # The engine hashed the prediction rows it can hash exactly (_seal_engine_leaf.sql).
@@ -145,20 +150,28 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
         return SealResult(compact.size - start, compact.size, compact.root(), note)
 
 
-def _unsealed(store: Store, limit: int) -> Iterator[list[dict[str, Any]]]:
+def _unsealed(store: Store, limit: int, *, leaves: int) -> Iterator[list[dict[str, Any]]]:
     """The first *limit* unsealed predictions and audit events together, in sealing order
     (``Timestamp``, ``RecordId``, ``RowHash``), in chunks of at most :data:`SEAL_CHUNK_ROWS`.
 
     They are read in windows of whole UTC days holding about :data:`SEAL_CHUNK_ROWS` unsealed
     rows (only days that have some), the two tables' sorted lists merged in each: memory holds
-    one window, not every unsealed record (the engine would hold them all to sort them)."""
-    days = store.query(query_sql("seal_unsealed_per_day")).rows
+    one window, not every unsealed record (the engine would hold them all to sort them). The
+    days are counted in key buckets of about :data:`SEAL_BUCKET_LEAVES` of the tree's *leaves*."""
+    buckets = -(-leaves // SEAL_BUCKET_LEAVES) or 1
+    per_day: dict[Any, int] = defaultdict(int)
+    for bucket in range(buckets):
+        for day, rows in store.query(query_sql("seal_unsealed_per_day"), {"buckets": buckets, "bucket": bucket}).rows:
+            per_day[day] += int(rows)
+    days = sorted(per_day.items())
     left = limit
     for since, until, rows in day_windows(days, EPOCH, FAR_FUTURE, SEAL_CHUNK_ROWS):
         if not rows:
             continue
         window = {"since": since, "until": until, "limit": left}
-        predictions = _with_python_rows(store, store.query(query_sql("seal_unsealed"), window).dicts(), window)
+        predictions = _with_python_rows(
+            store, store.query(query_sql("seal_unsealed"), window, settings=HASH_BEFORE_SORTING).dicts(), window
+        )
         events = store.query(query_sql("seal_unsealed_events"), window).dicts()
         merged = heapq.merge(predictions, events, key=lambda row: (row["timestamp"], row["record_id"], row["row_hash"]))
         ordered = list(itertools.islice(merged, left))

@@ -13,7 +13,14 @@ from typing import Any
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["StoredCheckpoint", "load_checkpoints", "load_leaves"]
+__all__ = ["HASH_BEFORE_SORTING", "StoredCheckpoint", "load_checkpoints", "load_leaves"]
+
+HASH_BEFORE_SORTING = {"query_plan_execute_functions_after_sorting": 0}
+"""Query settings for the queries that hash leaves in the engine and sort the rows
+(``seal_unsealed``, ``seal_record_hashes``): the engine otherwise computes the hashes after its
+merge sort, in one stream, instead of in parallel before it (50,000 rows: 0.25 s instead of
+0.15 s). Passed as settings, not written into the SQL: the query front door of ``serve``
+refuses a statement's own ``SETTINGS`` (and applies its own)."""
 
 
 @dataclass(frozen=True)

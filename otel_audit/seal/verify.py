@@ -67,7 +67,7 @@ from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
 from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
 from otel_audit.seal.merkle import CompactRange
-from otel_audit.seal.stored import StoredCheckpoint, load_checkpoints
+from otel_audit.seal.stored import HASH_BEFORE_SORTING, StoredCheckpoint, load_checkpoints
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
@@ -573,7 +573,7 @@ def _hash_records(
         # the events, are hashed here. Predictions merged in the order of seal_records.sql.
         # An engine-hashed row holds no tombstone: not erased, and a prediction that may have been
         # sealed in an older leaf version.
-        predictions = store.query(query_sql("seal_record_hashes"), window).rows
+        predictions = store.query(query_sql("seal_record_hashes"), window, settings=HASH_BEFORE_SORTING).rows
         by_engine = [
             _Row(record_id, timestamp, row_hash, "", False, engine, True)
             for timestamp, record_id, row_hash, _, engine in predictions

@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import itertools
 import os
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +17,7 @@ from otel_audit.seal import SealError
 from otel_audit.seal.checkpoint import NoteSigner, open_note, parse_checkpoint
 from otel_audit.seal.sealer import load_checkpoints, load_leaves, seal, verify
 from otel_audit.store.connect import Store
+from otel_audit.store.sql import query_sql
 
 _SYNC = {"mutations_sync": 2}
 _INSERT = {"insert_deduplicate": 0}  # the tables' dedup window would drop a look-alike block
@@ -278,8 +280,22 @@ class TestVerifyInWindows:
                 {"d": days},
                 settings=_INSERT,
             )
+
+        # The unsealed rows per day, counted in key buckets and added up, are the same in any number
+        # of buckets; seal then counts them in buckets of five of the tree's 12 leaves (three).
+        def per_day(buckets: int) -> Counter[str]:
+            counts: Counter[str] = Counter()
+            for bucket in range(buckets):
+                part = {"buckets": buckets, "bucket": bucket}
+                counts.update({str(d): int(n) for d, n in sealed.query(query_sql("seal_unsealed_per_day"), part).rows})
+            return counts
+
+        whole = per_day(1)
+        assert len(whole) == 5 and whole.total() == 15 and per_day(3) == per_day(7) == whole
+        sealer_module = importlib.import_module("otel_audit.seal.sealer")
+        monkeypatch.setattr(sealer_module, "SEAL_BUCKET_LEAVES", 5)
         # Sealed in windows of whole days (two rows each at most, a bigger day whole): six windows.
-        monkeypatch.setattr(importlib.import_module("otel_audit.seal.sealer"), "SEAL_CHUNK_ROWS", 2)
+        monkeypatch.setattr(sealer_module, "SEAL_CHUNK_ROWS", 2)
         assert seal(sealed, signer).sealed == 15
         keys = [(leaf["Timestamp"], leaf["RecordId"]) for leaf in load_leaves(sealed)]
         assert len(keys) == 27 and keys[12:] == sorted(keys[12:]) and len(load_checkpoints(sealed)) == 2
