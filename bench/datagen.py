@@ -200,7 +200,9 @@ def write_store(store: Any, batch: Batch, token: str) -> None:
         ],
         names=list(LOG_COLUMNS),
     )  # fmt: skip
-    store.insert_arrow("otel_logs", table, settings={"insert_deduplication_token": token})
+    # A small --n puts every day of the period (one partition each) into one block.
+    settings = {"insert_deduplication_token": token, "max_partitions_per_insert_block": 0}
+    store.insert_arrow("otel_logs", table, settings=settings)
 
 
 def open_sqlite(path: Path) -> sqlite3.Connection:
