@@ -156,14 +156,8 @@ def _unsealed(store: Store, limit: int, *, leaves: int) -> Iterator[list[dict[st
 
     They are read in windows of whole UTC days holding about :data:`SEAL_CHUNK_ROWS` unsealed
     rows (only days that have some), the two tables' sorted lists merged in each: memory holds
-    one window, not every unsealed record (the engine would hold them all to sort them). The
-    days are counted in key buckets of about :data:`SEAL_BUCKET_LEAVES` of the tree's *leaves*."""
-    buckets = -(-leaves // SEAL_BUCKET_LEAVES) or 1
-    per_day: dict[Any, int] = defaultdict(int)
-    for bucket in range(buckets):
-        for day, rows in store.query(query_sql("seal_unsealed_per_day"), {"buckets": buckets, "bucket": bucket}).rows:
-            per_day[day] += int(rows)
-    days = sorted(per_day.items())
+    one window, not every unsealed record (the engine would hold them all to sort them)."""
+    days = unsealed_per_day(store, leaves=leaves)
     left = limit
     for since, until, rows in day_windows(days, EPOCH, FAR_FUTURE, SEAL_CHUNK_ROWS):
         if not rows:
@@ -180,6 +174,17 @@ def _unsealed(store: Store, limit: int, *, leaves: int) -> Iterator[list[dict[st
         left -= len(ordered)
         if left <= 0:
             return
+
+
+def unsealed_per_day(store: Store, *, leaves: int) -> list[tuple[Any, int]]:
+    """The unsealed rows per UTC day, ``(day, rows)`` in order, counted in key buckets of about
+    :data:`SEAL_BUCKET_LEAVES` of the tree's *leaves* (the engine holds one bucket's keys at a time)."""
+    buckets = -(-leaves // SEAL_BUCKET_LEAVES) or 1
+    per_day: dict[Any, int] = defaultdict(int)
+    for bucket in range(buckets):
+        for day, rows in store.query(query_sql("seal_unsealed_per_day"), {"buckets": buckets, "bucket": bucket}).rows:
+            per_day[day] += int(rows)
+    return sorted(per_day.items())
 
 
 def _with_python_rows(store: Store, predictions: list[dict[str, Any]], window: dict[str, Any]) -> list[dict[str, Any]]:

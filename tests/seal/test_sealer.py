@@ -294,6 +294,8 @@ class TestVerifyInWindows:
         assert len(whole) == 5 and whole.total() == 15 and per_day(3) == per_day(7) == whole
         sealer_module = importlib.import_module("otel_audit.seal.sealer")
         monkeypatch.setattr(sealer_module, "SEAL_BUCKET_LEAVES", 5)
+        counted = sealer_module.unsealed_per_day(sealed, leaves=12)
+        assert Counter({str(day): rows for day, rows in counted}) == whole
         # Sealed in windows of whole days (two rows each at most, a bigger day whole): six windows.
         monkeypatch.setattr(sealer_module, "SEAL_CHUNK_ROWS", 2)
         assert seal(sealed, signer).sealed == 15
