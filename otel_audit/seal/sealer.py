@@ -33,12 +33,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows
+from otel_audit.periods import EPOCH, FAR_FUTURE
 from otel_audit.seal._errors import SealError
 from otel_audit.seal.checkpoint import NoteSigner, format_checkpoint, sign_note
 from otel_audit.seal.leaf import leaf_hash, record_kind
 from otel_audit.seal.merkle import CompactRange
-from otel_audit.seal.stored import HASH_BEFORE_SORTING, StoredCheckpoint, load_checkpoints, load_leaves
+from otel_audit.seal.stored import (
+    HASH_BEFORE_SORTING,
+    StoredCheckpoint,
+    load_checkpoints,
+    load_leaves,
+    row_windows,
+)
 from otel_audit.seal.verify import VERIFY_WINDOW_ROWS, Problem, VerifyReport, verify
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
@@ -159,7 +165,7 @@ def _unsealed(store: Store, limit: int, *, leaves: int) -> Iterator[list[dict[st
     one window, not every unsealed record (the engine would hold them all to sort them)."""
     days = unsealed_per_day(store, leaves=leaves)
     left = limit
-    for since, until, rows in day_windows(days, EPOCH, FAR_FUTURE, SEAL_CHUNK_ROWS):
+    for since, until, rows in row_windows(store, days, EPOCH, FAR_FUTURE, SEAL_CHUNK_ROWS):
         if not rows:
             continue
         window = {"since": since, "until": until, "limit": left}

@@ -7,13 +7,15 @@ and evidence packs read the tree the same way, through these functions.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from otel_audit.periods import EPOCH, day_windows
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["HASH_BEFORE_SORTING", "StoredCheckpoint", "load_checkpoints", "load_leaves"]
+__all__ = ["HASH_BEFORE_SORTING", "StoredCheckpoint", "load_checkpoints", "load_leaves", "row_windows"]
 
 HASH_BEFORE_SORTING = {"query_plan_execute_functions_after_sorting": 0}
 """Query settings for the queries that hash leaves in the engine and sort the rows
@@ -42,3 +44,32 @@ def load_checkpoints(store: Store) -> list[StoredCheckpoint]:
 def load_leaves(store: Store) -> list[dict[str, Any]]:
     """All stored leaves (``LeafIndex``, ``RecordId``, ``Timestamp`` text, ``LeafHash`` hex), in order."""
     return store.query(query_sql("seal_leaves")).dicts()
+
+
+def row_windows(
+    store: Store, days: Iterable[tuple[dt.datetime, int]], start: dt.datetime, end: dt.datetime, size: int
+) -> Iterator[tuple[dt.datetime, dt.datetime, int]]:
+    """Consecutive ``[from, to)`` covering ``[start, end)``, each holding about *size* of the
+    counted rows, with how many (as :func:`~otel_audit.periods.day_windows`): *days* are
+    ``(day, rows)`` in order. A day of more than *size* rows is cut where its stored rows'
+    timestamps split it into spans of about *size* (``seal_day_cuts.sql``), so a window stays
+    bounded however dense a day is (a store filled in one burst is one day); only rows sharing
+    one timestamp are never split."""
+    spans: list[tuple[dt.datetime, int]] = []
+    for day, rows in days:
+        parts = -(-rows // size)
+        if parts <= 1:
+            spans.append((day, rows))
+            continue
+        bounds = {"since": max(day, start), "until": min(day + dt.timedelta(days=1), end), "parts": parts}
+        cuts = sorted(
+            {
+                EPOCH + dt.timedelta(microseconds=ns // 1000)
+                for ns in store.query(query_sql("seal_day_cuts"), bounds).rows[0][0]
+            }
+        )
+        cuts = [cut for cut in cuts if cut > day]
+        share, extra = divmod(rows, len(cuts) + 1)
+        spans.append((day, share + extra))
+        spans.extend((cut, share) for cut in cuts)
+    return day_windows(spans, start, end, size)

@@ -62,12 +62,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from otel_audit import semconv
-from otel_audit.periods import EPOCH, FAR_FUTURE, day_windows, stored_time_text, to_utc
+from otel_audit.periods import EPOCH, FAR_FUTURE, stored_time_text, to_utc
 from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
 from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
 from otel_audit.seal.merkle import CompactRange
-from otel_audit.seal.stored import HASH_BEFORE_SORTING, StoredCheckpoint, load_checkpoints
+from otel_audit.seal.stored import HASH_BEFORE_SORTING, StoredCheckpoint, load_checkpoints, row_windows
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
@@ -880,7 +880,7 @@ def _windows(store: Store, start: dt.datetime, end: dt.datetime) -> Iterator[tup
     """Consecutive ``[from, to)`` covering ``[start, end)``, cut at UTC days, each holding about
     :data:`VERIFY_WINDOW_ROWS` stored rows (and how many)."""
     days = store.query(query_sql("seal_rows_per_day"), {"since": start, "until": end}).rows
-    return day_windows(days, start, end, VERIFY_WINDOW_ROWS)
+    return row_windows(store, days, start, end, VERIFY_WINDOW_ROWS)
 
 
 def _rank(problem: Problem, size: int) -> float:

@@ -13,9 +13,11 @@ import pytest
 
 import otel_audit
 from otel_audit.decisions import record_review
+from otel_audit.periods import EPOCH, FAR_FUTURE
 from otel_audit.seal import SealError
 from otel_audit.seal.checkpoint import NoteSigner, open_note, parse_checkpoint
 from otel_audit.seal.sealer import load_checkpoints, load_leaves, seal, verify
+from otel_audit.seal.stored import row_windows
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
@@ -375,3 +377,32 @@ class TestVerifyInPartitions:
         assert partitioned[2] >= whole[2] + 7  # 16 to 18 rows: eight partitions or more instead of one
         assert partitioned[:2] == whole[:2]
         assert not whole[0]["ok"]
+
+
+class TestDenseDay:
+    def test_a_day_denser_than_a_window_is_read_in_bounded_spans(
+        self, filled: Store, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Twelve records of one day and windows of three rows: the day is cut at stored timestamps
+        into spans of three, which seal and verify read one at a time (not the whole day)."""
+        days = filled.query(query_sql("seal_rows_per_day"), {"since": EPOCH, "until": FAR_FUTURE}).rows
+        assert sum(rows for _, rows in days) == 12
+        windows = list(row_windows(filled, days, EPOCH, FAR_FUTURE, 3))
+        assert (windows[0][0], windows[-1][1]) == (EPOCH, FAR_FUTURE)
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # contiguous, no gap
+        held = [
+            filled.query(
+                "SELECT count() FROM audit_predictions "
+                "WHERE Timestamp >= {a:DateTime64(9)} AND Timestamp < {b:DateTime64(9)}",
+                {"a": since, "b": until},
+            ).rows[0][0]
+            for since, until, _ in windows
+        ]
+        assert sum(held) == 12 and max(held) == 3
+        monkeypatch.setattr(importlib.import_module("otel_audit.seal.sealer"), "SEAL_CHUNK_ROWS", 3)
+        monkeypatch.setattr(importlib.import_module("otel_audit.seal.verify"), "VERIFY_WINDOW_ROWS", 3)
+        assert seal(filled, signer).sealed == 12
+        keys = [(leaf["Timestamp"], leaf["RecordId"]) for leaf in load_leaves(filled)]
+        assert keys == sorted(keys)  # one sealing order across the spans
+        report = verify(filled, signer.verifier)
+        assert report.ok and report.records_checked == 12, report.problems
