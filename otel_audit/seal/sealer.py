@@ -66,7 +66,8 @@ __all__ = [
 _NO_LIMIT = 2**62
 SEAL_CHUNK_ROWS = 20_000
 """About how many records :func:`seal` reads, hashes and inserts leaves for at a time (whole
-days; a bigger day is read whole); one checkpoint is signed at the end."""
+days, a bigger day cut at its rows' timestamps: :func:`~otel_audit.seal.stored.row_windows`);
+one checkpoint is signed at the end."""
 SEAL_BUCKET_LEAVES = 1_000_000
 """About how many sealed keys the engine holds in one set (about 100 bytes each, 3.3M keys took
 400 MiB) while :func:`seal` counts the unsealed rows per day: the tree's leaves are split by record
@@ -161,7 +162,8 @@ def _unsealed(store: Store, limit: int, *, leaves: int) -> Iterator[list[dict[st
     (``Timestamp``, ``RecordId``, ``RowHash``), in chunks of at most :data:`SEAL_CHUNK_ROWS`.
 
     They are read in windows of whole UTC days holding about :data:`SEAL_CHUNK_ROWS` unsealed
-    rows (only days that have some), the two tables' sorted lists merged in each: memory holds
+    rows (only days that have some; a bigger day in spans cut at its rows' timestamps), the two
+    tables' sorted lists merged in each: memory holds
     one window, not every unsealed record (the engine would hold them all to sort them)."""
     days = unsealed_per_day(store, leaves=leaves)
     left = limit

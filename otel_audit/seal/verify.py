@@ -74,8 +74,9 @@ from otel_audit.store.sql import query_sql
 __all__ = ["VERIFY_PARTITION_ROWS", "VERIFY_WINDOW_ROWS", "Problem", "VerifyReport", "verify"]
 
 VERIFY_WINDOW_ROWS = 20_000
-"""Stored rows :func:`verify` reads at once (whole UTC days; a bigger day is read whole); it
-reads leaves in pages of ten times as many."""
+"""Stored rows :func:`verify` reads at once (whole UTC days, a bigger day cut at its rows'
+timestamps: :func:`~otel_audit.seal.stored.row_windows`); it reads leaves in pages of ten times
+as many."""
 
 VERIFY_PARTITION_ROWS = 100_000
 """About how many stored rows (and as many leaves) :func:`verify` holds in memory at once: rows
