@@ -22,6 +22,7 @@ round of ``--pprof-pipeline`` (``auditredaction``; pprof extension) and prints i
 
 Run: python bench/bench_collector.py [--n 20000] [--batch 500] [--rounds 3] [--connections 2]
      [--corpus pii|redaction] [--cpu 0] [--pprof FILE] [--pipelines passthrough,auditredaction,contrib-only]
+     [--binary .build/otelcol-audit/otelcol-audit]
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def run(
         collector.ENV_METRICS_PORT: str(metrics),
         collector.ENV_FILE_PATH: str(out),
     }
-    command = [str(BINARY), "--config", str(path)]
+    command = [str(args.binary), "--config", str(path)]
     if shutil.which("taskset"):
         command = ["taskset", "-c", str(args.cpu), *command]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -246,9 +247,10 @@ def main() -> None:
     parser.add_argument("--pprof-pipeline", default="auditredaction")
     parser.add_argument("--pprof-seconds", type=int, default=5)
     parser.add_argument("--pipelines", default="passthrough,auditredaction,contrib-only", help="which, comma-separated")
+    parser.add_argument("--binary", type=Path, default=BINARY, help="the collector to run (another build, to compare)")
     args = parser.parse_args()
-    if not BINARY.is_file():
-        sys.exit(f"{BINARY} is missing: run `make collector`")
+    if not args.binary.is_file():
+        sys.exit(f"{args.binary} is missing: run `make collector`")
     others = set(range(os.cpu_count() or 1)) - {args.cpu}
     if others:
         os.sched_setaffinity(0, others)
@@ -289,7 +291,7 @@ def main() -> None:
         print(line)
     if args.pprof and shutil.which("go"):
         top = subprocess.run(
-            ["go", "tool", "pprof", "-top", "-nodecount=25", str(BINARY), str(args.pprof)],
+            ["go", "tool", "pprof", "-top", "-nodecount=25", str(args.binary), str(args.pprof)],
             capture_output=True,
             text=True,
             check=False,

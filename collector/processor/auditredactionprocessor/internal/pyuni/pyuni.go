@@ -252,6 +252,9 @@ func finalSigma(runes []rune, i int) bool {
 
 // NFKCChar returns unicodedata.normalize("NFKC", r) when it is not r itself.
 func NFKCChar(r rune) (string, bool) {
+	if r < 0x10000 && quietBMP[r>>6]&(1<<(r&63)) == 0 {
+		return "", false // not in maybeTable, which holds every key of nfkcCharMap
+	}
 	s, ok := nfkcCharMap[r]
 	return s, ok
 }
@@ -269,8 +272,8 @@ const (
 )
 
 // IsNFKC is unicodedata.is_normalized("NFKC", s). As CPython, a quick check decides most strings
-// (no character of maybeTable, combining marks in canonical order) and only the others are
-// normalized in full, which allocates.
+// (no character NFKC changes alone, no other character of maybeTable, combining marks in
+// canonical order) and only the others are normalized in full, which allocates.
 func IsNFKC(s string) bool {
 	var lastClass uint8
 	for i := 0; i < len(s); {
@@ -284,6 +287,11 @@ func IsNFKC(s string) bool {
 		if r < 0x10000 && quietBMP[r>>6]&(1<<(r&63)) == 0 {
 			lastClass = 0 // NFKC_QC Yes, combining class 0
 			continue
+		}
+		if _, changes := nfkcCharMap[r]; changes {
+			// NFKC_QC No: a character NFKC changes on its own never stands in NFKC text (it
+			// decomposes, and composition never yields it back), so no normalization is needed.
+			return false
 		}
 		if unicode.Is(maybeTable, r) {
 			return NFKC(s) == s

@@ -80,3 +80,19 @@ func TestIsNFKCQuickCheck(t *testing.T) {
 		}
 	}
 }
+
+// Every character NFKC changes alone makes a string not normalized, whatever stands around it:
+// the quick check's early "no" for them agrees with a full normalization.
+func TestIsNFKCCharactersNFKCChanges(t *testing.T) {
+	contexts := []string{"", "a", "e\u0301", "고", "\u1100", "\u0301", "क\u094d", "谢"}
+	for r := range nfkcCharMap {
+		for _, before := range contexts {
+			for _, after := range contexts {
+				s := before + string(r) + after
+				if got, want := IsNFKC(s), NFKC(s) == s; got != want {
+					t.Fatalf("IsNFKC(%+q) = %v, NFKC(s) == s is %v", s, got, want)
+				}
+			}
+		}
+	}
+}
