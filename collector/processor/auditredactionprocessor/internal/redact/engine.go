@@ -180,9 +180,6 @@ type Redactor struct {
 	gate, plainGate gate
 
 	walkers sync.Pool // *pooledWalker
-
-	cacheMu  sync.RWMutex
-	keyCache map[string]*KeyRule
 }
 
 // New is engine.Redactor(rules, secret=...). secret may be nil when no rule pseudonymizes.
@@ -190,7 +187,7 @@ func New(rules *Rules, secret []byte) (*Redactor, error) {
 	r := &Redactor{
 		Rules: rules, maxDepth: DefaultMaxDepth, maxChars: rules.MaxRecordChars,
 		pseudonymLength: rules.PseudonymLength, allowKeys: rules.AllowKeys, keyRules: rules.KeyRules,
-		normalizeKey: keyNormalizer(rules.KeyNormalization), keyCache: map[string]*KeyRule{},
+		normalizeKey: keyNormalizer(rules.KeyNormalization),
 	}
 	if secret == nil {
 		if rules.NeedsSecret() {
@@ -303,6 +300,10 @@ type walker struct {
 	r      *Redactor
 	counts *Counts
 	budget *Budget
+	// keys remembers what is known of the map keys seen: whether an attribute key is allowed, and
+	// the rule of a clean key. It is the walker's own (walkers are pooled, one per goroutine at a
+	// time), so a lookup takes no lock.
+	keys   map[string]keyFacts
 	join   []byte        // scratch buffer of joined list strings
 	spans  [][2]int      // scratch buffer of candidate runs
 	found  []found       // scratch buffer of find's result
@@ -492,8 +493,15 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 	m.Range(func(key string, value pcommon.Value) bool {
 		plan := entryPlan{key: key, value: value, newKey: key, pos: index}
 		index++
+		facts, known := w.keys[key]
+		if !known {
+			facts = keyFacts{allowed: r.allowKeys[key]}
+		}
 		switch {
-		case attributes && r.allowKeys[key]:
+		case attributes && facts.allowed:
+			if !known {
+				w.remember(key, facts)
+			}
 			return true
 		case attributes && strings.HasPrefix(key, RedactionPrefix):
 			w.counts.add(reservedCountName, RedactionPrefix+reservedCountName, 1)
@@ -502,11 +510,17 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 			w.counts.add(labelCountName, RedactionPrefix+labelCountName, 1)
 			plan.drop = true
 		default:
-			rule, cached := r.cachedRule(key)
-			if cached {
+			var rule *KeyRule
+			if facts.ruled {
+				rule = facts.rule
 				w.budget.chargeText(key) // as uncached: the budget never depends on the cache
 			} else {
 				rule, plan.newKey, plan.keyed = w.key(key)
+				if !plan.keyed {
+					// Only clean keys are remembered: the cache must never hold personal data.
+					facts.rule, facts.ruled = rule, true
+					w.remember(key, facts)
+				}
 			}
 			switch {
 			case rule != nil:
@@ -623,15 +637,24 @@ func uniqueKey(key string, taken pcommon.Map) string {
 	}
 }
 
-func (r *Redactor) cachedRule(key string) (*KeyRule, bool) {
-	r.cacheMu.RLock()
-	rule, ok := r.keyCache[key]
-	r.cacheMu.RUnlock()
-	return rule, ok
+// keyFacts is what the walker remembers of one map key.
+type keyFacts struct {
+	rule    *KeyRule // the key rule of the key (nil: none), when ruled
+	allowed bool     // an attribute of this name is on the allow-list
+	ruled   bool     // the key was matched against the key rules and found clean by the detectors
 }
 
-// key is Redactor._key: the rule of a key the cache does not know (mapping looks there first and
-// charges a cached key) and the key scanned by the detectors.
+// remember stores facts of key (a clean key or an allowed name: never personal data), starting
+// afresh when keyCacheSize keys are known.
+func (w *walker) remember(key string, facts keyFacts) {
+	if w.keys == nil || len(w.keys) >= keyCacheSize {
+		w.keys = make(map[string]keyFacts, 64)
+	}
+	w.keys[key] = facts
+}
+
+// key is Redactor._key: the rule of a key the walker does not know (mapping looks there first and
+// charges a known key) and the key scanned by the detectors.
 func (w *walker) key(key string) (*KeyRule, string, bool) {
 	r := w.r
 	normalized := r.normalizeKey(key)
@@ -643,15 +666,6 @@ func (w *walker) key(key string) (*KeyRule, string, bool) {
 		}
 	}
 	redacted, changed := w.scan(key)
-	if !changed {
-		// Only clean keys are cached: the cache must never hold personal data.
-		r.cacheMu.Lock()
-		if len(r.keyCache) >= keyCacheSize {
-			r.keyCache = map[string]*KeyRule{}
-		}
-		r.keyCache[key] = rule
-		r.cacheMu.Unlock()
-	}
 	return rule, redacted, changed
 }
 

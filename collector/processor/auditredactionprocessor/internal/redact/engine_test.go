@@ -30,20 +30,27 @@ func TestKeyRulesAndCache(t *testing.T) {
 	m.PutStr("customer.phone", "anything")
 	m.PutStr("compass", "north")
 	m.PutStr("ana@example.org", "key holds an address")
-	counts := &Counts{}
-	if _, err := r.ApplyAttributes(m, counts, r.NewBudget()); err != nil {
-		t.Fatal(err)
-	}
+	m.PutStr("user.id", "user-1")
+	w := r.newWalker(&Counts{}, r.NewBudget())
+	w.mapping(m, 0, true)
 	got := m.AsRaw()
 	if _, ok := got["passwоrd"]; ok || got["customer.phone"] != "[PHONE]" || got["compass"] != "north" || got["[EMAIL]"] != "key holds an address" {
 		t.Errorf("got %v", got)
 	}
-	r.cacheMu.RLock()
-	_, cachedPII := r.keyCache["ana@example.org"]
-	_, cachedClean := r.keyCache["compass"]
-	r.cacheMu.RUnlock()
-	if cachedPII || !cachedClean {
-		t.Error("only clean keys are cached")
+	_, cachedPII := w.keys["ana@example.org"]
+	clean, cachedClean := w.keys["compass"]
+	allowed := w.keys["user.id"]
+	if cachedPII || !cachedClean || !clean.ruled || clean.allowed || !allowed.allowed || allowed.ruled {
+		t.Errorf("only clean keys are remembered, each with what is known of it: %+v", w.keys)
+	}
+	// A second map is redacted the same from what the walker remembers.
+	again := pcommon.NewMap()
+	again.PutStr("passwоrd", "x")
+	again.PutStr("customer.phone", "anything")
+	again.PutStr("user.id", "ana@example.org")
+	w.mapping(again, 0, true)
+	if got := again.AsRaw(); len(got) != 2 || got["customer.phone"] != "[PHONE]" || got["user.id"] != "ana@example.org" {
+		t.Errorf("from the remembered keys: got %v", got)
 	}
 }
 
