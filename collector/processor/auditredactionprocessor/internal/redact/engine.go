@@ -303,15 +303,16 @@ type walker struct {
 	// keys remembers what is known of the map keys seen: whether an attribute key is allowed, and
 	// the rule of a clean key. It is the walker's own (walkers are pooled, one per goroutine at a
 	// time), so a lookup takes no lock.
-	keys   map[string]keyFacts
-	join   []byte        // scratch buffer of joined list strings
-	spans  [][2]int      // scratch buffer of candidate runs
-	found  []found       // scratch buffer of find's result
-	plans  []entryPlan   // stack of the entries that change, of the maps being walked
-	repl   []replacement // scratch buffer of merged's result
-	preBuf [16]int8
-	pre    []int8 // per group, for the text being scanned: its precheck matched (1), did not (2), unknown (0)
-	digits int    // ASCII digits in the text being scanned (-1: not counted yet)
+	keys    map[string]keyFacts
+	join    []byte        // scratch buffer of joined list strings
+	spans   [][2]int      // scratch buffer of candidate runs
+	found   []found       // scratch buffer of find's result
+	plans   []entryPlan   // stack of the entries that change, of the maps being walked
+	changed []string      // the final keys of the changed entries of the last attributes walked
+	repl    []replacement // scratch buffer of merged's result
+	preBuf  [16]int8
+	pre     []int8 // per group, for the text being scanned: its precheck matched (1), did not (2), unknown (0)
+	digits  int    // ASCII digits in the text being scanned (-1: not counted yet)
 }
 
 // digitsIn counts the ASCII digits of text, the text being scanned, once.
@@ -406,7 +407,15 @@ func (r *Redactor) ApplyValue(v pcommon.Value, counts *Counts, budget *Budget) (
 // place, in Python's order; changed lists the keys whose value or name changed.
 func (r *Redactor) ApplyAttributes(m pcommon.Map, counts *Counts, budget *Budget) (changed map[string]bool, err error) {
 	defer catch(&err)
-	return r.newWalker(counts, budget).mapping(m, 0, true), nil
+	w := r.newWalker(counts, budget)
+	if !w.mapping(m, 0, true) {
+		return nil, nil
+	}
+	changed = make(map[string]bool, len(w.changed))
+	for _, key := range w.changed {
+		changed[key] = true
+	}
+	return changed, nil
 }
 
 // ApplyText is Redactor.redact_text on one string (counts added, budget charged).
@@ -428,7 +437,7 @@ func (w *walker) value(v pcommon.Value, depth int) bool {
 	case pcommon.ValueTypeInt:
 		return w.integer(v)
 	case pcommon.ValueTypeMap:
-		return w.mapping(v.Map(), depth+1, false) != nil
+		return w.mapping(v.Map(), depth+1, false)
 	case pcommon.ValueTypeSlice:
 		return w.sequence(v.Slice(), depth+1)
 	case pcommon.ValueTypeBytes:
@@ -469,9 +478,10 @@ type entryPlan struct {
 	pos     int
 }
 
-// mapping redacts m in place. It returns nil when nothing changed, else the set of final keys
-// whose entry changed (value or name), for the log processor's attribute order.
-func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]bool {
+// mapping redacts m in place and reports whether anything changed. For attributes, w.changed
+// then lists the final keys whose entry changed (value or name), for the log processor's
+// attribute order.
+func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) bool {
 	r := w.r
 	if depth > r.maxDepth {
 		panic(&DepthError{MaxDepth: r.maxDepth})
@@ -479,10 +489,7 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 	if !attributes && m.Len() == 1 {
 		if encoded, ok := m.Get(BytesEnvelopeKey); ok && encoded.Type() == pcommon.ValueTypeStr {
 			if changed, isEnvelope := w.bytesEnvelope(encoded); isEnvelope {
-				if changed {
-					return somethingChanged
-				}
-				return nil
+				return changed
 			}
 		}
 	}
@@ -562,12 +569,11 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 	})
 	plans := w.plans[base:]
 	if len(plans) == 0 {
-		return nil
+		return false
 	}
 	// Only the attributes' caller reads the keys; a nested map only tells that it changed.
-	var changedKeys map[string]bool
 	if attributes {
-		changedKeys = make(map[string]bool, len(plans))
+		w.changed = w.changed[:0]
 	}
 	if !structural {
 		for i := range plans {
@@ -576,13 +582,10 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 				p.value.SetStr(p.str)
 			}
 			if attributes {
-				changedKeys[p.key] = true
+				w.changed = append(w.changed, p.key)
 			}
 		}
-		if !attributes {
-			return somethingChanged
-		}
-		return changedKeys
+		return true
 	}
 	// A key renamed or an entry dropped: rebuild the map in order, as Python builds `out`.
 	rebuilt := pcommon.NewMap()
@@ -614,19 +617,13 @@ func (w *walker) mapping(m pcommon.Map, depth int, attributes bool) map[string]b
 			value.MoveTo(dest)
 		}
 		if attributes && (p != nil || finalKey != key) {
-			changedKeys[finalKey] = true
+			w.changed = append(w.changed, finalKey)
 		}
 		return true
 	})
 	rebuilt.MoveTo(m)
-	if !attributes {
-		return somethingChanged
-	}
-	return changedKeys
+	return true
 }
-
-// somethingChanged is what mapping returns for a changed map that is not attributes (never written).
-var somethingChanged = map[string]bool{}
 
 func uniqueKey(key string, taken pcommon.Map) string {
 	for suffix := 2; ; suffix++ {

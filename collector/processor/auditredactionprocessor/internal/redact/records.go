@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"slices"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -77,15 +79,23 @@ func (r *Redactor) keepAllowed(m pcommon.Map) {
 // changed values back: a replaced value is re-inserted at the end), then adds the counts. The
 // changed entries are taken out in one pass and put back: each put scans the map for its key
 // (pcommon.Map is a list), so rebuilding it entry by entry would cost a scan per entry.
-func finishAttributes(m pcommon.Map, changed map[string]bool, counts *Counts) {
+func finishAttributes(m pcommon.Map, changed []string, counts *Counts) {
 	if len(changed) == 0 {
 		putCounts(m, counts)
 		return
 	}
+	isChanged := func(k string) bool { return slices.Contains(changed, k) }
+	if len(changed) > 16 { // many changed entries: a set, not a scan of the list per attribute
+		set := make(map[string]bool, len(changed))
+		for _, key := range changed {
+			set[key] = true
+		}
+		isChanged = func(k string) bool { return set[k] }
+	}
 	moved := pcommon.NewMap()
 	moved.EnsureCapacity(len(changed))
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
-		if !changed[k] {
+		if !isChanged(k) {
 			return false
 		}
 		v.MoveTo(moved.PutEmpty(k))
@@ -105,15 +115,15 @@ func (r *Redactor) RedactLogRecord(record plog.LogRecord) (outcome Outcome, err 
 	pw := r.getWalker()
 	defer r.putWalker(pw)
 	counts := &pw.counts
-	var changed map[string]bool
+	var changed []string
 	err = func() (err error) {
 		defer catch(&err)
 		w := &pw.walker
 		if body := record.Body(); body.Type() != pcommon.ValueTypeEmpty {
 			w.value(body, 0)
 		}
-		if attributes := record.Attributes(); attributes.Len() > 0 {
-			changed = w.mapping(attributes, 0, true)
+		if attributes := record.Attributes(); attributes.Len() > 0 && w.mapping(attributes, 0, true) {
+			changed = w.changed
 		}
 		return nil
 	}()
@@ -221,7 +231,8 @@ func (r *Redactor) putWalker(pw *pooledWalker) {
 	clear(w.plans[:cap(w.plans)])
 	clear(w.found[:cap(w.found)])
 	clear(w.join[:cap(w.join)])
-	w.plans, w.found, w.join = w.plans[:0], w.found[:0], w.join[:0]
+	clear(w.changed[:cap(w.changed)])
+	w.plans, w.found, w.join, w.changed = w.plans[:0], w.found[:0], w.join[:0], w.changed[:0]
 	pw.counts = Counts{}
 	r.walkers.Put(pw)
 }
