@@ -49,6 +49,11 @@ type pyRegex struct {
 	anchored *regexp.Regexp // \A(?:pattern)
 	context  *regexp.Regexp // \A(?s:.)(?:pattern): one character of left context, then the match
 	dollar   bool           // the pattern has a non-multiline `$`: captures mark a consumed final newline
+	// exists finds whether a match starts at a position, for search, when matchAt cannot use
+	// bt (a pattern with `$`, whose match end needs its captures): whether a match exists does
+	// not depend on where it ends.
+	exists    *backtracker
+	existsDFA *dfa
 
 	first    [256]bool   // bytes a match can start with
 	prefix   [][256]bool // classes of the first bytes of every match
@@ -159,6 +164,11 @@ func compilePy(pattern string) (*pyRegex, error) {
 			return nil, fmt.Errorf("RE2 cannot compile it: %v", err)
 		}
 		p.dfa = newDFA(p.bt)
+	} else {
+		if p.exists, err = newBacktracker(tree); err != nil {
+			return nil, fmt.Errorf("RE2 cannot compile it: %v", err)
+		}
+		p.existsDFA = newDFA(p.exists)
 	}
 	if !firstBytes(tree, &p.first) {
 		for i := range p.first {
@@ -413,11 +423,24 @@ func (p *pyRegex) search(text string) bool {
 			}
 			continue
 		}
-		if p.matchAt(text, pos, p.window(text, pos, &run)) >= 0 {
+		if p.matchesAt(text, pos, p.window(text, pos, &run)) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchesAt reports whether a match starts at pos (matchAt(text, pos, limit) >= 0).
+func (p *pyRegex) matchesAt(text string, pos, limit int) bool {
+	if p.exists == nil {
+		return p.matchAt(text, pos, limit) >= 0
+	}
+	if p.existsDFA != nil {
+		if end, ok := p.existsDFA.match(text, pos, limit); ok {
+			return end >= 0
+		}
+	}
+	return p.exists.match(text, pos, limit) >= 0
 }
 
 // findAll returns the [start, end) byte spans of re.finditer(text).

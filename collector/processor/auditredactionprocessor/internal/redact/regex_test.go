@@ -166,6 +166,59 @@ func TestFastPathAgreesWithRE2OnCorpora(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	texts := corpusTexts(t)
+	compared := 0
+	for _, d := range rules.Detectors {
+		for _, text := range texts {
+			want := d.Regex.re.FindAllStringIndex(text, -1)
+			compared += len(want)
+			if got := d.Regex.findAll(text); !sameSpans(got, want) {
+				t.Fatalf("%s on %q: %v, RE2 %v", d.Name, text, got, want)
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Fatalf("only %d matches compared", compared)
+	}
+}
+
+// The key rules (patterns with $, searched with their own automaton) find a match exactly when
+// RE2 does, on every key and string of the corpora, normalized as keys are, and with a final
+// newline (which $ lets a match end before).
+func TestKeyRuleSearchAgreesWithRE2OnCorpora(t *testing.T) {
+	rules, err := LoadRules(shippedRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	normalize := keyNormalizer(rules.KeyNormalization)
+	var texts []string
+	for _, text := range corpusTexts(t) {
+		texts = append(texts, text, normalize(text), normalize(text)+"\n", text+"\nx")
+	}
+	texts = append(texts, "password", "db.password\n", "user_pin", "ssn", "\u212aey", "x.phone", "mobile\n\n")
+	found := 0
+	for _, rule := range rules.KeyRules {
+		if !rule.Regex.dollar || rule.Regex.exists == nil {
+			t.Fatalf("%s: expected a $ pattern searched by its own automaton", rule.Name)
+		}
+		for _, text := range texts {
+			want := rule.Regex.re.MatchString(text)
+			if want {
+				found++
+			}
+			if got := rule.Regex.search(text); got != want {
+				t.Fatalf("%s on %q: %v, RE2 %v", rule.Name, text, got, want)
+			}
+		}
+	}
+	if found < 100 {
+		t.Fatalf("only %d matching keys compared", found)
+	}
+}
+
+// corpusTexts is every string and map key of the project's corpora (tests/data/*.jsonl).
+func corpusTexts(t *testing.T) []string {
+	t.Helper()
 	paths, _ := filepath.Glob("../../../../../tests/data/*.jsonl")
 	if len(paths) < 4 {
 		t.Fatalf("corpora not found: %v", paths)
@@ -187,19 +240,7 @@ func TestFastPathAgreesWithRE2OnCorpora(t *testing.T) {
 		}
 		file.Close()
 	}
-	compared := 0
-	for _, d := range rules.Detectors {
-		for _, text := range texts {
-			want := d.Regex.re.FindAllStringIndex(text, -1)
-			compared += len(want)
-			if got := d.Regex.findAll(text); !sameSpans(got, want) {
-				t.Fatalf("%s on %q: %v, RE2 %v", d.Name, text, got, want)
-			}
-		}
-	}
-	if compared < 1000 {
-		t.Fatalf("only %d matches compared", compared)
-	}
+	return texts
 }
 
 func sameSpans(got [][2]int, want [][]int) bool {
