@@ -17,7 +17,12 @@ import (
 type dfa struct {
 	next    []int32 // next[state*dfaSymbols+symbol]: the state after the symbol, -1: no thread left
 	matched []bool  // matched[state*dfaSymbols+symbol]: a match ends before the symbol
-	start   [prevClasses]int32
+	// wide[state]: a thread of the state that a match could still take (one of higher priority
+	// than any match ending here) might consume a non-ASCII character, which only the
+	// backtracker reads. Elsewhere a non-ASCII character ends the match as any other byte the
+	// threads cannot take.
+	wide  []bool
+	start [prevClasses]int32
 }
 
 const (
@@ -60,9 +65,40 @@ func newDFA(bt *backtracker) *dfa {
 			}
 			d.next = append(d.next, id)
 			d.matched = append(d.matched, matched)
+			if symbol == symNonASCII {
+				d.wide = append(d.wide, b.leavesTakeNonASCII())
+			}
 		}
 	}
 	return d
+}
+
+// leavesTakeNonASCII reports whether a rune instruction among the last step's leaves, before
+// any Match (the threads after it are never tried), can match a character >= 0x80.
+func (b *dfaBuilder) leavesTakeNonASCII() bool {
+	for _, pc := range b.leaves {
+		inst := b.bt.insts[pc].inst
+		switch inst.Op {
+		case syntax.InstMatch:
+			return false
+		case syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			return true
+		case syntax.InstRune1:
+			if inst.Rune[0] >= symNonASCII {
+				return true
+			}
+		case syntax.InstRune:
+			if syntax.Flags(inst.Arg)&syntax.FoldCase != 0 {
+				return true // folding can take a non-ASCII form of an ASCII letter (K: U+212A)
+			}
+			for i := 1; i < len(inst.Rune); i += 2 {
+				if inst.Rune[i] >= symNonASCII {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // match is backtracker.match for ASCII windows: the end of the leftmost-first match starting at
@@ -88,7 +124,10 @@ func (d *dfa) match(text string, pos, limit int) (end int, ok bool) {
 			return end, true
 		}
 		if symbol == symNonASCII {
-			return -1, false
+			if d.wide[state] {
+				return -1, false
+			}
+			return end, true // no thread can take it: the match (if any) ended before it
 		}
 		state = d.next[at]
 		if state < 0 {

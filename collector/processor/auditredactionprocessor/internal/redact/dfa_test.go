@@ -5,9 +5,11 @@ import (
 	"testing"
 )
 
-// The automaton finds the backtracker's match end at every start and window, on random ASCII
-// text made of the pieces these patterns look for, for every shipped pattern and a few others
-// that stress priorities (lazy and greedy loops, alternation order, assertions).
+// The automaton finds the backtracker's match end at every start and window, on random text
+// made of the pieces these patterns look for (and non-ASCII characters, which end a match the
+// automaton reads unless a thread could take one), for every shipped pattern (the key rules'
+// search automata too) and a few others that stress priorities (lazy and greedy loops,
+// alternation order, assertions).
 func TestDFAIsTheBacktracker(t *testing.T) {
 	rules, err := LoadRules(shippedRules)
 	if err != nil {
@@ -30,7 +32,8 @@ func TestDFAIsTheBacktracker(t *testing.T) {
 		patterns = append(patterns, mustCompilePy(source))
 	}
 	pieces := []string{"a", "b", "c", "x", "tkt-", "TKT-", "@", ".", "..", " ", "-", "+", "00", "(", ")", "/", ":", "\n",
-		"1", "23", "456", "7890", "4111", "DE89", "ext", "x12", "AKIA", "eyJ", "_", "Ab", "é", "ff", "::", "192.168.1.1"}
+		"1", "23", "456", "7890", "4111", "DE89", "ext", "x12", "AKIA", "eyJ", "_", "Ab", "é", "ff", "::", "192.168.1.1",
+		"，", "谢谢", "ß", "\u212a", "\u017f", "п"}
 	state := uint64(3)
 	random := func(n int) int {
 		state = state*6364136223846793005 + 1442695040888963407
@@ -38,7 +41,11 @@ func TestDFAIsTheBacktracker(t *testing.T) {
 	}
 	withDFA, compared := 0, 0
 	for _, p := range patterns {
-		if p.bt == nil || p.dfa == nil {
+		automaton, backtracker := p.dfa, p.bt
+		if p.exists != nil {
+			automaton, backtracker = p.existsDFA, p.exists
+		}
+		if backtracker == nil || automaton == nil {
 			continue
 		}
 		withDFA++
@@ -50,12 +57,12 @@ func TestDFAIsTheBacktracker(t *testing.T) {
 			text := b.String()
 			pos := random(len(text) + 1)
 			limit := pos + random(len(text)-pos+1)
-			got, ok := p.dfa.match(text, pos, limit)
+			got, ok := automaton.match(text, pos, limit)
 			if !ok {
 				continue
 			}
 			compared++
-			if want := p.bt.match(text, pos, limit); got != want {
+			if want := backtracker.match(text, pos, limit); got != want {
 				t.Fatalf("%q on %q from %d to %d: automaton %d, backtracker %d", p.source, text, pos, limit, got, want)
 			}
 		}
