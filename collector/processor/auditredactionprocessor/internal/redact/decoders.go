@@ -285,7 +285,7 @@ func triggered(text, step string) bool {
 }
 
 // triggeredPresent is triggered with the bytes present in text known.
-func triggeredPresent(text, step string, present *byteSet) bool {
+func triggeredPresent(text, step string, present *textBytes) bool {
 	switch step {
 	case "percent":
 		return triggerPercent.searchPresent(text, present)
@@ -299,7 +299,7 @@ func triggeredPresent(text, step string, present *byteSet) bool {
 }
 
 // needsDecodingPresent is needsDecoding with the bytes present in text known.
-func needsDecodingPresent(text string, steps []string, present *byteSet) bool {
+func needsDecodingPresent(text string, steps []string, present *textBytes) bool {
 	if len(steps) == 4 {
 		return triggerPercent.searchPresent(text, present) || triggerHTML.searchPresent(text, present) ||
 			triggerJSON.searchPresent(text, present) || (present.nonASCII() && !pyuni.IsNFKC(text))

@@ -88,7 +88,7 @@ func (b *Budget) charge(characters int) {
 }
 
 // chargePresent is chargeText with the bytes present in text known (ASCII: one byte, one character).
-func (b *Budget) chargePresent(text string, present *byteSet) {
+func (b *Budget) chargePresent(text string, present *textBytes) {
 	if !present.nonASCII() {
 		b.charge(len(text))
 		return
@@ -269,7 +269,7 @@ func (g gate) match(text string) bool {
 }
 
 // matchPresent is match with the bytes present in text already known.
-func (g gate) matchPresent(text string, present *byteSet) bool {
+func (g gate) matchPresent(text string, present *textBytes) bool {
 	for _, term := range g {
 		if term.mayMatch(present) && term.search(text) {
 			return true
@@ -343,7 +343,7 @@ func (w *walker) resetPre() {
 }
 
 // precheck is the search of group i's precheck (not nil) in text, done once per text.
-func (w *walker) precheck(i int, text string, present *byteSet) bool {
+func (w *walker) precheck(i int, text string, present *textBytes) bool {
 	if w.pre[i] == 0 {
 		w.pre[i] = 2
 		if w.r.groups[i].precheck.searchPresent(text, present) {
@@ -354,7 +354,7 @@ func (w *walker) precheck(i int, text string, present *byteSet) bool {
 }
 
 // plainMatch is r.plainGate.match(text) (plainGate not nil), its searches remembered.
-func (w *walker) plainMatch(text string, present *byteSet) bool {
+func (w *walker) plainMatch(text string, present *textBytes) bool {
 	for i := range w.r.groups {
 		if w.precheck(i, text, present) {
 			return true
@@ -364,7 +364,7 @@ func (w *walker) plainMatch(text string, present *byteSet) bool {
 }
 
 // gateMatch is r.gate.match(text) (gate not nil), its searches remembered.
-func (w *walker) gateMatch(text string, present *byteSet) bool {
+func (w *walker) gateMatch(text string, present *textBytes) bool {
 	if w.plainMatch(text, present) {
 		return true
 	}
@@ -922,7 +922,7 @@ func (w *walker) find(text string) []found {
 }
 
 // findPresent is find with the bytes present in text known (and w.pre reset for text).
-func (w *walker) findPresent(text string, present *byteSet) []found {
+func (w *walker) findPresent(text string, present *textBytes) []found {
 	r := w.r
 	out := w.found[:0]
 	defer func() { w.found = out[:0] }()

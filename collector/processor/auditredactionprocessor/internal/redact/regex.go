@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -65,8 +67,7 @@ type pyRegex struct {
 	alphabet [256]bool // bytes a match can consume
 	bounded  bool      // alphabet is not every byte: a match stays within a run of it
 
-	firstSet  byteSet   // first as a bitmap
-	prefixSet []byteSet // prefix as bitmaps
+	need      uint64    // the classes (bits of textBytes) of which every match holds a byte
 	boundary  [256]bool // a match starting with this (word) byte has \b before it
 	maxWidth  int       // most bytes a match can span (-1: unbounded)
 	minWidth  int       // fewest bytes a match spans
@@ -86,36 +87,67 @@ func toByteSet(class *[256]bool) byteSet {
 	return set
 }
 
-// byteSet is the set of bytes present in a text.
+// byteSet is a set of bytes (a class of a pattern).
 type byteSet [4]uint64
 
 func (b *byteSet) add(c byte)      { b[c>>6] |= 1 << (c & 63) }
 func (b *byteSet) has(c byte) bool { return b[c>>6]&(1<<(c&63)) != 0 }
-func presentBytes(text string) byteSet {
-	// Registers for the ASCII halves (no store to load chain through memory per byte).
-	var lo, hi uint64
-	var set byteSet
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		bit := uint64(1) << (c & 63)
-		if c < utf8.RuneSelf {
-			upper := -uint64(c >> 6) // all ones for 64..127
-			lo |= bit &^ upper
-			hi |= bit & upper
-		} else {
-			set.add(c)
+
+// textBytes tells which classes have a byte in a text: bit k for the k-th class the patterns
+// registered (classBit), bit 63 for the bytes >= 0x80. One table lookup per byte of the text
+// answers every pattern's mayMatch with one AND.
+type textBytes uint64
+
+const nonASCIIBit = uint64(1) << 63
+
+var (
+	classesMu sync.Mutex
+	classes   = map[byteSet]uint{} // registered classes, by bit
+	// classMask[c]: the bits of the classes holding c. Patterns compiled later only add bits of
+	// new classes, which no pattern compiled earlier reads, so lookups take no lock.
+	classMask [256]atomic.Uint64
+)
+
+func init() {
+	for c := utf8.RuneSelf; c < 256; c++ {
+		classMask[c].Store(nonASCIIBit)
+	}
+}
+
+// classBit is the bit of set in textBytes, registered on first use; 0 once 63 classes are
+// (the condition is then dropped: mayMatch is only a necessary condition).
+func classBit(set byteSet) uint64 {
+	classesMu.Lock()
+	defer classesMu.Unlock()
+	bit, ok := classes[set]
+	if !ok {
+		if len(classes) >= 63 {
+			return 0
+		}
+		bit = uint(len(classes))
+		classes[set] = bit
+		for c := range 256 {
+			if set.has(byte(c)) {
+				classMask[c].Or(uint64(1) << bit)
+			}
 		}
 	}
-	set[0] |= lo
-	set[1] |= hi
-	return set
+	return uint64(1) << bit
+}
+
+func presentBytes(text string) textBytes {
+	var present uint64
+	for i := 0; i < len(text); i++ {
+		present |= classMask[text[i]].Load()
+	}
+	return textBytes(present)
 }
 
 // nonASCII reports whether a byte >= 0x80 is present.
-func (b *byteSet) nonASCII() bool { return b[2]|b[3] != 0 }
+func (b *textBytes) nonASCII() bool { return uint64(*b)&nonASCIIBit != 0 }
 
 // searchPresent is mayMatch(present) && search(text), with the bytes of text known.
-func (p *pyRegex) searchPresent(text string, present *byteSet) bool {
+func (p *pyRegex) searchPresent(text string, present *textBytes) bool {
 	if !p.mayMatch(present) {
 		return false
 	}
@@ -125,21 +157,10 @@ func (p *pyRegex) searchPresent(text string, present *byteSet) bool {
 	return p.search(text)
 }
 
-func intersects(a, b *byteSet) bool {
-	return a[0]&b[0] != 0 || a[1]&b[1] != 0 || a[2]&b[2] != 0 || a[3]&b[3] != 0
-}
-
-// mayMatch is a necessary condition for a match in a text whose bytes are present.
-func (p *pyRegex) mayMatch(present *byteSet) bool {
-	if !intersects(&p.firstSet, present) {
-		return false
-	}
-	for k := range p.prefixSet {
-		if !intersects(&p.prefixSet[k], present) {
-			return false
-		}
-	}
-	return p.required < 0 || present.has(byte(p.required))
+// mayMatch is a necessary condition for a match in a text whose bytes are present: a byte of
+// the first class, of every prefix class, and the required byte.
+func (p *pyRegex) mayMatch(present *textBytes) bool {
+	return uint64(*present)&p.need == p.need
 }
 
 func compilePy(pattern string) (*pyRegex, error) {
@@ -193,14 +214,17 @@ func compilePy(pattern string) (*pyRegex, error) {
 	for c := range seen {
 		p.boundary[c] = seen[c] && !open[c] && isWordByte(byte(c))
 	}
-	p.firstSet = toByteSet(&p.first)
+	p.need = classBit(toByteSet(&p.first))
 	for k := range p.prefix {
-		p.prefixSet = append(p.prefixSet, toByteSet(&p.prefix[k]))
+		p.need |= classBit(toByteSet(&p.prefix[k]))
 	}
 	p.anchor = anchorPosition(p.first, p.prefix)
 	p.minDigits = minDigits(tree)
 	if b, lo, hi, ok := requiredByte(tree); ok && hi >= 1 {
 		p.required, p.reqMin, p.reqMax = b, lo, hi
+		var required byteSet
+		required.add(byte(b))
+		p.need |= classBit(required)
 	}
 	if p.literal && len(p.prefix) == 1 && p.required < 0 && !p.dollar && p.prefix[0] == p.first {
 		p.trivial = true

@@ -3,6 +3,7 @@ package redact
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -253,4 +254,28 @@ func sameSpans(got [][2]int, want [][]int) bool {
 		}
 	}
 	return true
+}
+
+// Past 63 classes a pattern's new classes add no condition to mayMatch (only the classes that
+// have a bit are checked): patterns compiled after the table is full still find their matches.
+func TestMayMatchPastTheClassTable(t *testing.T) {
+	var patterns []*pyRegex
+	for i := 0; i < 80; i++ {
+		// Every pattern has a class of its own: a two-byte range no other pattern uses.
+		lo := 0x21 + i
+		patterns = append(patterns, mustCompilePy(fmt.Sprintf(`q[\x%02x-\x%02x]z`, lo, lo+1)))
+	}
+	classesMu.Lock()
+	registered := len(classes)
+	classesMu.Unlock()
+	if registered != 63 {
+		t.Fatalf("%d classes registered: the table did not fill, the test does not reach its case", registered)
+	}
+	for i, p := range patterns {
+		text := fmt.Sprintf("..q%cz..", 0x21+i+1)
+		present := presentBytes(text)
+		if !p.mayMatch(&present) || !p.searchPresent(text, &present) || len(p.findAll(text)) != 1 {
+			t.Fatalf("%q on %q: no match", p.source, text)
+		}
+	}
 }
