@@ -2,6 +2,7 @@ package pyuni
 
 import (
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -95,4 +96,52 @@ func TestIsNFKCCharactersNFKCChanges(t *testing.T) {
 			}
 		}
 	}
+}
+
+// IsNFKC decodes two- and three-byte characters itself: on every such sequence, well-formed or
+// not, alone and between other characters, it answers as the same check reading characters
+// with utf8.DecodeRuneInString, and as a full normalization on well-formed text.
+func TestIsNFKCDecodesAsUTF8(t *testing.T) {
+	for lead := 0xC0; lead <= 0xEF; lead++ {
+		for second := 0x70; second <= 0xC5; second++ {
+			for _, third := range []byte{0x41, 0x80, 0x8C, 0xA5, 0xBF, 0xC2} {
+				seq := []byte{byte(lead), byte(second), third}
+				for _, s := range []string{string(seq), string(seq[:2]), "a" + string(seq) + "b", "x" + string(seq[:2]), string(seq) + "\u0301"} {
+					got := IsNFKC(s)
+					if want := isNFKCByUTF8(s); got != want {
+						t.Fatalf("IsNFKC(%+q) = %v, read with utf8: %v", s, got, want)
+					}
+					if want := NFKC(s) == s; utf8.ValidString(s) && got != want {
+						t.Fatalf("IsNFKC(%+q) = %v, NFKC(s) == s is %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// isNFKCByUTF8 is IsNFKC reading every character with utf8.DecodeRuneInString.
+func isNFKCByUTF8(s string) bool {
+	var lastClass uint8
+	for _, r := range s {
+		if r < 0x10000 && quietBMP[r>>6]&(1<<(r&63)) == 0 {
+			lastClass = 0
+			continue
+		}
+		if _, changes := nfkcCharMap[r]; changes {
+			return false
+		}
+		if unicode.Is(maybeTable, r) {
+			return NFKC(s) == s
+		}
+		var class uint8
+		if unicode.Is(markTable, r) {
+			class = combiningClass(r)
+			if lastClass > class {
+				return NFKC(s) == s
+			}
+		}
+		lastClass = class
+	}
+	return true
 }
