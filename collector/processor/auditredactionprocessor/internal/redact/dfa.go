@@ -15,14 +15,28 @@ import (
 // the others over the byte. A window holding a non-ASCII character the match would have to
 // consume is left to the backtracker.
 type dfa struct {
-	next    []int32 // next[state*dfaSymbols+symbol]: the state after the symbol, -1: no thread left
-	matched []bool  // matched[state*dfaSymbols+symbol]: a match ends before the symbol
+	// steps[state*dfaSymbols+symbol]: the transition on the symbol, one load per byte: (the next
+	// state's row + 1) << 1 (0: no thread left), | 1 when a match ends before the symbol.
+	steps []int32
 	// wide[state]: a thread of the state that a match could still take (one of higher priority
 	// than any match ending here) might consume a non-ASCII character, which only the
 	// backtracker reads. Elsewhere a non-ASCII character ends the match as any other byte the
 	// threads cannot take.
 	wide  []bool
 	start [prevClasses]int32
+}
+
+// step is the entry of steps for a transition to next (-1: none) that notes a match or not.
+func step(next int32, matched bool) int32 {
+	row := int32(0)
+	if next >= 0 {
+		row = next*dfaSymbols + 1
+	}
+	entry := row << 1
+	if matched {
+		entry |= 1
+	}
+	return entry
 }
 
 const (
@@ -63,8 +77,7 @@ func newDFA(bt *backtracker) *dfa {
 					return nil
 				}
 			}
-			d.next = append(d.next, id)
-			d.matched = append(d.matched, matched)
+			d.steps = append(d.steps, step(id, matched))
 			if symbol == symNonASCII {
 				d.wide = append(d.wide, b.leavesTakeNonASCII())
 			}
@@ -105,35 +118,44 @@ func (b *dfaBuilder) leavesTakeNonASCII() bool {
 // pos that consumes nothing at or after limit, or -1; ok is false when a non-ASCII character
 // stands where the match might consume it (the backtracker decides those).
 func (d *dfa) match(text string, pos, limit int) (end int, ok bool) {
-	state := d.start[prevClassAt(text, pos)]
+	row := int(d.start[prevClassAt(text, pos)]) * dfaSymbols
 	end = -1
-	for i := pos; ; i++ {
-		symbol := symEnd
-		if i < len(text) {
-			if c := text[i]; c < symNonASCII {
-				symbol = int(c)
-			} else {
-				symbol = symNonASCII
-			}
+	steps := d.steps
+	i := pos
+	// The ASCII bytes of the window, one load each.
+	for ; i < limit && i < len(text); i++ {
+		c := text[i]
+		if c >= symNonASCII {
+			break
 		}
-		at := int(state)*dfaSymbols + symbol
-		if d.matched[at] {
+		entry := steps[row+int(c)]
+		if entry&1 != 0 {
 			end = i
 		}
-		if i >= limit || symbol == symEnd {
-			return end, true
+		if entry>>1 == 0 {
+			return end, true // no thread left
 		}
-		if symbol == symNonASCII {
-			if d.wide[state] {
-				return -1, false
-			}
-			return end, true // no thread can take it: the match (if any) ended before it
-		}
-		state = d.next[at]
-		if state < 0 {
-			return end, true
+		row = int(entry>>1) - 1
+	}
+	// At the window's limit, the text's end or a non-ASCII byte: a match may end before it.
+	symbol := symEnd
+	if i < len(text) {
+		if c := text[i]; c < symNonASCII {
+			symbol = int(c)
+		} else {
+			symbol = symNonASCII
 		}
 	}
+	if steps[row+symbol]&1 != 0 {
+		end = i
+	}
+	if i >= limit || symbol == symEnd {
+		return end, true
+	}
+	if d.wide[row/dfaSymbols] {
+		return -1, false
+	}
+	return end, true // no thread can take it: the match (if any) ended before it
 }
 
 func prevClassAt(text string, pos int) int {
