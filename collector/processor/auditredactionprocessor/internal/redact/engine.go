@@ -178,6 +178,7 @@ type Redactor struct {
 	decodeSteps     []string
 	nfkc            bool
 	gate, plainGate gate
+	gateNeeds       []uint64 // the classes each gate term needs (a text with none of them skips the gate)
 
 	walkers sync.Pool // *pooledWalker
 }
@@ -256,8 +257,22 @@ func New(rules *Rules, secret []byte) (*Redactor, error) {
 		if len(r.decoding) > 0 {
 			r.gate = append(r.gate, triggerPercent, triggerHTML, triggerJSON)
 		}
+		for _, term := range r.gate {
+			r.gateNeeds = append(r.gateNeeds, term.need)
+		}
 	}
 	return r, nil
+}
+
+// gateMayMatch reports whether a gate term may match a text whose bytes are present (every
+// term's mayMatch, as plain mask tests).
+func (r *Redactor) gateMayMatch(present textBytes) bool {
+	for _, need := range r.gateNeeds {
+		if uint64(present)&need == need {
+			return true
+		}
+	}
+	return false
 }
 
 // gate is a disjunction of searches (nil: no gate).
@@ -895,6 +910,9 @@ func (w *walker) scan(text string) (string, bool) {
 	present := presentBytes(text)
 	w.budget.chargePresent(text, &present)
 	w.resetPre()
+	if r.gate != nil && !r.gateMayMatch(present) && (!r.nfkc || !present.nonASCII() || pyuni.IsNFKC(text)) {
+		return text, false // no gate term can match: most texts end here, without a search
+	}
 	if r.gate != nil && !w.gateMatch(text, &present) && (!r.nfkc || !present.nonASCII() || pyuni.IsNFKC(text)) {
 		return text, false
 	}
