@@ -13,7 +13,7 @@ import (
 // piiCorpus is bench/bench_collector.py's default corpus: its records as one plog.Logs.
 const piiCorpus = "../../../tests/data/pii_corpus.jsonl"
 
-func corpusLogs(b *testing.B) plog.Logs {
+func corpusLogs(b testing.TB) plog.Logs {
 	file, err := os.Open(piiCorpus)
 	if err != nil {
 		b.Fatal(err)
