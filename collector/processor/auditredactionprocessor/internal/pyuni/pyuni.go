@@ -299,27 +299,50 @@ func IsNFKC(s string) bool {
 			i += size
 		}
 		if r < 0x10000 && quietBMP[r>>6]&(1<<(r&63)) == 0 {
-			lastClass = 0 // NFKC_QC Yes, combining class 0
+			lastClass = 0 // quickCheck's first answer, without the call
 			continue
 		}
-		if _, changes := nfkcCharMap[r]; changes {
-			// NFKC_QC No: a character NFKC changes on its own never stands in NFKC text (it
-			// decomposes, and composition never yields it back), so no normalization is needed.
+		var verdict quickVerdict
+		switch lastClass, verdict = quickCheck(r, lastClass); verdict {
+		case quickNo:
 			return false
-		}
-		if unicode.Is(maybeTable, r) {
+		case quickMaybe:
 			return NFKC(s) == s
 		}
-		var class uint8
-		if unicode.Is(markTable, r) {
-			class = combiningClass(r)
-			if lastClass > class {
-				return NFKC(s) == s // out of canonical order: normalization reorders
-			}
-		}
-		lastClass = class
 	}
 	return true
+}
+
+type quickVerdict uint8
+
+const (
+	quickYes   quickVerdict = iota // the character keeps the text normalized so far
+	quickNo                        // the text is not normalized
+	quickMaybe                     // only a normalization decides
+)
+
+// quickCheck is the quick check of one character r after a character of canonical combining
+// class lastClass: r's class and the verdict.
+func quickCheck(r rune, lastClass uint8) (uint8, quickVerdict) {
+	if r < 0x10000 && quietBMP[r>>6]&(1<<(r&63)) == 0 {
+		return 0, quickYes // NFKC_QC Yes, combining class 0
+	}
+	if _, changes := nfkcCharMap[r]; changes {
+		// NFKC_QC No: a character NFKC changes on its own never stands in NFKC text (it
+		// decomposes, and composition never yields it back), so no normalization is needed.
+		return 0, quickNo
+	}
+	if unicode.Is(maybeTable, r) {
+		return 0, quickMaybe
+	}
+	var class uint8
+	if unicode.Is(markTable, r) {
+		class = combiningClass(r)
+		if lastClass > class {
+			return class, quickMaybe // out of canonical order: normalization reorders
+		}
+	}
+	return class, quickYes
 }
 
 // NFKC is unicodedata.normalize("NFKC", s).

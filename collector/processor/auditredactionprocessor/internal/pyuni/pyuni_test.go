@@ -2,7 +2,6 @@ package pyuni
 
 import (
 	"testing"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -124,24 +123,13 @@ func TestIsNFKCDecodesAsUTF8(t *testing.T) {
 func isNFKCByUTF8(s string) bool {
 	var lastClass uint8
 	for _, r := range s {
-		if r < 0x10000 && quietBMP[r>>6]&(1<<(r&63)) == 0 {
-			lastClass = 0
-			continue
-		}
-		if _, changes := nfkcCharMap[r]; changes {
+		var verdict quickVerdict
+		switch lastClass, verdict = quickCheck(r, lastClass); verdict {
+		case quickNo:
 			return false
-		}
-		if unicode.Is(maybeTable, r) {
+		case quickMaybe:
 			return NFKC(s) == s
 		}
-		var class uint8
-		if unicode.Is(markTable, r) {
-			class = combiningClass(r)
-			if lastClass > class {
-				return NFKC(s) == s
-			}
-		}
-		lastClass = class
 	}
 	return true
 }
