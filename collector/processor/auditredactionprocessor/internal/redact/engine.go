@@ -178,7 +178,6 @@ type Redactor struct {
 	decodeSteps     []string
 	nfkc            bool
 	gate, plainGate gate
-	gateNeeds       []uint64 // the classes each gate term needs (a text with none of them skips the gate)
 
 	walkers sync.Pool // *pooledWalker
 }
@@ -257,22 +256,8 @@ func New(rules *Rules, secret []byte) (*Redactor, error) {
 		if len(r.decoding) > 0 {
 			r.gate = append(r.gate, triggerPercent, triggerHTML, triggerJSON)
 		}
-		for _, term := range r.gate {
-			r.gateNeeds = append(r.gateNeeds, term.need)
-		}
 	}
 	return r, nil
-}
-
-// gateMayMatch reports whether a gate term may match a text whose bytes are present (every
-// term's mayMatch, as plain mask tests).
-func (r *Redactor) gateMayMatch(present textBytes) bool {
-	for _, need := range r.gateNeeds {
-		if uint64(present)&need == need {
-			return true
-		}
-	}
-	return false
 }
 
 // gate is a disjunction of searches (nil: no gate).
@@ -281,6 +266,16 @@ type gate []*pyRegex
 func (g gate) match(text string) bool {
 	present := presentBytes(text)
 	return g.matchPresent(text, &present)
+}
+
+// mayMatch reports whether a term may match a text whose bytes are present.
+func (g gate) mayMatch(present *textBytes) bool {
+	for _, term := range g {
+		if term.mayMatch(present) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchPresent is match with the bytes present in text already known.
@@ -380,6 +375,9 @@ func (w *walker) plainMatch(text string, present *textBytes) bool {
 
 // gateMatch is r.gate.match(text) (gate not nil), its searches remembered.
 func (w *walker) gateMatch(text string, present *textBytes) bool {
+	if !w.r.gate.mayMatch(present) {
+		return false // most texts end here: mask tests, no precheck or search call
+	}
 	if w.plainMatch(text, present) {
 		return true
 	}
@@ -910,9 +908,6 @@ func (w *walker) scan(text string) (string, bool) {
 	present := presentBytes(text)
 	w.budget.chargePresent(text, &present)
 	w.resetPre()
-	if r.gate != nil && !r.gateMayMatch(present) && (!r.nfkc || !present.nonASCII() || pyuni.IsNFKC(text)) {
-		return text, false // no gate term can match: most texts end here, without a search
-	}
 	if r.gate != nil && !w.gateMatch(text, &present) && (!r.nfkc || !present.nonASCII() || pyuni.IsNFKC(text)) {
 		return text, false
 	}
