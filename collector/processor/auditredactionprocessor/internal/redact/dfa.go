@@ -26,6 +26,32 @@ type dfa struct {
 	start [prevClasses]int32
 }
 
+// program is a pattern's backtracker and, when it has at most maxDFAStates states, its
+// automaton, which decides every window it can.
+type program struct {
+	bt  *backtracker
+	dfa *dfa // nil: too many states
+}
+
+func newProgram(tree *syntax.Regexp) (*program, error) {
+	bt, err := newBacktracker(tree)
+	if err != nil {
+		return nil, err
+	}
+	return &program{bt: bt, dfa: newDFA(bt)}, nil
+}
+
+// match is the end of the leftmost-first match starting at pos that consumes nothing at or
+// after limit, or -1: the automaton's answer, or the backtracker's where it has none.
+func (p *program) match(text string, pos, limit int) int {
+	if p.dfa != nil {
+		if end, ok := p.dfa.match(text, pos, limit); ok {
+			return end
+		}
+	}
+	return p.bt.match(text, pos, limit)
+}
+
 // step is the entry of steps for a transition to next (-1: none) that notes a match or not.
 func step(next int32, matched bool) int32 {
 	row := int32(0)

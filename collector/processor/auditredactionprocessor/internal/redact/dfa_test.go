@@ -41,11 +41,8 @@ func TestDFAIsTheBacktracker(t *testing.T) {
 	}
 	withDFA, compared := 0, 0
 	for _, p := range patterns {
-		automaton, backtracker := p.dfa, p.bt
-		if p.exists != nil {
-			automaton, backtracker = p.existsDFA, p.exists
-		}
-		if backtracker == nil || automaton == nil {
+		automaton, backtracker := p.prog.dfa, p.prog.bt
+		if automaton == nil {
 			continue
 		}
 		withDFA++

@@ -56,30 +56,20 @@ var (
 // cueTail is CueTailPattern's program run by the package's own automaton, or its backtracker
 // where a non-ASCII character decides: the answers of regexp's MatchString anchored at the
 // window's position, for a fraction of its cost (regexp took 6,000 instructions a call).
-var cueTail = func() (t struct {
-	bt  *backtracker
-	dfa *dfa
-}) {
+var cueTail = func() *program {
 	tree, err := syntax.Parse(`(?:`+pyuni.CueTailPattern+`)`, syntax.Perl)
 	if err != nil {
 		panic(err)
 	}
-	if t.bt, err = newBacktracker(tree.Simplify()); err != nil {
+	prog, err := newProgram(tree.Simplify())
+	if err != nil {
 		panic(err)
 	}
-	t.dfa = newDFA(t.bt)
-	return t
+	return prog
 }()
 
 // cueTailAt reports whether the rest of the cue pattern matches s from its start.
-func cueTailAt(s string) bool {
-	if cueTail.dfa != nil {
-		if end, ok := cueTail.dfa.match(s, 0, len(s)); ok {
-			return end >= 0
-		}
-	}
-	return cueTail.bt.match(s, 0, len(s)) >= 0
-}
+func cueTailAt(s string) bool { return cueTail.match(s, 0, len(s)) >= 0 }
 
 type noTrunk struct {
 	code    int

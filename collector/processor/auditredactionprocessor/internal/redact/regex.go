@@ -51,11 +51,10 @@ type pyRegex struct {
 	anchored *regexp.Regexp // \A(?:pattern)
 	context  *regexp.Regexp // \A(?s:.)(?:pattern): one character of left context, then the match
 	dollar   bool           // the pattern has a non-multiline `$`: captures mark a consumed final newline
-	// exists finds whether a match starts at a position, for search, when matchAt cannot use
-	// bt (a pattern with `$`, whose match end needs its captures): whether a match exists does
-	// not depend on where it ends.
-	exists    *backtracker
-	existsDFA *dfa
+	// prog runs the pattern anchored at a position. Its match end is Python's unless dollar
+	// (the captures then mark a consumed final newline, which only regexp reports), but whether
+	// a match starts there is the same either way: search uses prog for every pattern.
+	prog *program
 
 	first    [256]bool   // bytes a match can start with
 	prefix   [][256]bool // classes of the first bytes of every match
@@ -73,8 +72,6 @@ type pyRegex struct {
 	minWidth  int       // fewest bytes a match spans
 	minDigits int       // fewest ASCII digits a match contains
 	trivial   bool      // one ASCII class, no assertion: a match iff a byte of first is present
-	bt        *backtracker
-	dfa       *dfa // bt's program as an automaton over ASCII (nil: too many states)
 }
 
 func toByteSet(class *[256]bool) byteSet {
@@ -180,16 +177,8 @@ func compilePy(pattern string) (*pyRegex, error) {
 		return nil, fmt.Errorf("RE2 cannot compile it: %v", err)
 	}
 	tree = tree.Simplify()
-	if !dollar {
-		if p.bt, err = newBacktracker(tree); err != nil {
-			return nil, fmt.Errorf("RE2 cannot compile it: %v", err)
-		}
-		p.dfa = newDFA(p.bt)
-	} else {
-		if p.exists, err = newBacktracker(tree); err != nil {
-			return nil, fmt.Errorf("RE2 cannot compile it: %v", err)
-		}
-		p.existsDFA = newDFA(p.exists)
+	if p.prog, err = newProgram(tree); err != nil {
+		return nil, fmt.Errorf("RE2 cannot compile it: %v", err)
 	}
 	if !firstBytes(tree, &p.first) {
 		for i := range p.first {
@@ -397,25 +386,13 @@ func (p *pyRegex) matchAt(text string, pos, limit int) int {
 	if p.literal {
 		return pos + len(p.prefix)
 	}
-	if p.bt != nil {
-		if p.dfa != nil {
-			if end, ok := p.dfa.match(text, pos, limit); ok {
-				return end
-			}
-		}
-		return p.bt.match(text, pos, limit)
+	if !p.dollar {
+		return p.prog.match(text, pos, limit)
 	}
 	re, base := p.anchored, pos
 	if pos > 0 {
 		_, size := utf8.DecodeLastRuneInString(text[:pos])
 		re, base = p.context, pos-size
-	}
-	if !p.dollar {
-		m := re.FindStringIndex(text[base:limit])
-		if m == nil {
-			return -1
-		}
-		return base + m[1]
 	}
 	m := re.FindStringSubmatchIndex(text[base:limit])
 	if m == nil {
@@ -456,15 +433,10 @@ func (p *pyRegex) search(text string) bool {
 
 // matchesAt reports whether a match starts at pos (matchAt(text, pos, limit) >= 0).
 func (p *pyRegex) matchesAt(text string, pos, limit int) bool {
-	if p.exists == nil {
-		return p.matchAt(text, pos, limit) >= 0
+	if p.literal {
+		return true
 	}
-	if p.existsDFA != nil {
-		if end, ok := p.existsDFA.match(text, pos, limit); ok {
-			return end >= 0
-		}
-	}
-	return p.exists.match(text, pos, limit) >= 0
+	return p.prog.match(text, pos, limit) >= 0
 }
 
 // findAll returns the [start, end) byte spans of re.finditer(text).

@@ -199,8 +199,8 @@ func TestKeyRuleSearchAgreesWithRE2OnCorpora(t *testing.T) {
 	texts = append(texts, "password", "db.password\n", "user_pin", "ssn", "\u212aey", "x.phone", "mobile\n\n")
 	found := 0
 	for _, rule := range rules.KeyRules {
-		if !rule.Regex.dollar || rule.Regex.exists == nil {
-			t.Fatalf("%s: expected a $ pattern searched by its own automaton", rule.Name)
+		if !rule.Regex.dollar || rule.Regex.prog.dfa == nil {
+			t.Fatalf("%s: expected a $ pattern searched by its automaton", rule.Name)
 		}
 		for _, text := range texts {
 			want := rule.Regex.re.MatchString(text)
