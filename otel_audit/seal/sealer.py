@@ -163,8 +163,8 @@ def _unsealed(store: Store, limit: int, *, leaves: int) -> Iterator[list[dict[st
 
     They are read in windows of whole UTC days holding about :data:`SEAL_CHUNK_ROWS` unsealed
     rows (only days that have some; a bigger day in spans cut at its rows' timestamps), the two
-    tables' sorted lists merged in each: memory holds
-    one window, not every unsealed record (the engine would hold them all to sort them)."""
+    tables' sorted lists merged in each: memory holds one window, not every unsealed record (the
+    engine would hold them all to sort them). The days are counted by :func:`unsealed_per_day`."""
     days = unsealed_per_day(store, leaves=leaves)
     left = limit
     for since, until, rows in row_windows(store, days, EPOCH, FAR_FUTURE, SEAL_CHUNK_ROWS):
