@@ -132,6 +132,9 @@ class BatchWorker(Generic[T]):
         max_batch_size: most items handed to *export* at once.
         schedule_delay_s: longest wait for a batch to fill.
         block_timeout_s: longest wait in ``put``; ``None`` waits for as long as it takes.
+
+    :attr:`puts` counts calls to :meth:`put`. The export side reads it to tell whether producers
+    are still at work; increments racing in two threads may count once, which that check allows.
     """
 
     def __init__(
@@ -159,6 +162,7 @@ class BatchWorker(Generic[T]):
         self._block_timeout = block_timeout_s
         self._stats = stats
         self._queue: deque[T] = deque()
+        self.puts: int = 0
         self._room = threading.Condition(threading.Lock())
         self._wake = threading.Event()
         self._idle = threading.Condition(threading.Lock())
@@ -177,6 +181,7 @@ class BatchWorker(Generic[T]):
     def put(self, item: T) -> bool:
         """Queue *item*; wait while the queue is full. Return ``False`` if it was dropped."""
         queue = self._queue
+        self.puts += 1
         if self._shutdown:
             self._stats.drop(self._signal, "after_shutdown", 1)
             return False
