@@ -187,8 +187,8 @@ class BatchWorker(Generic[T]):
             return False
         if len(queue) < self._max_queue:
             queue.append(item)
-            if len(queue) >= self._max_batch:
-                self._wake.set()
+            if len(queue) >= self._max_batch and not self._wake.is_set():
+                self._wake.set()  # once: a queue that stays full is common while the worker defers
             return True
         return self._put_slow(item)
 
