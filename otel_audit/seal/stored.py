@@ -7,15 +7,18 @@ and evidence packs read the tree the same way, through these functions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from otel_audit.periods import EPOCH, day_windows
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["HASH_BEFORE_SORTING", "StoredCheckpoint", "load_checkpoints", "load_leaves", "row_windows"]
+__all__ = ["HASH_BEFORE_SORTING", "StoredCheckpoint", "load_checkpoints", "load_leaves", "read_ahead", "row_windows"]
+
+T = TypeVar("T")
 
 HASH_BEFORE_SORTING = {"query_plan_execute_functions_after_sorting": 0}
 """Query settings for the queries that hash leaves in the engine and sort the rows
@@ -73,3 +76,23 @@ def row_windows(
         spans.append((day, share + extra))
         spans.extend((cut, share) for cut in cuts)
     return day_windows(spans, start, end, size)
+
+
+def read_ahead(reads: Iterable[Callable[[], T]]) -> Iterator[T]:
+    """Yield the result of each of *reads* in order, running the next one on a helper thread while
+    the caller works on the current one.
+
+    The engine (chDB releases the GIL while it runs a query; a server works anyway) then overlaps
+    with the Python that hashes, matches and spools the rows before. One read runs at a time, and
+    the caller must not query the store until the iterator is exhausted or closed: a store bound
+    to one session (a server's) takes one query at a time.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="otel-audit-read-ahead") as pool:
+        pending: Iterator[Callable[[], T]] = iter(reads)
+        read = next(pending, None)
+        running: Future[T] | None = pool.submit(read) if read is not None else None
+        while running is not None:
+            result = running.result()
+            read = next(pending, None)
+            running = pool.submit(read) if read is not None else None
+            yield result
