@@ -76,8 +76,8 @@ __all__ = ["VERIFY_PARTITION_ROWS", "VERIFY_WINDOW_ROWS", "Problem", "VerifyRepo
 
 VERIFY_WINDOW_ROWS = 20_000
 """Stored rows :func:`verify` reads at once (whole UTC days, a bigger day cut at its rows'
-timestamps: :func:`~otel_audit.seal.stored.row_windows`); it reads leaves in pages of ten times
-as many."""
+timestamps: :func:`~otel_audit.seal.stored.row_windows`); it reads leaves in pages of five times
+as many. Each read runs while the one before is processed, so memory holds two at a time."""
 
 VERIFY_PARTITION_ROWS = 100_000
 """About how many stored rows (and as many leaves) :func:`verify` holds in memory at once: rows
@@ -210,7 +210,7 @@ def verify(
     span = int(store.query(query_sql("seal_leaf_span")).rows[0][0])
     windows = list(_windows(store, start, end))
     period_rows = sum(rows for _, _, rows in windows)
-    page_rows = VERIFY_WINDOW_ROWS * 10
+    page_rows = VERIFY_WINDOW_ROWS * 5
     count = max(1, -(-max(span, period_rows) // VERIFY_PARTITION_ROWS))
     steps = len(range(0, span, page_rows)) + len(windows) + count
     step = progress or (lambda description, total: None)
