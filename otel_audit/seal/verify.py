@@ -332,7 +332,7 @@ class _Partitions:
         if self.count == 1:
             return
         for (kind, index), items in self._pending.items():
-            chunk = marshal.dumps([tuple(item) for item in items], 2)  # a _Row as the plain tuple marshal takes
+            chunk = marshal.dumps([tuple(item) for item in items])  # a _Row as the plain tuple marshal takes
             with Path(self._folder.name, f"{kind}-{index}").open("ab") as stream:
                 stream.write(len(chunk).to_bytes(8, "little") + chunk)
         self._pending.clear()
