@@ -9,9 +9,10 @@ span ids. A prediction that cannot be finished is logged and counted, never rais
 
 The finisher defers to a busy application. Under the GIL, a thread that always has work takes
 half of every busy caller's time slices. So while predictions keep arriving and the one just
-finished waited less than ``_DEFER_NS``, the finisher hands the GIL back after each record
-(``time.sleep(0)``): it then runs when the application waits (I/O, native code, a full queue,
-``flush``) and at least once per switch interval. A queue that falls further behind than that
+finished waited less than ``_DEFER_NS``, the finisher hands the GIL back after each record by
+sleeping ``_YIELD_S`` (not ``sleep(0)``: a thread still on its CPU would often take the GIL straight
+back on a loaded machine): it then runs when the application waits (I/O, native code, a full
+queue, ``flush``) and at least once per switch interval. A queue that falls further behind than that
 is drained as before, so a record waits at most about ``_DEFER_NS`` longer than it used to.
 """
 
@@ -45,6 +46,7 @@ _ALLOWED_ATTRIBUTE_TYPES = (str, bool, int, float)
 _NO_SPAN = Context()
 _UID_BYTES = 16
 _DEFER_NS = 1_000_000_000
+_YIELD_S = 50e-6
 
 
 def encode_prediction(prediction: Prediction) -> tuple[Encoded, Encoded]:
@@ -145,7 +147,7 @@ class PredictionFinisher:
             if worker.puts != puts:  # the application is still predicting: defer to it (module docstring)
                 puts = worker.puts
                 if time.time_ns() - prediction.end_ns < _DEFER_NS:
-                    time.sleep(0)
+                    time.sleep(_YIELD_S)
 
     def finish(self, p: Prediction, uid: str | None = None) -> None:
         """Build *p*'s attributes, end its span and emit its ``ai.prediction`` log record.

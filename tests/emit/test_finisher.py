@@ -62,9 +62,9 @@ def test_a_busy_caller_keeps_the_gil() -> None:
     """While the caller predicts without pause, the finisher runs about once per switch interval."""
     submitted, during, finished = _busy_caller()
     assert otel_audit.flush(60)
-    # Measured here: deferring, the finisher finishes about 1 % of what the caller submits during
-    # the loop; sharing the GIL, as it did before, 14-38 %.
-    assert during < submitted * 0.05, (during, submitted)
+    # Measured here: deferring, the finisher finishes 1-3 % of what the caller submits during the
+    # loop, with three CPU burners beside it too; sharing the GIL, as it did before, 14-38 %.
+    assert during < submitted * 0.08, (during, submitted)
     assert finished.count == submitted  # deferred, never lost: flush drains everything
 
 
@@ -73,5 +73,5 @@ def test_a_queue_that_fell_behind_is_drained_as_before(monkeypatch: pytest.Monke
     monkeypatch.setattr(finisher, "_DEFER_NS", 0)
     submitted, during, finished = _busy_caller()
     assert otel_audit.flush(60)
-    assert during > submitted * 0.07, (during, submitted)
+    assert during > submitted * 0.12, (during, submitted)
     assert finished.count == submitted
