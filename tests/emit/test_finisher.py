@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 
 import otel_audit
 from otel_audit.emit import finisher
@@ -32,22 +32,15 @@ class _Finished(LogRecordProcessor):
         return True
 
 
-class _Discard(LogRecordExporter):
-    def export(self, batch: Any) -> LogRecordExportResult:
-        return LogRecordExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-
 def _busy_caller() -> tuple[int, int, _Finished]:
     """Audit predictions back to back for _LOOP_S; return (submitted, finished by then, the counter)."""
     finished = _Finished()
     otel_audit.configure(
-        store=False, spans=False, log_processors=[finished], log_exporters=[_Discard()], queue_size=1_000_000
+        store=False,
+        spans=False,
+        log_processors=[finished],
+        log_exporters=[InMemoryLogRecordExporter()],
+        queue_size=1_000_000,
     )
     submitted = 0
     end = time.perf_counter() + _LOOP_S
