@@ -232,3 +232,12 @@ func pyStrRepr(s string) string {
 	b.WriteString(quote)
 	return b.String()
 }
+
+// PyJSONString writes json.dumps(s, ensure_ascii=False).
+func PyJSONString(b *strings.Builder, s string) { pyJSONString(b, s) }
+
+// PyJSONFloat is json.dumps of a float.
+func PyJSONFloat(f float64) string { return pyJSONFloat(f) }
+
+// PyBytesRepr is Python's repr(bytes).
+func PyBytesRepr(data []byte) string { return pyBytesRepr(data) }
