@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 DEV := $(VENV)/.installed-dev
 
-.PHONY: setup demo test test-fast lint bench collector collector-configs go-test chromium clean
+.PHONY: setup demo test test-fast lint bench collector ingest-helper collector-configs go-test chromium clean
 
 # The demo needs only the package; the tests also need the frameworks (torch is ~3 GB).
 $(CORE): pyproject.toml
@@ -45,11 +45,16 @@ PROCESSOR := collector/processor/auditredactionprocessor
 go-test:
 	cd $(PROCESSOR) && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go test -p=2 ./...
 
-test: setup $(CROSSLANG) $(JSCLIENT) collector chromium go-test
+# serve's ingest helper: maps logs batches in its own process (otel-audit serve --ingest-helper).
+INGEST_HELPER := .build/bin/otel-audit-ingest
+ingest-helper:
+	cd $(PROCESSOR) && GOTOOLCHAIN=local GOFLAGS=-buildvcs=false go build -o $(CURDIR)/$(INGEST_HELPER) ./cmd/otel-audit-ingest
+
+test: setup $(CROSSLANG) $(JSCLIENT) collector ingest-helper chromium go-test
 	$(PY) -m pytest -q
 
 # The edit loop: every test not marked slow (each of those takes more than about five seconds).
-test-fast: setup $(CROSSLANG) $(JSCLIENT) collector chromium
+test-fast: setup $(CROSSLANG) $(JSCLIENT) collector ingest-helper chromium
 	$(PY) -m pytest -q -m "not slow"
 
 lint: setup

@@ -13,10 +13,14 @@ keep-alive connections. Reports
   into ``audit_predictions`` and its skip indexes), in serve's batches: what the engine itself
   costs. The stored rate's time over that time is serve's overhead ratio (target at most 2.5).
 
-Each ``--map-workers`` case (processes mapping OTLP to columns beside the inserts; 0 = in the
-writer thread) runs on a fresh store, side by side, so their ratios are comparable.
+Each case runs on a fresh store, side by side, so their ratios are comparable: every
+``--map-workers`` count (processes mapping OTLP to columns beside the inserts; 0 = in the writer
+thread) with the logs mapped in Python (``--ingest-helper off``), then the Go ingest helper
+(``--helper``, default ``.build/bin/otel-audit-ingest`` from ``make ingest-helper``) with the writer
+alone. ``--no-redact`` turns redaction at the door off in serve and in the engine's rows.
 
 Run: python bench/bench_serve.py [--n 200000] [--batch 1000] [--clients 4] [--map-workers 0 1 2]
+     [--helper PATH | --helper off] [--no-redact]
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from otel_audit.store.connect import open_store
 from otel_audit.store.schema import apply_schema
 
 ROOT = Path(__file__).resolve().parents[1]
+HELPER = ROOT / ".build" / "bin" / "otel-audit-ingest"
 
 
 def _requests(total: int, batch: int) -> list[bytes]:
@@ -104,25 +109,36 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="records per OTLP request")
     parser.add_argument("--clients", type=int, default=4, help="client threads")
     parser.add_argument("--map-workers", type=int, nargs="+", default=[0, 1, 2], help="serve --map-workers cases")
+    parser.add_argument("--helper", default=str(HELPER), help="otel-audit-ingest for the helper case, or off")
+    parser.add_argument("--no-redact", action="store_true", help="serve without redaction at the door")
     args = parser.parse_args()
+    cases = [(workers, "off") for workers in args.map_workers]
+    if args.helper != "off":
+        if not Path(args.helper).is_file():
+            parser.error(f"{args.helper} is missing: run `make ingest-helper`, or pass --helper off")
+        cases.append((0, args.helper))
 
     bodies = _requests(args.n, args.batch)
     size = sum(map(len, bodies))
     print(f"{args.n} records in {len(bodies)} requests of {args.batch} ({size / len(bodies) / 1024:.0f} KiB each)")
-    engine = _engine_insert(bodies)
+    engine = _engine_insert(bodies, redact=not args.no_redact)
     print(f"engine: Arrow INSERT of the same rows into the full schema, {args.n / engine:,.0f} records/s")
-    print("| --map-workers | ack records/s | stored records/s | stored time / engine time | drops | retries |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for workers in args.map_workers:
-        acked, stored, status = _run(bodies, args.n, args.clients, workers)
+    print(
+        "| logs mapped by | --map-workers | ack records/s | stored records/s | stored time / engine time "
+        "| drops | retries |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for workers, helper in cases:
+        extra = ["--ingest-helper", helper] + (["--no-redact"] if args.no_redact else [])
+        acked, stored, status = _run(bodies, args.n, args.clients, workers, extra)
         dropped = status["dropped"]["logs"]
         print(
-            f"| {workers} | {args.n / acked:,.0f} | {args.n / stored:,.0f} | {stored / engine:.2f}x "
-            f"| {dropped} | {status['retries']} |"
+            f"| {'Python' if helper == 'off' else 'ingest helper'} | {workers} | {args.n / acked:,.0f} "
+            f"| {args.n / stored:,.0f} | {stored / engine:.2f}x | {dropped} | {status['retries']} |"
         )
 
 
-def _engine_insert(bodies: list[bytes]) -> float:
+def _engine_insert(bodies: list[bytes], *, redact: bool) -> float:
     """Seconds the engine takes to insert the rows serve would store, by Arrow, in serve's batches."""
     with tempfile.TemporaryDirectory() as folder:
         config = ServeConfig(store=f"chdb://{folder}/store")
@@ -131,7 +147,8 @@ def _engine_insert(bodies: list[bytes]) -> float:
         records = 0
         for body in bodies:
             request = ExportLogsServiceRequest.FromString(body)
-            redact_logs_request(redactor, request)
+            if redact:
+                redact_logs_request(redactor, request)
             count = count_logs(request)
             if records + count > config.batch_records and batches[-1]:
                 batches.append([])
@@ -149,14 +166,15 @@ def _engine_insert(bodies: list[bytes]) -> float:
     return seconds
 
 
-def _run(bodies: list[bytes], total: int, clients: int, workers: int) -> tuple[float, float, dict]:
-    """Serve a fresh store with *workers* mapping processes; return (ack s, stored s, final status)."""
+def _run(bodies: list[bytes], total: int, clients: int, workers: int, extra: list[str]) -> tuple[float, float, dict]:
+    """Serve a fresh store with *workers* mapping processes and the *extra* options; return
+    (ack s, stored s, final status)."""
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "store"
         command = [sys.executable, "-m", "otel_audit.cli", "serve", "--store", f"chdb://{store}", "--port", "0"]
         token_file = Path(folder) / "query-token"
         token_file.write_text(QUERY_TOKEN)
-        command += ["--grpc-port", "-1", "--map-workers", str(workers), "--query-token-file", str(token_file)]
+        command += ["--grpc-port", "-1", "--map-workers", str(workers), *extra, "--query-token-file", str(token_file)]
         server = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
         try:
             serve_file = store / "otel-audit.serve.json"

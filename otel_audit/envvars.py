@@ -66,6 +66,7 @@ __all__ = [
     "OTEL_AUDIT_SEAL_KEY",
     "OTEL_AUDIT_SEAL_ORIGIN",
     "OTEL_AUDIT_SERVE_FAULTS",
+    "OTEL_AUDIT_SERVE_INGEST_HELPER",
     "OTEL_AUDIT_SERVE_QUERY_TOKEN",
     "OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE",
     "OTEL_AUDIT_SERVE_TOKEN",
@@ -583,6 +584,18 @@ OTEL_AUDIT_SERVE_QUERY_TOKEN_FILE: Setting[str | None] = Setting(
     kind="path",
     argument="otel-audit serve --query-token-file",
     doc="File holding the query token (takes precedence over ``OTEL_AUDIT_SERVE_QUERY_TOKEN``).",
+)
+
+OTEL_AUDIT_SERVE_INGEST_HELPER: Setting[str | None] = Setting(
+    "OTEL_AUDIT_SERVE_INGEST_HELPER",
+    parse=_optional_text,
+    default=None,
+    kind="path",
+    argument="otel-audit serve --ingest-helper",
+    shown_default="``otel-audit-ingest`` on ``PATH``, else none",
+    doc="""The ``otel-audit-ingest`` binary (``make ingest-helper``) that maps logs batches to rows in
+    its own process while ``otel-audit serve`` inserts the previous batch, or ``off``. The rows are
+    the ones Python maps; a batch the helper refuses is mapped in Python.""",
 )
 
 OTEL_AUDIT_SERVE_FAULTS: Setting[bool] = Setting(

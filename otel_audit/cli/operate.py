@@ -86,6 +86,15 @@ def serve(
     map_workers: Annotated[
         int, typer.Option(min=0, help="Processes mapping OTLP to columns beside the inserts (0 = in the writer).")
     ] = 0,
+    ingest_helper: Annotated[
+        str | None,
+        typer.Option(
+            help="otel-audit-ingest binary that maps logs batches in its own process (`make ingest-helper`), "
+            "or `off` (default $OTEL_AUDIT_SERVE_INGEST_HELPER, else otel-audit-ingest on PATH, else "
+            "mapped in Python; the rows are the same).",
+            show_default=False,
+        ),
+    ] = None,
     redact: Annotated[
         bool | None,
         typer.Option(
@@ -139,6 +148,7 @@ def serve(
             socket_timeout_s=socket_timeout,
             drain_timeout_s=drain_timeout,
             map_workers=map_workers,
+            ingest_helper=envvars.OTEL_AUDIT_SERVE_INGEST_HELPER.resolve(ingest_helper),
             redact=envvars.OTEL_AUDIT_REDACTION.resolve(redact),
             redaction_rules=redaction_rules,
             seal_key=key,

@@ -45,6 +45,8 @@ class ServeConfig:
     ttl_days: int = 365
     fault_injection: bool = False
     map_workers: int = 0
+    ingest_helper: str | None = None
+    """``otel-audit-ingest`` to map logs batches with: a path, ``off``, or ``None`` (found on ``PATH``)."""
     redact: bool = True
     redaction_rules: Path | None = None
     seal_key: Path | None = None

@@ -64,6 +64,7 @@ from otel_audit.service.grpc_front import start_grpc
 from otel_audit.service.http import HttpFront
 from otel_audit.service.intake import Intake, load_redactor
 from otel_audit.service.mapping import start_mapper
+from otel_audit.service.native import IngestHelper, find_helper
 from otel_audit.service.serve_file import SERVE_FILE, query_token_path, serve_file_path, write_serve_file
 from otel_audit.service.spool import Spool
 from otel_audit.service.writer import SpoolWriter
@@ -85,6 +86,7 @@ class AuditServer:
         self.counters = Counters()
         # A bad rule file fails here, before the store is opened.
         redactor = load_redactor(config)
+        self._ingest = _start_helper(config.ingest_helper)  # so does a bad helper path
         self.store: Store = open_store(config.store)
         logs = ClickHouseLogRecordExporter(self.store, ttl_days=config.ttl_days)
         spans = ClickHouseSpanExporter(self.store, create_schema=False)
@@ -102,6 +104,7 @@ class AuditServer:
             spans=spans,
             batch_records=config.batch_records,
             mapper=self._mapper,
+            ingest=self._ingest,
         )
         self._query_token = config.query_token or secrets.token_urlsafe(32)
         self.access = AccessSessions(self.store)
@@ -235,6 +238,8 @@ class AuditServer:
             self._rollups.shutdown(max(1.0, deadline - time.monotonic()))
         if self._mapper is not None:
             self._mapper.shutdown(wait=True, cancel_futures=True)
+        if self._ingest is not None:
+            self._ingest.close()
         left = self.spool.depth()
         self.spool.close()
         self.store.close()
@@ -343,3 +348,16 @@ def run(config: ServeConfig, *, ready: Any = None) -> int:
         pass
     drained = server.stop()
     return 0 if drained else 1
+
+
+def _start_helper(configured: str | None) -> IngestHelper | None:
+    """The ingest helper *configured* (or found on ``PATH``) running, else ``None`` (Python maps)."""
+    helper = find_helper(configured)
+    if helper is None:
+        return None
+    try:
+        running = IngestHelper(helper)
+    except OSError as error:
+        raise ConfigError(f"cannot start the ingest helper {helper}: {error}") from None
+    _logger.info("mapping logs batches with the ingest helper", helper=str(helper))
+    return running

@@ -1,7 +1,8 @@
 """``otel-audit serve``'s writer: the one thread that moves spooled requests into the store.
 
 It takes batches of up to ``batch_records`` records from the spool, maps them to columns
-(:mod:`otel_audit.service.mapping`; the next batch is mapped while this one is inserted), and
+(:mod:`otel_audit.service.mapping`, or logs in the ingest helper's process,
+:mod:`otel_audit.service.native`; the next batch is mapped while this one is inserted), and
 inserts them through the SDK path's exporters
 (:meth:`~otel_audit.export.clickhouse.ClickHouseLogRecordExporter.insert_encoded`) with the
 spool's deduplication token. A failed write is retried with capped exponential backoff and the
@@ -18,7 +19,7 @@ import signal
 import threading
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from otel_audit import semconv
 from otel_audit.diagnostics import get_logger
@@ -27,6 +28,7 @@ from otel_audit.export.batching import RecordsRejected
 from otel_audit.export.clickhouse import ClickHouseLogRecordExporter, ClickHouseSpanExporter
 from otel_audit.service.counters import Counters
 from otel_audit.service.mapping import LogTable, map_payloads
+from otel_audit.service.native import IngestHelper
 from otel_audit.service.spool import KIND_LOGS, KIND_SPANS, Entry, Spool
 from otel_audit.stats import pipeline_stats
 from otel_audit.store.base import Store
@@ -39,6 +41,12 @@ _logger = get_logger("otel_audit.service.server")
 
 _RETRY_INITIAL_S = 0.05
 _RETRY_MAX_S = 5.0
+
+
+class _Mapped(Protocol):
+    """A batch being mapped: a worker's future, or a batch sent to the ingest helper."""
+
+    def result(self) -> Any: ...
 
 
 class SpoolWriter:
@@ -54,6 +62,7 @@ class SpoolWriter:
         spans: ClickHouseSpanExporter,
         batch_records: int,
         mapper: ProcessPoolExecutor | None = None,
+        ingest: IngestHelper | None = None,
     ) -> None:
         self._store = store
         self._spool = spool
@@ -62,6 +71,7 @@ class SpoolWriter:
         self._spans = spans
         self._batch_records = batch_records
         self._mapper = mapper
+        self._ingest = ingest
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._write_loop, name="otel-audit-serve-writer", daemon=True)
         self.kill_after_insert = False
@@ -84,9 +94,9 @@ class SpoolWriter:
     def _write_loop(self) -> None:
         delay = _RETRY_INITIAL_S
         batch: list[Entry] = []
-        mapped: dict[int, Future[Any]] = {}
+        mapped: dict[int, _Mapped] = {}
         following: list[Entry] = []
-        following_mapped: dict[int, Future[Any]] = {}
+        following_mapped: dict[int, _Mapped] = {}
         while not self._stopping.is_set():
             if not batch:
                 batch = self._spool.take(self._batch_records, timeout=0.2)
@@ -118,23 +128,26 @@ class SpoolWriter:
             self._spool.commit(batch)
             batch, mapped, following, following_mapped = following, following_mapped, [], {}
 
-    def _submit(self, batch: list[Entry]) -> dict[int, Future[Any]]:
+    def _submit(self, batch: list[Entry]) -> dict[int, _Mapped]:
         """Start mapping *batch*'s requests to columns, one job per signal."""
-        jobs: dict[int, Future[Any]] = {}
+        jobs: dict[int, _Mapped] = {}
         for kind in (KIND_LOGS, KIND_SPANS):
             payloads = [self._spool.read(entry) for entry in batch if entry.kind == kind]
             if payloads:
-                if self._mapper is None:
-                    jobs[kind] = Future()
+                if kind == KIND_LOGS and self._ingest is not None:
+                    jobs[kind] = self._ingest.submit_logs(payloads)  # mapped in the helper process
+                elif self._mapper is None:
+                    done: Future[Any] = Future()
+                    jobs[kind] = done
                     try:
-                        jobs[kind].set_result(map_payloads(kind, payloads))
+                        done.set_result(map_payloads(kind, payloads))
                     except Exception as error:  # noqa: BLE001 - handed to the writer like a worker's error
-                        jobs[kind].set_exception(error)
+                        done.set_exception(error)
                 else:
                     jobs[kind] = self._mapper.submit(map_payloads, kind, payloads)
         return jobs
 
-    def _store_batch(self, batch: list[Entry], mapped: dict[int, Future[Any]]) -> None:
+    def _store_batch(self, batch: list[Entry], mapped: dict[int, _Mapped]) -> None:
         retry = self._spool.begin(batch)
         stored: list[tuple[str, int]] = []
         for kind, exporter, name in ((KIND_LOGS, self._logs, "logs"), (KIND_SPANS, self._spans, "spans")):
