@@ -103,6 +103,8 @@ class IngestHelper:
             bufsize=0,
         )
         self._out = cast("io.RawIOBase", self._process.stdout)  # unbuffered (bufsize=0): readinto
+        self._ready = select.poll()  # poll, not select: serve may hold more than 1,024 descriptors
+        self._ready.register(self._out.fileno(), select.POLLIN)
         self._sent: deque[PendingBatch] = deque()
         self._lock = threading.Lock()
         self.refused = 0
@@ -172,7 +174,7 @@ class IngestHelper:
         view = memoryview(data)
         done = 0
         while done < size:
-            if not select.select([self._out], [], [], _ANSWER_TIMEOUT_S)[0]:
+            if not self._ready.poll(_ANSWER_TIMEOUT_S * 1000):
                 raise EOFError(f"the ingest helper sent nothing for {_ANSWER_TIMEOUT_S:.0f} s")
             got = self._out.readinto(view[done:])
             if not got:

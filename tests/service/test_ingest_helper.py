@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -330,3 +331,21 @@ def test_serve_refuses_a_helper_path_that_is_no_program(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "is not an executable file" in result.stderr + result.stdout
     assert not (tmp_path / "store").exists()
+
+
+def test_the_helper_works_beyond_1024_open_descriptors(helper_binary: Path) -> None:
+    """A busy serve (chDB's files, many connections) holds descriptors past select()'s limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2048:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        crowded = IngestHelper(helper_binary)
+        try:
+            _assert_same(crowded, _corpus_requests("pii_near_misses.jsonl", None))
+        finally:
+            crowded.close()
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
