@@ -167,7 +167,9 @@ class IngestHelper:
             if length > _MAX_BUFFER:
                 raise ValueError(f"the ingest helper sent a buffer of {length} bytes")
             buffers.append(self._read(length))
-        pending.answer = (LogTable(_table(second, buffers)), 0)
+        table = _table(second, buffers)
+        table.validate(full=True)  # a broken answer is an error here, never a bad insert
+        pending.answer = (LogTable(table), 0)
 
     def _read(self, size: int) -> bytes | bytearray:
         data = bytearray(size)

@@ -349,3 +349,33 @@ def test_the_helper_works_beyond_1024_open_descriptors(helper_binary: Path) -> N
         for descriptor in held:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_helper_answering_garbage_is_given_up(tmp_path: Path) -> None:
+    """A well-shaped answer with a TraceId that is no UTF-8 (a broken helper) fails Arrow's full
+    validation: the helper is given up and Python maps, so nothing malformed is inserted."""
+    liar = tmp_path / "otel-audit-ingest"
+    liar.write_text(
+        f"#!{sys.executable}\n"
+        "import struct, sys\n"
+        "stdin, out = sys.stdin.buffer, sys.stdout.buffer\n"
+        "op, n = struct.unpack('<II', stdin.read(8))\n"
+        "for _ in range(n):\n"
+        "    stdin.read(struct.unpack('<I', stdin.read(4))[0])\n"
+        "out.write(struct.pack('<III', 0, 1, 38))\n"
+        "for index in range(38):\n"
+        "    buffer = {1: struct.pack('<ii', 0, 1), 2: b'\\xff'}.get(index, bytes(8))\n"
+        "    out.write(struct.pack('<Q', len(buffer)) + buffer)\n"
+        "out.flush()\n"
+        "stdin.read()\n"
+    )
+    liar.chmod(0o755)
+    lying = IngestHelper(liar)
+    payloads = _corpus_requests("pii_near_misses.jsonl", None)[:1]
+    before = pipeline_stats.snapshot()["counters"].get("serve.ingest_helper_failures", 0)
+    got, _ = lying.submit_logs(payloads).result()
+    expected, _ = map_payloads(KIND_LOGS, payloads)
+    assert got.table.equals(expected.table)
+    assert not lying.alive
+    assert pipeline_stats.snapshot()["counters"]["serve.ingest_helper_failures"] == before + 1
+    lying.close()

@@ -476,13 +476,18 @@ func (c *Columns) writePairs(keys, values []string) {
 	b.WriteByte(']')
 }
 
+// finish refuses a batch whose string data outgrows Arrow's int32 offsets (Python builds large
+// columns its own way).
 func (c *Columns) finish() error {
-	if len(c.strings[colBody].data) > math.MaxInt32 || len(c.maps[mapLog].values.data) > math.MaxInt32 ||
-		len(c.maps[mapResource].values.data) > math.MaxInt32 || len(c.maps[mapScope].values.data) > math.MaxInt32 {
-		return fmt.Errorf("%w: a column over 2 GiB", ErrNotExact)
-	}
+	columns := make([]*stringColumn, 0, stringColumns+2*mapColumns)
 	for i := range c.strings {
-		if len(c.strings[i].data) > math.MaxInt32 {
+		columns = append(columns, &c.strings[i])
+	}
+	for i := range c.maps {
+		columns = append(columns, &c.maps[i].keys, &c.maps[i].values)
+	}
+	for _, column := range columns {
+		if len(column.data) > math.MaxInt32 {
 			return fmt.Errorf("%w: a column over 2 GiB", ErrNotExact)
 		}
 	}
