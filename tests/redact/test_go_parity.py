@@ -9,15 +9,14 @@ the shipped rules, a rule file that pseudonymizes, and one with a small budget, 
 output line to be identical. Then each side's outputs are fed to the other side: nothing may
 change (redaction is idempotent across implementations).
 
-Go is required: CI installs it, and a machine without Go fails this test rather than skipping it.
+Go is required (``go_module``): CI installs it, and a machine without Go fails this test rather
+than skipping it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -26,53 +25,21 @@ from typing import Any
 import phonenumbers
 import pytest
 import yaml
+from go_module import MODULE, build_command
 from go_parity import ROOT, build, decode, dumps, python_outputs
 
 from otel_audit.redact import Redactor, load_rules
 
-MODULE = ROOT / "collector" / "processor" / "auditredactionprocessor"
 RULES = ROOT / "collector-config" / "redaction.yaml"
 SECRET = "parity-secret-of-at-least-16-bytes"
 SHOWN = 12
 PHONENUMBERS = "9.0.31"
 
 
-def _go() -> str:
-    found = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-    if found is None:
-        pytest.fail("Go is needed for the parity test of the collector's redaction processor (install Go 1.26)")
-    return found
-
-
-def _source_key() -> str:
-    digest = hashlib.sha256()
-    for path in sorted(MODULE.rglob("*")):
-        if path.is_file() and path.suffix in {".go", ".mod", ".sum"}:
-            stat = path.stat()
-            digest.update(f"{path.relative_to(MODULE)}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
-    return digest.hexdigest()[:16]
-
-
 @pytest.fixture(scope="module")
 def go_command() -> Path:
-    """The Go command, built once per source state under .build/go-parity/."""
-    go = _go()
-    target = ROOT / ".build" / "go-parity" / _source_key() / "auditredact-jsonl"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false"}
-        result = subprocess.run(
-            [go, "build", "-p=2", "-o", str(target), "./cmd/auditredact-jsonl"],
-            cwd=MODULE,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if result.returncode != 0:
-            pytest.fail(f"go build failed:\n{result.stderr}")
-    return target
+    """The Go command, built once per source state."""
+    return build_command("auditredact-jsonl")
 
 
 def _variant(tmp_path: Path, name: str, change: Any) -> Path:

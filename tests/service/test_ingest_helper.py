@@ -15,7 +15,6 @@ import json
 import math
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from go_module import build_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -43,25 +43,13 @@ from otel_audit.stats import pipeline_stats
 from otel_audit.store.connect import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE = ROOT / "collector" / "processor" / "auditredactionprocessor"
 DATA = ROOT / "tests" / "data"
 
 
 @pytest.fixture(scope="module")
-def helper_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``otel-audit-ingest`` built from this checkout (Go's build cache makes a rebuild quick)."""
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-    if go is None:
-        pytest.fail("Go is needed to build otel-audit-ingest (install Go 1.26)")
-    target = tmp_path_factory.mktemp("ingest") / "otel-audit-ingest"
-    env = {"GOTOOLCHAIN": "local", "GOFLAGS": "-buildvcs=false"}
-    subprocess.run(
-        [go, "build", "-o", str(target), "./cmd/otel-audit-ingest"],
-        cwd=MODULE,
-        check=True,
-        env={**os.environ, **env},
-    )
-    return target
+def helper_binary() -> Path:
+    """``otel-audit-ingest`` built from this checkout."""
+    return build_command("otel-audit-ingest")
 
 
 @pytest.fixture(scope="module")
