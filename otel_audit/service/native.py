@@ -95,7 +95,6 @@ class IngestHelper:
     def __init__(self, binary: Path) -> None:
         events = sorted(IDENTIFIED_EVENTS)
         identity = {"version": CONTENT_ID_VERSION, "uid_key": semconv.LOG_RECORD_UID, "events": events}
-        self.binary = binary
         self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
             [str(binary), "-identity", json.dumps(identity)],
             stdin=subprocess.PIPE,
@@ -107,8 +106,6 @@ class IngestHelper:
         self._ready.register(self._out.fileno(), select.POLLIN)
         self._sent: deque[PendingBatch] = deque()
         self._lock = threading.Lock()
-        self.refused = 0
-        """Batches the helper refused (mapped in Python instead)."""
 
     @property
     def alive(self) -> bool:
@@ -153,7 +150,6 @@ class IngestHelper:
         status, second = struct.unpack("<II", self._read(8))
         if status != 0:
             message = self._read(second).decode("utf-8", "replace")
-            self.refused += 1
             pipeline_stats.add("serve", "ingest_helper_refused")
             _logger.debug("ingest helper refused a batch; mapping it in Python", reason=message)
             pending.in_python = True

@@ -124,7 +124,6 @@ type Columns struct {
 
 	scratch  strings.Builder
 	recKeys  []string
-	recVals  []string
 	pairs    []pair
 	seen     map[[32]byte]int
 	resource []string // resource keys then values, reused
@@ -267,7 +266,7 @@ func (c *Columns) addRecord(identity *Identity, record *logspb.LogRecord, servic
 	if err != nil {
 		return err
 	}
-	c.recKeys, c.recVals = keys, values
+	c.recKeys = keys[:0] // the grown buffer, for the next record
 	logMap := &c.maps[mapLog]
 	logMap.addPairs(keys, values)
 	if identity.Events[record.GetEventName()] && !slices.Contains(keys, identity.UIDKey) {
