@@ -17,7 +17,7 @@ from otel_audit.store.schema import EARLIER_CHECKSUMS, MIN_TTL_DAYS, apply_schem
 from otel_audit.store.sql import schema_files
 
 # The OpenTelemetry Collector contrib ClickHouse exporter's tables (Map variant, >= v0.151.0),
-# transcribed from its DDL templates (shared/research/collector.md §1.4-1.5). Pinned here so
+# transcribed from its DDL templates (exporter/clickhouseexporter/internal/sqltemplates). Pinned here so
 # that a change to our DDL that would break `create_schema: false` fails this test.
 EXPORTER_LOGS = [
     ("Timestamp", "DateTime64(9)"),
