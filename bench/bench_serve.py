@@ -12,6 +12,11 @@ keep-alive connections. Reports
   do) inserted by Arrow straight into ``otel_logs`` of a fresh store with the full schema (its view
   into ``audit_predictions`` and its skip indexes), in serve's batches: what the engine itself
   costs. The stored rate's time over that time is serve's overhead ratio (target at most 2.5).
+* **CPU per stored record**, split by who spent it (Linux ``/proc``, see :class:`CpuWatch`): serve's
+  door threads (decode, validate, redact, spool), its writer thread (spool reads, mapping when
+  Python maps, and the share of each insert the engine runs in its caller's thread), the engine's
+  own threads, the ingest helper or map workers, and this client; and the engine's CPU for its
+  insert alone. On a box of C cores, C seconds over the total is the most any stored rate can be.
 
 Each case runs on a fresh store, side by side, so their ratios are comparable: every
 ``--map-workers`` count (processes mapping OTLP to columns beside the inserts; 0 = in the writer
@@ -26,8 +31,11 @@ Run: python bench/bench_serve.py [--n 200000] [--batch 1000] [--clients 4] [--ma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -121,25 +129,133 @@ def main() -> None:
     bodies = _requests(args.n, args.batch)
     size = sum(map(len, bodies))
     print(f"{args.n} records in {len(bodies)} requests of {args.batch} ({size / len(bodies) / 1024:.0f} KiB each)")
-    engine = _engine_insert(bodies, redact=not args.no_redact)
-    print(f"engine: Arrow INSERT of the same rows into the full schema, {args.n / engine:,.0f} records/s")
+    engine, engine_cpu = _engine_insert(bodies, redact=not args.no_redact)
+    micros = 1e6 / args.n
+    print(
+        f"engine: Arrow INSERT of the same rows into the full schema, {args.n / engine:,.0f} records/s, "
+        f"{engine_cpu * micros:.1f} µs CPU per record"
+    )
     print(
         "| logs mapped by | --map-workers | ack records/s | stored records/s | stored time / engine time "
         "| drops | retries |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
+    spent = []
     for workers, helper in cases:
         extra = ["--ingest-helper", helper] + (["--no-redact"] if args.no_redact else [])
-        acked, stored, status = _run(bodies, args.n, args.clients, workers, extra)
+        acked, stored, status, cpu = _run(bodies, args.n, args.clients, workers, extra)
         dropped = status["dropped"]["logs"]
+        name = "Python" if helper == "off" else "ingest helper"
         print(
-            f"| {'Python' if helper == 'off' else 'ingest helper'} | {workers} | {args.n / acked:,.0f} "
+            f"| {name} | {workers} | {args.n / acked:,.0f} "
             f"| {args.n / stored:,.0f} | {stored / engine:.2f}x | {dropped} | {status['retries']} |"
+        )
+        spent.append((name, workers, cpu))
+    cores = len(os.sched_getaffinity(0))
+    print()
+    print(
+        "| CPU µs per stored record | --map-workers | door threads | writer thread | engine's threads "
+        f"| helper or map workers | client | total | {cores} cores / total |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, workers, cpu in spent:
+        total = sum(cpu.values())
+        print(
+            f"| {name} | {workers} | {cpu['door'] * micros:.1f} | {cpu['writer'] * micros:.1f} "
+            f"| {cpu['engine'] * micros:.1f} | {cpu['children'] * micros:.1f} | {cpu['client'] * micros:.1f} "
+            f"| {total * micros:.1f} | {cores * args.n / total:,.0f}/s |"
         )
 
 
-def _engine_insert(bodies: list[bytes], *, redact: bool) -> float:
-    """Seconds the engine takes to insert the rows serve would store, by Arrow, in serve's batches."""
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(stat_path: Path) -> tuple[str, float]:
+    """The name and CPU seconds (user + system) of a process or thread, from its ``stat`` file."""
+    stat = stat_path.read_text()
+    fields = stat.rsplit(")", 1)[1].split()
+    return stat[stat.index("(") + 1 : stat.rindex(")")], (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuWatch:
+    """CPU seconds a serve process spends from now on, by thread kind, and of its child processes
+    (the ingest helper or map workers), sampled every 20 ms while it runs.
+
+    Threads are told apart by their names: Python's start with the executable's name; chDB names
+    its pool threads, and renames a Python thread while that thread runs a query in the engine
+    (the writer: its own Python work and the part of each insert the engine runs in the caller's
+    thread). So: ``door`` (Python threads never renamed: the HTTP handlers, the main thread),
+    ``writer`` (Python threads the engine renamed), ``engine`` (threads the engine started). The
+    process's total includes threads that ended; those are counted as ``door``.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._python_name = Path(sys.executable).name[:15]
+        self._first_name: dict[str, str] = {}
+        self._renamed: set[str] = set()
+        self._seconds: dict[str, float] = {}
+        self._children: dict[int, float] = {}
+        self._total = 0.0
+        self._sample()
+        self._start = self._split()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        root = Path(f"/proc/{self._pid}")
+        _, self._total = _cpu_of(root / "stat")
+        for task in root.joinpath("task").iterdir():
+            try:
+                name, seconds = _cpu_of(task / "stat")
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue  # the thread ended meanwhile
+            first = self._first_name.setdefault(task.name, name)
+            if name != first:
+                self._renamed.add(task.name)
+            self._seconds[task.name] = seconds
+            for child in children:
+                with contextlib.suppress(OSError):  # the child exited meanwhile
+                    self._children[int(child)] = _cpu_of(Path(f"/proc/{child}/stat"))[1]
+
+    def _split(self) -> dict[str, float]:
+        engine = writer = 0.0
+        for tid, seconds in self._seconds.items():
+            if self._first_name[tid] != self._python_name:
+                engine += seconds
+            elif tid in self._renamed:
+                writer += seconds
+        return {
+            "door": self._total - engine - writer,
+            "writer": writer,
+            "engine": engine,
+            "children": sum(self._children.values()),
+        }
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.02):
+            try:
+                self._sample()
+            except OSError:
+                return  # the server exited
+
+    def stop(self) -> dict[str, float]:
+        """Stop sampling; CPU seconds spent since the start, by thread kind and by children."""
+        self._stop.set()
+        self._thread.join()
+        return {key: value - self._start[key] for key, value in self._split().items()}
+
+
+def _engine_insert(bodies: list[bytes], *, redact: bool) -> tuple[float, float]:
+    """Seconds and CPU seconds the engine takes to insert the rows serve would store, by Arrow, in
+    serve's batches."""
     with tempfile.TemporaryDirectory() as folder:
         config = ServeConfig(store=f"chdb://{folder}/store")
         redactor = load_redactor(config)
@@ -158,17 +274,19 @@ def _engine_insert(bodies: list[bytes], *, redact: bool) -> float:
         tables = [otlp_log_table(batch) for batch in batches]
         store = open_store(config.store)
         apply_schema(store)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _own_cpu()
         for index, table in enumerate(tables):
             store.insert_arrow("otel_logs", table, settings={"insert_deduplication_token": f"engine-{index}"})
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, _own_cpu() - cpu
         store.close()
-    return seconds
+    return seconds, cpu
 
 
-def _run(bodies: list[bytes], total: int, clients: int, workers: int, extra: list[str]) -> tuple[float, float, dict]:
+def _run(
+    bodies: list[bytes], total: int, clients: int, workers: int, extra: list[str]
+) -> tuple[float, float, dict, dict[str, float]]:
     """Serve a fresh store with *workers* mapping processes and the *extra* options; return
-    (ack s, stored s, final status)."""
+    (ack s, stored s, final status, CPU seconds by who spent them)."""
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "store"
         command = [sys.executable, "-m", "otel_audit.cli", "serve", "--store", f"chdb://{store}", "--port", "0"]
@@ -204,6 +322,7 @@ def _run(bodies: list[bytes], total: int, clients: int, workers: int, extra: lis
                         raise RuntimeError(f"request refused: {response.status}")
 
             threads = [threading.Thread(target=client) for _ in range(clients)]
+            watch, client_cpu = CpuWatch(server.pid), _own_cpu()
             start = time.perf_counter()
             for thread in threads:
                 thread.start()
@@ -216,10 +335,11 @@ def _run(bodies: list[bytes], total: int, clients: int, workers: int, extra: lis
                     break
                 time.sleep(0.01)
             stored = time.perf_counter() - start
+            cpu = {**watch.stop(), "client": _own_cpu() - client_cpu}
         finally:
             server.terminate()
             server.wait(120)
-    return acked, stored, status
+    return acked, stored, status, cpu
 
 
 if __name__ == "__main__":
