@@ -36,10 +36,7 @@ import (
 	"strconv"
 	"strings"
 
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/otel-audit/otel-audit/collector/processor/auditredactionprocessor/internal/redact"
 )
@@ -127,6 +124,11 @@ type Columns struct {
 	pairs    []pair
 	seen     map[[32]byte]int
 	resource []string // resource keys then values, reused
+
+	// The decoded messages, reused from one to the next.
+	resourceMsg resourceLogsMessage
+	scopeMsg    scopeLogs
+	record      logRecord
 }
 
 type pair struct{ key, value string }
@@ -150,16 +152,9 @@ func (c *Columns) Map(identity *Identity, payloads [][]byte) error {
 		if !ok {
 			return fmt.Errorf("%w: a payload is no logs request", ErrNotExact)
 		}
-		resources := make([]*logspb.ResourceLogs, len(raws))
-		for i, raw := range raws {
-			resources[i] = &logspb.ResourceLogs{}
-			if err := proto.Unmarshal(raw, resources[i]); err != nil {
-				return fmt.Errorf("%w: a payload is no logs request", ErrNotExact)
-			}
-		}
 		clear(c.seen) // repeats are numbered within one request, which a retry resends whole
-		for _, resource := range resources {
-			if err := c.addResource(identity, resource); err != nil {
+		for _, raw := range raws {
+			if err := c.addResource(identity, raw); err != nil {
 				return err
 			}
 		}
@@ -195,8 +190,12 @@ func resourceLogs(payload []byte) ([][]byte, bool) {
 	return out, true
 }
 
-func (c *Columns) addResource(identity *Identity, resource *logspb.ResourceLogs) error {
-	rKeys, rValues, err := c.texts(resource.GetResource().GetAttributes(), c.resource[:0])
+func (c *Columns) addResource(identity *Identity, raw []byte) error {
+	resource := &c.resourceMsg
+	if err := decodeResourceLogs(raw, resource); err != nil {
+		return err
+	}
+	rKeys, rValues, err := c.texts(resource.attributes, c.resource[:0])
 	if err != nil {
 		return err
 	}
@@ -208,15 +207,21 @@ func (c *Columns) addResource(identity *Identity, resource *logspb.ResourceLogs)
 			break
 		}
 	}
-	for _, scopeLogs := range resource.GetScopeLogs() {
-		scope := scopeLogs.GetScope()
-		sKeys, sValues, err := c.texts(scope.GetAttributes(), nil)
+	scope, record := &c.scopeMsg, &c.record
+	for _, rawScope := range resource.scopes {
+		if err := decodeScopeLogs(rawScope, scope); err != nil {
+			return err
+		}
+		sKeys, sValues, err := c.texts(scope.attributes, nil)
 		if err != nil {
 			return err
 		}
-		for _, record := range scopeLogs.GetLogRecords() {
-			if err := c.addRecord(identity, record, service, resource.GetSchemaUrl(), rKeys, rValues,
-				scopeLogs.GetSchemaUrl(), scope.GetName(), scope.GetVersion(), sKeys, sValues); err != nil {
+		for _, rawRecord := range scope.records {
+			if err := decodeLogRecord(rawRecord, record); err != nil {
+				return err
+			}
+			if err := c.addRecord(identity, record, service, resource.schemaURL, rKeys, rValues,
+				scope.schemaURL, scope.name, scope.version, sKeys, sValues); err != nil {
 				return err
 			}
 		}
@@ -224,52 +229,52 @@ func (c *Columns) addResource(identity *Identity, resource *logspb.ResourceLogs)
 	return nil
 }
 
-func (c *Columns) addRecord(identity *Identity, record *logspb.LogRecord, service, rURL string,
+func (c *Columns) addRecord(identity *Identity, record *logRecord, service, rURL string,
 	rKeys, rValues []string, sURL, sName, sVersion string, sKeys, sValues []string,
 ) error {
-	stamp := record.GetTimeUnixNano()
+	stamp := record.time
 	if stamp == 0 {
-		stamp = record.GetObservedTimeUnixNano()
+		stamp = record.observed
 	}
-	severity := int32(record.GetSeverityNumber())
-	if stamp > math.MaxInt64 || record.GetObservedTimeUnixNano() > math.MaxInt64 || severity < 0 || severity > 255 {
+	severity := record.severity
+	if stamp > math.MaxInt64 || record.observed > math.MaxInt64 || severity < 0 || severity > 255 {
 		return fmt.Errorf("%w: a timestamp past 2262 or a severity outside 0..255", ErrNotExact)
 	}
 	body := ""
-	if record.Body != nil {
-		text, err := c.bodyText(record.Body)
+	if record.hasBody {
+		text, err := c.bodyText(record.body)
 		if err != nil {
 			return err
 		}
 		body = text
 	}
-	trace, span := hex.EncodeToString(record.GetTraceId()), hex.EncodeToString(record.GetSpanId())
+	trace, span := hex.EncodeToString(record.traceID), hex.EncodeToString(record.spanID)
 	c.ts = append(c.ts, int64(stamp)) //nolint:gosec // checked above
-	c.flags = append(c.flags, byte(record.GetFlags()&0xFF))
+	c.flags = append(c.flags, byte(record.flags&0xFF))
 	c.severity = append(c.severity, byte(severity))
 	c.strings[colTraceID].add(trace)
 	c.strings[colSpanID].add(span)
-	c.strings[colSeverityText].add(record.GetSeverityText())
+	c.strings[colSeverityText].add(record.severityText)
 	c.strings[colServiceName].add(service)
 	c.strings[colBody].add(body)
 	c.strings[colResourceSchemaURL].add(rURL)
 	c.strings[colScopeSchemaURL].add(sURL)
 	c.strings[colScopeName].add(sName)
 	c.strings[colScopeVersion].add(sVersion)
-	c.strings[colEventName].add(record.GetEventName())
+	c.strings[colEventName].add(record.eventName)
 	c.maps[mapResource].addPairs(rKeys, rValues)
 	c.maps[mapResource].endRow()
 	c.maps[mapScope].addPairs(sKeys, sValues)
 	c.maps[mapScope].endRow()
 
-	keys, values, err := c.texts(record.GetAttributes(), c.recKeys[:0])
+	keys, values, err := c.texts(record.attributes, c.recKeys[:0])
 	if err != nil {
 		return err
 	}
 	c.recKeys = keys[:0] // the grown buffer, for the next record
 	logMap := &c.maps[mapLog]
 	logMap.addPairs(keys, values)
-	if identity.Events[record.GetEventName()] && !slices.Contains(keys, identity.UIDKey) {
+	if identity.Events[record.eventName] && !slices.Contains(keys, identity.UIDKey) {
 		id := c.contentID(identity, record, trace, span, body, keys, values, rKeys, rValues, sName, sVersion)
 		logMap.keys.add(identity.UIDKey)
 		logMap.values.add(id)
@@ -281,12 +286,13 @@ func (c *Columns) addRecord(identity *Identity, record *logspb.LogRecord, servic
 
 // texts returns the keys and stringified values of attributes (values after the keys in one
 // slice, reused through buffer).
-func (c *Columns) texts(attributes []*commonpb.KeyValue, buffer []string) ([]string, []string, error) {
+func (c *Columns) texts(attributes []keyValue, buffer []string) ([]string, []string, error) {
 	n := len(attributes)
 	buffer = slices.Grow(buffer[:0], 2*n)[:2*n]
-	for i, item := range attributes {
-		buffer[i] = item.GetKey()
-		text, err := c.attributeText(item.GetValue())
+	for i := range attributes {
+		item := &attributes[i]
+		buffer[i] = item.key
+		text, err := c.attributeText(item.value)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -296,41 +302,41 @@ func (c *Columns) texts(attributes []*commonpb.KeyValue, buffer []string) ([]str
 }
 
 // attributeText is otlp._text: the stringified attribute value.
-func (c *Columns) attributeText(value *commonpb.AnyValue) (string, error) {
-	switch v := value.GetValue().(type) {
-	case *commonpb.AnyValue_StringValue:
-		return v.StringValue, nil
-	case *commonpb.AnyValue_BoolValue:
-		if v.BoolValue {
+func (c *Columns) attributeText(value anyValue) (string, error) {
+	switch value.kind {
+	case kindString:
+		return value.str, nil
+	case kindBool:
+		if value.num != 0 {
 			return "true", nil
 		}
 		return "false", nil
-	case *commonpb.AnyValue_IntValue:
-		return strconv.FormatInt(v.IntValue, 10), nil
-	case *commonpb.AnyValue_DoubleValue:
-		return redact.PyFloatRepr(v.DoubleValue), nil
-	case *commonpb.AnyValue_BytesValue:
-		return base64.StdEncoding.EncodeToString(v.BytesValue), nil
-	case *commonpb.AnyValue_ArrayValue, *commonpb.AnyValue_KvlistValue:
+	case kindInt:
+		return strconv.FormatInt(int64(value.num), 10), nil //nolint:gosec // int_value's two's complement
+	case kindDouble:
+		return redact.PyFloatRepr(math.Float64frombits(value.num)), nil
+	case kindBytes:
+		return base64.StdEncoding.EncodeToString(value.raw), nil
+	case kindArray, kindKvlist:
 		return c.dumps(value)
 	}
 	return "", nil // no value, or a kind Python's mapping has no text for (string_value_strindex)
 }
 
 // bodyText is rows.body_text(any_value_to_python(body)).
-func (c *Columns) bodyText(body *commonpb.AnyValue) (string, error) {
-	switch v := body.GetValue().(type) {
-	case *commonpb.AnyValue_StringValue:
-		return v.StringValue, nil
-	case *commonpb.AnyValue_BytesValue:
-		return base64.StdEncoding.EncodeToString(v.BytesValue), nil
-	case nil, *commonpb.AnyValue_StringValueStrindex:
+func (c *Columns) bodyText(body anyValue) (string, error) {
+	switch body.kind {
+	case kindString:
+		return body.str, nil
+	case kindBytes:
+		return base64.StdEncoding.EncodeToString(body.raw), nil
+	case kindNone:
 		return "", nil
 	}
 	return c.dumps(body)
 }
 
-func (c *Columns) dumps(value *commonpb.AnyValue) (string, error) {
+func (c *Columns) dumps(value anyValue) (string, error) {
 	c.scratch.Reset()
 	if err := dumps(&c.scratch, value, 0); err != nil {
 		return "", err
@@ -344,46 +350,57 @@ const maxDepth = 200
 
 // dumps writes json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
 // default=str) of the Python value of an AnyValue.
-func dumps(b *strings.Builder, value *commonpb.AnyValue, depth int) error {
+func dumps(b *strings.Builder, value anyValue, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("%w: a value nested deeper than %d", ErrNotExact, maxDepth)
 	}
-	switch v := value.GetValue().(type) {
-	case *commonpb.AnyValue_StringValue:
-		redact.PyJSONString(b, v.StringValue)
-	case *commonpb.AnyValue_BoolValue:
-		if v.BoolValue {
+	switch value.kind {
+	case kindString:
+		redact.PyJSONString(b, value.str)
+	case kindBool:
+		if value.num != 0 {
 			b.WriteString("true")
 		} else {
 			b.WriteString("false")
 		}
-	case *commonpb.AnyValue_IntValue:
-		b.WriteString(strconv.FormatInt(v.IntValue, 10))
-	case *commonpb.AnyValue_DoubleValue:
-		b.WriteString(redact.PyJSONFloat(v.DoubleValue))
-	case *commonpb.AnyValue_BytesValue:
-		redact.PyJSONString(b, redact.PyBytesRepr(v.BytesValue)) // default=str: str(bytes) is its repr
-	case *commonpb.AnyValue_ArrayValue:
+	case kindInt:
+		b.WriteString(strconv.FormatInt(int64(value.num), 10)) //nolint:gosec // int_value's two's complement
+	case kindDouble:
+		b.WriteString(redact.PyJSONFloat(math.Float64frombits(value.num)))
+	case kindBytes:
+		// default=str: str(bytes) is its repr
+		redact.PyJSONString(b, redact.PyBytesRepr(value.raw))
+	case kindArray:
 		b.WriteByte('[')
-		for i, item := range v.ArrayValue.GetValues() {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := dumps(b, item, depth+1); err != nil {
+		first := true
+		err := eachRepeated(value.raw, 1, func(raw []byte) error { // ArrayValue.values
+			item, err := decodeAnyValue(raw)
+			if err != nil {
 				return err
 			}
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			return dumps(b, item, depth+1)
+		})
+		if err != nil {
+			return err
 		}
 		b.WriteByte(']')
-	case *commonpb.AnyValue_KvlistValue:
+	case kindKvlist:
 		// A Python dict of the pairs: one entry per key, the last value winning; sort_keys.
-		items := v.KvlistValue.GetValues()
-		latest := make(map[string]*commonpb.AnyValue, len(items))
+		items, err := appendKeyValues(nil, value.raw, 1) // KeyValueList.values
+		if err != nil {
+			return err
+		}
+		latest := make(map[string]anyValue, len(items))
 		keys := make([]string, 0, len(items))
 		for _, item := range items {
-			if _, found := latest[item.GetKey()]; !found {
-				keys = append(keys, item.GetKey())
+			if _, found := latest[item.key]; !found {
+				keys = append(keys, item.key)
 			}
-			latest[item.GetKey()] = item.GetValue()
+			latest[item.key] = item.value
 		}
 		slices.Sort(keys) // UTF-8 byte order is code point order, as Python sorts str
 		b.WriteByte('{')
@@ -406,7 +423,7 @@ func dumps(b *strings.Builder, value *commonpb.AnyValue, depth int) error {
 
 // contentID is ContentIds.missing: the SHA-256 of the record's compact JSON array, the k-th
 // repeat within the request with k appended.
-func (c *Columns) contentID(identity *Identity, record *logspb.LogRecord, trace, span, body string,
+func (c *Columns) contentID(identity *Identity, record *logRecord, trace, span, body string,
 	keys, values, rKeys, rValues []string, sName, sVersion string,
 ) string {
 	b := &c.scratch
@@ -414,16 +431,16 @@ func (c *Columns) contentID(identity *Identity, record *logspb.LogRecord, trace,
 	b.WriteByte('[')
 	redact.PyJSONString(b, identity.Version)
 	b.WriteByte(',')
-	b.WriteString(strconv.FormatUint(record.GetTimeUnixNano(), 10))
+	b.WriteString(strconv.FormatUint(record.time, 10))
 	b.WriteByte(',')
-	b.WriteString(strconv.FormatUint(record.GetObservedTimeUnixNano(), 10))
+	b.WriteString(strconv.FormatUint(record.observed, 10))
 	for _, text := range []string{trace, span} {
 		b.WriteByte(',')
 		redact.PyJSONString(b, text)
 	}
 	b.WriteByte(',')
-	b.WriteString(strconv.FormatInt(int64(record.GetSeverityNumber()), 10))
-	for _, text := range []string{record.GetSeverityText(), record.GetEventName(), body} {
+	b.WriteString(strconv.FormatInt(int64(record.severity), 10))
+	for _, text := range []string{record.severityText, record.eventName, body} {
 		b.WriteByte(',')
 		redact.PyJSONString(b, text)
 	}
