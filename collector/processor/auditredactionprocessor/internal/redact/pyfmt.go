@@ -79,11 +79,32 @@ func pyJSONFloat(f float64) string {
 	return pyFloatRepr(f)
 }
 
-// pyJSONString is json.dumps(s, ensure_ascii=False).
+// pyJSONString is json.dumps(s, ensure_ascii=False): only '"', '\\' and the control characters
+// are escaped, so runs of other characters are copied whole. A byte that is not UTF-8 is
+// written as U+FFFD, as ranging over the string decodes it.
 func pyJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size // a character written as it is
+				continue
+			}
+			b.WriteString(s[start:i])
+			b.WriteString("\uFFFD")
+			i++
+			start = i
+			continue
+		}
+		b.WriteString(s[start:i])
+		switch c {
 		case '"':
 			b.WriteString(`\"`)
 		case '\\':
@@ -99,15 +120,14 @@ func pyJSONString(b *strings.Builder, s string) {
 		case '\f':
 			b.WriteString(`\f`)
 		default:
-			if r < 0x20 {
-				b.WriteString(`\u00`)
-				b.WriteByte("0123456789abcdef"[r>>4])
-				b.WriteByte("0123456789abcdef"[r&15])
-			} else {
-				b.WriteRune(r)
-			}
+			b.WriteString(`\u00`)
+			b.WriteByte("0123456789abcdef"[c>>4])
+			b.WriteByte("0123456789abcdef"[c&15])
 		}
+		i++
+		start = i
 	}
+	b.WriteString(s[start:])
 	b.WriteByte('"')
 }
 
