@@ -150,55 +150,84 @@ func fixed32Field(kind protowire.Type, b []byte) (uint32, []byte, error) {
 	return value, b[n:], nil
 }
 
+// eachField calls read with every field of the message b, in order: its number, its wire type
+// and the bytes after its tag; read returns the bytes after the field's value.
+func eachField(b []byte, read func(protowire.Number, protowire.Type, []byte) ([]byte, error)) error {
+	for len(b) > 0 {
+		number, kind, rest, err := field(b)
+		if err != nil {
+			return err
+		}
+		if b, err = read(number, kind, rest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// singular reads a singular message field; a second occurrence, which parsers merge into the
+// first, is refused.
+func singular(seen *bool, kind protowire.Type, b []byte) ([]byte, []byte, error) {
+	if *seen {
+		return nil, nil, errMerged
+	}
+	*seen = true
+	return bytesField(kind, b)
+}
+
+// appendKeyValue appends the KeyValue message of one field (an attribute) to out.
+func appendKeyValue(out []keyValue, kind protowire.Type, b []byte) ([]keyValue, []byte, error) {
+	raw, rest, err := bytesField(kind, b)
+	if err != nil {
+		return out, nil, err
+	}
+	kv, err := decodeKeyValue(raw)
+	return append(out, kv), rest, err
+}
+
 // decodeAnyValue reads an AnyValue message: string_value 1, bool_value 2, int_value 3,
 // double_value 4, array_value 5, kvlist_value 6, bytes_value 7, string_value_strindex 8.
 func decodeAnyValue(b []byte) (anyValue, error) {
 	var v anyValue
 	set := false
-	for len(b) > 0 {
-		number, kind, rest, err := field(b)
-		if err != nil {
-			return v, err
-		}
+	err := eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) (rest []byte, err error) {
 		if number >= 1 && number <= 8 {
 			if set {
-				return v, errMerged
+				return nil, errMerged // a oneof set twice
 			}
 			set = true
 		}
 		switch number {
 		case 1:
 			v.kind = kindString
-			v.str, b, err = stringField(kind, rest)
+			v.str, rest, err = stringField(kind, b)
 		case 2:
 			v.kind = kindBool
-			v.num, b, err = varintField(kind, rest)
+			v.num, rest, err = varintField(kind, b)
 		case 3:
 			v.kind = kindInt
-			v.num, b, err = varintField(kind, rest)
+			v.num, rest, err = varintField(kind, b)
 		case 8: // string_value_strindex: None in Python's mapping
 			v.kind = kindNone
-			_, b, err = varintField(kind, rest)
+			_, rest, err = varintField(kind, b)
 		case 4:
 			v.kind = kindDouble
-			v.num, b, err = fixed64Field(kind, rest)
+			v.num, rest, err = fixed64Field(kind, b)
 		case 5, 6:
 			v.kind = kindArray
 			if number == 6 {
 				v.kind = kindKvlist
 			}
-			v.raw, b, err = bytesField(kind, rest)
+			v.raw, rest, err = bytesField(kind, b)
 		case 7:
 			v.kind = kindBytes
-			v.raw, b, err = bytesField(kind, rest)
+			v.raw, rest, err = bytesField(kind, b)
 		default:
-			b, err = skip(number, kind, rest)
+			rest, err = skip(number, kind, b)
 		}
-		if err != nil {
-			return v, err
-		}
-	}
-	return v, nil
+		return rest, err
+	})
+	return v, err
 }
 
 // decodeKeyValue reads a KeyValue message: key 1, value 2 (key_strindex 3 is not read, as in
@@ -206,59 +235,39 @@ func decodeAnyValue(b []byte) (anyValue, error) {
 func decodeKeyValue(b []byte) (keyValue, error) {
 	var kv keyValue
 	hasValue := false
-	for len(b) > 0 {
-		number, kind, rest, err := field(b)
-		if err != nil {
-			return kv, err
-		}
+	err := eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) (rest []byte, err error) {
 		switch number {
 		case 1:
-			kv.key, b, err = stringField(kind, rest)
+			kv.key, rest, err = stringField(kind, b)
 		case 2:
-			if hasValue {
-				return kv, errMerged
-			}
-			hasValue = true
 			var raw []byte
-			if raw, b, err = bytesField(kind, rest); err == nil {
+			if raw, rest, err = singular(&hasValue, kind, b); err == nil {
 				kv.value, err = decodeAnyValue(raw)
 			}
 		default:
-			b, err = skip(number, kind, rest)
+			rest, err = skip(number, kind, b)
 		}
-		if err != nil {
-			return kv, err
-		}
-	}
-	return kv, nil
+		return rest, err
+	})
+	return kv, err
 }
 
 // eachRepeated calls fn with every occurrence of the message field number of b, in order.
 func eachRepeated(b []byte, want protowire.Number, fn func([]byte) error) error {
-	for len(b) > 0 {
-		number, kind, rest, err := field(b)
-		if err != nil {
-			return err
-		}
+	return eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) ([]byte, error) {
 		if number != want {
-			if b, err = skip(number, kind, rest); err != nil {
-				return err
-			}
-			continue
+			return skip(number, kind, b)
 		}
-		var raw []byte
-		if raw, b, err = bytesField(kind, rest); err != nil {
-			return err
+		raw, rest, err := bytesField(kind, b)
+		if err == nil {
+			err = fn(raw)
 		}
-		if err := fn(raw); err != nil {
-			return err
-		}
-	}
-	return nil
+		return rest, err
+	})
 }
 
-// appendKeyValues appends the KeyValue messages of field number of b (attributes of a record,
-// a resource or a scope; values of a KeyValueList) to out.
+// appendKeyValues appends the KeyValue messages of field number of b (the values of a
+// KeyValueList) to out.
 func appendKeyValues(out []keyValue, b []byte, number protowire.Number) ([]keyValue, error) {
 	err := eachRepeated(b, number, func(raw []byte) error {
 		kv, err := decodeKeyValue(raw)
@@ -272,51 +281,38 @@ func appendKeyValues(out []keyValue, b []byte, number protowire.Number) ([]keyVa
 func decodeLogRecord(b []byte, r *logRecord) error {
 	attributes := r.attributes[:0]
 	*r = logRecord{}
-	var err error
-	for len(b) > 0 && err == nil {
-		var number protowire.Number
-		var kind protowire.Type
-		var rest, raw []byte
-		if number, kind, rest, err = field(b); err != nil {
-			break
-		}
+	err := eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) (rest []byte, err error) {
 		switch number {
 		case 1:
-			r.time, b, err = fixed64Field(kind, rest)
+			r.time, rest, err = fixed64Field(kind, b)
 		case 11:
-			r.observed, b, err = fixed64Field(kind, rest)
+			r.observed, rest, err = fixed64Field(kind, b)
 		case 2:
 			var severity uint64
-			severity, b, err = varintField(kind, rest)
+			severity, rest, err = varintField(kind, b)
 			r.severity = int32(severity) //nolint:gosec // an enum is an int32 on the wire, truncated as every parser does
 		case 3:
-			r.severityText, b, err = stringField(kind, rest)
+			r.severityText, rest, err = stringField(kind, b)
 		case 5:
-			if r.hasBody {
-				return errMerged
-			}
-			r.hasBody = true
-			if raw, b, err = bytesField(kind, rest); err == nil {
+			var raw []byte
+			if raw, rest, err = singular(&r.hasBody, kind, b); err == nil {
 				r.body, err = decodeAnyValue(raw)
 			}
 		case 6:
-			if raw, b, err = bytesField(kind, rest); err == nil {
-				var kv keyValue
-				kv, err = decodeKeyValue(raw)
-				attributes = append(attributes, kv)
-			}
+			attributes, rest, err = appendKeyValue(attributes, kind, b)
 		case 8:
-			r.flags, b, err = fixed32Field(kind, rest)
+			r.flags, rest, err = fixed32Field(kind, b)
 		case 9:
-			r.traceID, b, err = bytesField(kind, rest)
+			r.traceID, rest, err = bytesField(kind, b)
 		case 10:
-			r.spanID, b, err = bytesField(kind, rest)
+			r.spanID, rest, err = bytesField(kind, b)
 		case 12:
-			r.eventName, b, err = stringField(kind, rest)
+			r.eventName, rest, err = stringField(kind, b)
 		default:
-			b, err = skip(number, kind, rest)
+			rest, err = skip(number, kind, b)
 		}
-	}
+		return rest, err
+	})
 	r.attributes = attributes
 	return err
 }
@@ -333,62 +329,44 @@ func decodeScopeLogs(b []byte, s *scopeLogs) error {
 	attributes, records := s.attributes[:0], s.records[:0]
 	*s = scopeLogs{}
 	hasScope := false
-	var err error
-	for len(b) > 0 && err == nil {
-		var number protowire.Number
-		var kind protowire.Type
-		var rest, raw []byte
-		if number, kind, rest, err = field(b); err != nil {
-			break
-		}
+	err := eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) (rest []byte, err error) {
+		var raw []byte
 		switch number {
 		case 1:
-			if hasScope {
-				return errMerged
-			}
-			hasScope = true
-			if raw, b, err = bytesField(kind, rest); err == nil {
+			if raw, rest, err = singular(&hasScope, kind, b); err == nil {
 				attributes, err = decodeScope(raw, s, attributes)
 			}
 		case 2:
-			if raw, b, err = bytesField(kind, rest); err == nil {
+			if raw, rest, err = bytesField(kind, b); err == nil {
 				records = append(records, raw)
 			}
 		case 3:
-			s.schemaURL, b, err = stringField(kind, rest)
+			s.schemaURL, rest, err = stringField(kind, b)
 		default:
-			b, err = skip(number, kind, rest)
+			rest, err = skip(number, kind, b)
 		}
-	}
+		return rest, err
+	})
 	s.attributes, s.records = attributes, records
 	return err
 }
 
-// decodeScope reads an InstrumentationScope: name 1, version 2, attributes 3.
+// decodeScope reads an InstrumentationScope (name 1, version 2) into s and appends its
+// attributes (3) to attributes.
 func decodeScope(b []byte, s *scopeLogs, attributes []keyValue) ([]keyValue, error) {
-	var err error
-	for len(b) > 0 && err == nil {
-		var number protowire.Number
-		var kind protowire.Type
-		var rest, raw []byte
-		if number, kind, rest, err = field(b); err != nil {
-			break
-		}
+	err := eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) (rest []byte, err error) {
 		switch number {
 		case 1:
-			s.name, b, err = stringField(kind, rest)
+			s.name, rest, err = stringField(kind, b)
 		case 2:
-			s.version, b, err = stringField(kind, rest)
+			s.version, rest, err = stringField(kind, b)
 		case 3:
-			if raw, b, err = bytesField(kind, rest); err == nil {
-				var kv keyValue
-				kv, err = decodeKeyValue(raw)
-				attributes = append(attributes, kv)
-			}
+			attributes, rest, err = appendKeyValue(attributes, kind, b)
 		default:
-			b, err = skip(number, kind, rest)
+			rest, err = skip(number, kind, b)
 		}
-	}
+		return rest, err
+	})
 	return attributes, err
 }
 
@@ -404,33 +382,24 @@ func decodeResourceLogs(b []byte, r *resourceLogsMessage) error {
 	attributes, scopes := r.attributes[:0], r.scopes[:0]
 	*r = resourceLogsMessage{}
 	hasResource := false
-	var err error
-	for len(b) > 0 && err == nil {
-		var number protowire.Number
-		var kind protowire.Type
-		var rest, raw []byte
-		if number, kind, rest, err = field(b); err != nil {
-			break
-		}
+	err := eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) (rest []byte, err error) {
+		var raw []byte
 		switch number {
 		case 1:
-			if hasResource {
-				return errMerged
-			}
-			hasResource = true
-			if raw, b, err = bytesField(kind, rest); err == nil {
+			if raw, rest, err = singular(&hasResource, kind, b); err == nil {
 				attributes, err = decodeResource(raw, attributes)
 			}
 		case 2:
-			if raw, b, err = bytesField(kind, rest); err == nil {
+			if raw, rest, err = bytesField(kind, b); err == nil {
 				scopes = append(scopes, raw)
 			}
 		case 3:
-			r.schemaURL, b, err = stringField(kind, rest)
+			r.schemaURL, rest, err = stringField(kind, b)
 		default:
-			b, err = skip(number, kind, rest)
+			rest, err = skip(number, kind, b)
 		}
-	}
+		return rest, err
+	})
 	r.attributes, r.scopes = attributes, scopes
 	return err
 }
@@ -439,26 +408,16 @@ func decodeResourceLogs(b []byte, r *resourceLogsMessage) error {
 // (field 3, messages that parsers read and this mapping does not) are refused rather than
 // skipped unread: a parser would refuse a malformed one.
 func decodeResource(b []byte, attributes []keyValue) ([]keyValue, error) {
-	var err error
-	for len(b) > 0 && err == nil {
-		var number protowire.Number
-		var kind protowire.Type
-		var rest, raw []byte
-		if number, kind, rest, err = field(b); err != nil {
-			break
-		}
+	err := eachField(b, func(number protowire.Number, kind protowire.Type, b []byte) (rest []byte, err error) {
 		switch {
 		case number == 1:
-			if raw, b, err = bytesField(kind, rest); err == nil {
-				var kv keyValue
-				kv, err = decodeKeyValue(raw)
-				attributes = append(attributes, kv)
-			}
+			attributes, rest, err = appendKeyValue(attributes, kind, b)
 		case number == 3 && kind == protowire.BytesType:
-			return attributes, errWire("a resource with entity references")
+			err = errWire("a resource with entity references")
 		default:
-			b, err = skip(number, kind, rest)
+			rest, err = skip(number, kind, b)
 		}
-	}
+		return rest, err
+	})
 	return attributes, err
 }
