@@ -68,16 +68,30 @@ from otel_audit.seal._errors import NoteError
 from otel_audit.seal.checkpoint import Checkpoint, NoteVerifier, open_note, parse_checkpoint
 from otel_audit.seal.leaf import is_erased, is_tombstone, leaf_hash, leaf_hashes, record_kind
 from otel_audit.seal.merkle import CompactRange
-from otel_audit.seal.stored import HASH_BEFORE_SORTING, StoredCheckpoint, load_checkpoints, read_ahead, row_windows
+from otel_audit.seal.stored import (
+    HASH_BEFORE_SORTING,
+    StoredCheckpoint,
+    load_checkpoints,
+    read_ahead,
+    read_hashed,
+    row_windows,
+)
 from otel_audit.store.connect import Store
 from otel_audit.store.sql import query_sql
 
-__all__ = ["VERIFY_PARTITION_ROWS", "VERIFY_WINDOW_ROWS", "Problem", "VerifyReport", "verify"]
+__all__ = ["VERIFY_PAGE_LEAVES", "VERIFY_PARTITION_ROWS", "VERIFY_WINDOW_ROWS", "Problem", "VerifyReport", "verify"]
 
-VERIFY_WINDOW_ROWS = 20_000
+VERIFY_WINDOW_ROWS = 50_000
 """Stored rows :func:`verify` reads at once (whole UTC days, a bigger day cut at its rows'
-timestamps: :func:`~otel_audit.seal.stored.row_windows`); it reads leaves in pages of five times
-as many. Each read runs while the one before is processed, so memory holds two at a time."""
+timestamps: :func:`~otel_audit.seal.stored.row_windows`), as ids and leaf hashes: the few whole
+records hashed in Python are held a block at a time. Each read runs while the one before is
+processed, so memory holds two at a time."""
+
+VERIFY_PAGE_LEAVES = 100_000
+"""Leaves :func:`verify` reads at once, in tree order (two pages in memory, like windows)."""
+
+_LEGACY_IDS_PER_READ = 20_000
+"""Record ids whose rows :func:`verify` reads again whole at once, to match older leaf versions."""
 
 VERIFY_PARTITION_ROWS = 100_000
 """About how many stored rows (and as many leaves) :func:`verify` holds in memory at once: rows
@@ -210,7 +224,7 @@ def verify(
     span = int(store.query(query_sql("seal_leaf_span")).rows[0][0])
     windows = list(_windows(store, start, end))
     period_rows = sum(rows for _, _, rows in windows)
-    page_rows = VERIFY_WINDOW_ROWS * 5
+    page_rows = VERIFY_PAGE_LEAVES
     count = max(1, -(-max(span, period_rows) // VERIFY_PARTITION_ROWS))
     steps = len(range(0, span, page_rows)) + len(windows) + count
     step = progress or (lambda description, total: None)
@@ -569,14 +583,14 @@ def _hash_records(
     report: VerifyReport,
     step: Callable[[], None],
 ) -> None:
-    """Read every stored row of the period in windows of about :data:`VERIFY_WINDOW_ROWS` (memory
-    never holds more records with their inputs, several KB each as Python objects), hash its leaf
-    and spool what matching needs to its record id's partition."""
-    for predictions, hashed_here, stored_events in read_ahead(
+    """Read every stored row of the period in windows of about :data:`VERIFY_WINDOW_ROWS`, hashed
+    (by the engine, or as the reader gets each block of whole rows), and spool what matching needs
+    to its record id's partition."""
+    for predictions, in_python, events in read_ahead(
         functools.partial(_read_window, store, {"since": since, "until": until}) for since, until, _ in windows
     ):
         # The engine hashes the leaves of most prediction rows (see seal.sealer); the others, and
-        # the events, are hashed here. Predictions merged in the order of seal_records.sql.
+        # the events, were hashed by _read_window. Predictions merged in the order of seal_records.sql.
         # An engine-hashed row holds no tombstone: not erased, and a prediction that may have been
         # sealed in an older leaf version.
         # Plain tuples of _Row's fields: the partition makes the _Row once, when it is read back.
@@ -585,8 +599,6 @@ def _hash_records(
             for timestamp, record_id, row_hash, _, engine in predictions
             if engine
         ]
-        in_python = [_hashed_row(row) for row in hashed_here]
-        events = [_hashed_row(row) for row in stored_events]
         for row in itertools.chain(heapq.merge(by_engine, in_python, key=_sealing_order), events):
             partitions.add_row(row)
         report.records_checked += len(by_engine) + len(in_python) + len(events)
@@ -594,18 +606,16 @@ def _hash_records(
         step()
 
 
-def _read_window(
-    store: Store, window: dict[str, Any]
-) -> tuple[list[tuple[Any, ...]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """One window's stored rows: the predictions with the engine's leaf hashes, the whole rows of
-    those it could not hash (read only if there are any), and the audit events."""
+def _read_window(store: Store, window: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[_Row], list[_Row]]:
+    """One window's stored rows: the predictions with the engine's leaf hashes, those it could
+    not hash (read whole only if there are any) and the audit events, hashed here."""
     predictions = store.query(query_sql("seal_record_hashes"), window, settings=HASH_BEFORE_SORTING).rows
-    hashed_here = (
-        store.query(query_sql("seal_records_in_python"), window).dicts()
+    in_python = (
+        read_hashed(store, "seal_records_in_python", window, _hashed_row)
         if not all(engine for *_, engine in predictions)
         else []
     )
-    return predictions, hashed_here, store.query(query_sql("seal_event_records"), window).dicts()
+    return predictions, in_python, read_hashed(store, "seal_event_records", window, _hashed_row)
 
 
 def _hashed_row(row: dict[str, Any]) -> _Row:
@@ -772,8 +782,8 @@ def _match_legacy(
     """Read the rows of *legacy* again and match them in every leaf version (stores sealed before
     leaf version 3), updating *positions*."""
     ids = sorted(legacy)
-    for first in range(0, len(ids), VERIFY_WINDOW_ROWS):
-        chunk = {"ids": ids[first : first + VERIFY_WINDOW_ROWS], "since": period[0], "until": period[1]}
+    for first in range(0, len(ids), _LEGACY_IDS_PER_READ):
+        chunk = {"ids": ids[first : first + _LEGACY_IDS_PER_READ], "since": period[0], "until": period[1]}
         for row in store.query(query_sql("seal_legacy_records"), chunk).dicts():
             current = leaf_hash(row).hex()  # the rows of one id told apart by content
             position = _sealed_position(row, by_id.positions(row["record_id"]), leaves)

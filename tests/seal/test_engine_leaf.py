@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from otel_audit import semconv
+from otel_audit.seal import stored as stored_module
 from otel_audit.seal.checkpoint import NoteSigner
 from otel_audit.seal.leaf import leaf_hash
 from otel_audit.seal.sealer import seal, verify
@@ -173,10 +174,15 @@ def test_a_key_the_map_holds_twice_is_left_to_python(store: Store, signer: NoteS
     assert report.ok, report.problems[:3]
 
 
-def test_seal_with_both_kinds_of_rows_verifies(store: Store, signer: NoteSigner) -> None:
+@pytest.mark.parametrize("block_rows", [2, stored_module.WHOLE_ROW_BLOCK_ROWS])
+def test_seal_with_both_kinds_of_rows_verifies(
+    store: Store, signer: NoteSigner, monkeypatch: pytest.MonkeyPatch, block_rows: int
+) -> None:
     """A store mixing rows the engine hashes and rows Python hashes, sealed in two batches,
     verifies (verify recomputes every leaf in Python): the two are one tree. (Tombstones are
-    left out: stored without an erasure log entry, verify would call them unlogged erasures.)"""
+    left out: stored without an erasure log entry, verify would call them unlogged erasures.)
+    Whole rows come to Python a block at a time, here also in blocks of two."""
+    monkeypatch.setattr(stored_module, "WHOLE_ROW_BLOCK_ROWS", block_rows)
     cases = [changes for name, (changes, _) in _CASES.items() if not name.startswith("tombstoned")]
     _insert(store, [_row(**changes) for changes in cases])
     assert seal(store, signer, limit=11).sealed == 11
@@ -190,6 +196,20 @@ def test_seal_with_both_kinds_of_rows_verifies(store: Store, signer: NoteSigner)
     }
     stored = dict(store.query("SELECT RecordId, LeafHash FROM audit_seal_leaves").rows)
     assert stored == python
+
+
+def test_whole_rows_are_hashed_a_block_at_a_time(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_hashed hashes each whole row as its block arrives, and the engine does send them in
+    blocks of WHOLE_ROW_BLOCK_ROWS: the rows and their order are the query's."""
+    _insert(store, [_row(**changes) for changes, _ in _CASES.values()])
+    whole = store.query(query_sql("seal_records_in_python"), _EVERYTHING).dicts()
+    assert len(whole) > 4
+    _, blocks = store.query_blocks(query_sql("seal_records_in_python"), _EVERYTHING, settings={"max_block_size": 2})
+    assert {len(block) for block in blocks} <= {1, 2}
+    monkeypatch.setattr(stored_module, "WHOLE_ROW_BLOCK_ROWS", 2)
+    hashed = stored_module.read_hashed(store, "seal_records_in_python", _EVERYTHING, lambda row: (row, leaf_hash(row)))
+    assert [row["record_id"] for row, _ in hashed] == [row["record_id"] for row in whole]
+    assert [digest for _, digest in hashed] == [leaf_hash(row) for row in whole]
 
 
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12) | st.sampled_from(["a\\/b", "\\", "/", "x/"])
