@@ -65,14 +65,16 @@ print(json.dumps({"count": count, "seconds": seconds, "peak": peak}))
 
 def child(step: str, dsn: str, key: str, chunk: int, window: int) -> dict[str, float]:
     """Run one measurement in a fresh process; its JSON line."""
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", _CHILD, step, dsn, key, str(chunk), str(window)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         cwd=ROOT,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    )
+    if done.returncode:
+        sys.exit(f"{step} on {dsn} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -107,7 +109,7 @@ def main() -> None:
                 if len(windows) > 1:  # each window size seals its own copy of the same unsealed store
                     path = filled.with_name(f"{filled.name}-window-{window}")
                     shutil.rmtree(path, ignore_errors=True)
-                    shutil.copytree(filled, path)
+                    shutil.copytree(filled, path, symlinks=True)  # the engine's links are relative
                 dsn = f"chdb://{path}"
                 try:
                     sealed = child("seal", dsn, key, args.seal_chunk, window)
