@@ -71,7 +71,7 @@ days, a bigger day cut at its rows' timestamps: :func:`~otel_audit.seal.stored.r
 one checkpoint is signed at the end. A window is held as ids and leaf hashes (the few whole
 records hashed in Python a block at a time). Each window's check for sealed keys scans the
 tree's record ids, so fewer, larger windows seal a big backlog faster: at 3M records, windows
-of 50,000 instead of 20,000 sealed at 64k instead of 45-49k records/s, for about 90 MiB more."""
+of 50,000 instead of 20,000 sealed at 53-64k instead of 45-50k records/s, for about 50 MiB more."""
 SEAL_BUCKET_LEAVES = 1_000_000
 """About how many sealed keys the engine holds in one set (about 100 bytes each, 3.3M keys took
 400 MiB) while :func:`seal` counts the unsealed rows per day: the tree's leaves are split by record
