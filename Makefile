@@ -65,6 +65,7 @@ lint: setup
 bench: setup
 	$(PY) bench/bench_hot_path.py
 	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_engine_insert.py
 
 collector:
 	bash collector-config/build-collector.sh
