@@ -61,14 +61,16 @@ def _views(store: Store) -> list[str]:
 
 def variants(store: Store) -> dict[str, list[str]]:
     """Each variant's name and the statements that take its piece off the full schema."""
+    log_indexes = _skip_indexes(store, "otel_logs")
+    prediction_indexes = _skip_indexes(store, "audit_predictions")
+    view_drops = {view: f"DROP VIEW {view}" for view in _views(store)}
     pieces = {
-        "otel_logs without skip indexes": _skip_indexes(store, "otel_logs"),
-        "audit_predictions without skip indexes": _skip_indexes(store, "audit_predictions"),
+        "otel_logs without skip indexes": log_indexes,
+        "audit_predictions without skip indexes": prediction_indexes,
         "RowHash not computed": ["ALTER TABLE audit_predictions MODIFY COLUMN RowHash String DEFAULT ''"],
+        **{f"without view {view}": [drop] for view, drop in view_drops.items()},
     }
-    pieces.update({f"without view {view}": [f"DROP VIEW {view}"] for view in _views(store)})
-    bare = [statement for statements in pieces.values() for statement in statements if "INDEX" in statement]
-    bare += [f"DROP VIEW {view}" for view in _views(store)]
+    bare = [*log_indexes, *prediction_indexes, *view_drops.values()]
     return {"full schema": [], **pieces, "bare: no skip indexes, no views": bare}
 
 

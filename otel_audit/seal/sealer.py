@@ -150,8 +150,9 @@ def seal(store: Store, signer: NoteSigner, *, origin: str | None = None, limit: 
 
 
 class _Leaf(NamedTuple):
-    """A record about to be sealed, as its ``audit_seal_leaves`` row is written (``LeafIndex``
-    aside): a window holds these, not the records' content."""
+    """A record about to be sealed, as its ``audit_seal_leaves`` row is written: the fields are
+    :data:`_LEAF_COLUMNS` after ``LeafIndex``, in that order (:func:`seal` inserts them as they
+    are). A window holds these, not the records' content."""
 
     record_id: str
     row_hash: str
